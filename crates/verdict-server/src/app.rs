@@ -1,0 +1,158 @@
+//! Router, shared state and the server's lifecycle (bind, serve, graceful
+//! shutdown of HTTP and workers).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Router, ServiceExt};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tower::Layer;
+use verdict_store::{Store, StoreError};
+
+use crate::auth::sign_in;
+use crate::config::ServerConfig;
+use crate::error::ApiError;
+use crate::octane::{entities, results, tenancy};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<ServerConfig>,
+    /// Where request bodies are spooled before they are validated.
+    pub spool_dir: PathBuf,
+    /// Notified on every accepted push so an idle worker starts at once.
+    pub wake_workers: Arc<Notify>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("random source failed: {0}")]
+    Random(String),
+}
+
+/// Entry point for starting a server.
+pub struct Server;
+
+/// A started server: its address, the generated admin password (first start
+/// only) and the handles to stop it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub store: Store,
+    pub generated_admin_password: Option<String>,
+    shutdown: watch::Sender<bool>,
+    http: JoinHandle<()>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Opens the store, bootstraps defaults, binds and starts serving and
+    /// processing. Returns once the listener is bound.
+    ///
+    /// # Errors
+    /// Database, bind or filesystem failure.
+    pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let spool_dir = config.data_dir.join("spool");
+        std::fs::create_dir_all(&spool_dir)?;
+        let store = Store::open(&config.effective_database_url()).await?;
+        let generated_admin_password = crate::bootstrap::bootstrap(&store, config.admin_password.as_deref()).await?;
+        let requeued = store.requeue_orphans().await?;
+        if requeued > 0 {
+            tracing::info!(requeued, "resuming tasks cut off by the last stop");
+        }
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let wake = Arc::new(Notify::new());
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let workers = crate::worker::spawn_workers(store.clone(), config.workers, config.task_lease, wake.clone(), shutdown_rx.clone());
+        let state = AppState { store: store.clone(), config: Arc::new(config), spool_dir, wake_workers: wake };
+        let app = axum::middleware::map_request(strip_trailing_slash).layer(router(state));
+        let mut stop = shutdown_rx;
+        let http = tokio::spawn(async move {
+            let serving = axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                });
+            if let Err(e) = serving.await {
+                tracing::error!(error = %e, "http server stopped");
+            }
+        });
+        tracing::info!(%addr, "verdict listening");
+        Ok(RunningServer { addr, store, generated_admin_password, shutdown, http, workers })
+    }
+}
+
+impl RunningServer {
+    /// `http://addr`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests, lets workers finish their current task, closes the store.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.http.await;
+        for w in self.workers {
+            let _ = w.await;
+        }
+        self.store.close().await;
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let ws = "/api/shared_spaces/{sp}/workspaces/{ws}";
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/authentication/sign_in", post(sign_in::sign_in))
+        .route("/authentication/sign_out", post(sign_in::sign_out))
+        .route("/api/shared_spaces", get(tenancy::shared_spaces))
+        .route("/api/shared_spaces/{sp}/workspaces", get(tenancy::workspaces))
+        .route(&format!("{ws}/test-results/xsd"), get(results::xsd))
+        .route(&format!("{ws}/test-results"), post(results::push))
+        .route(&format!("{ws}/test-results/{{task}}"), get(results::status))
+        .route(&format!("{ws}/{{collection}}"), get(entities::list))
+        .route(&format!("{ws}/{{collection}}/{{id}}"), get(entities::one))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => ApiError::Unavailable(format!("database unreachable: {e}")).into_response(),
+    }
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no resource at {}", uri.path()))
+}
+
+/// Clients append `/` to some paths; routes are declared without it.
+async fn strip_trailing_slash(mut req: Request) -> Request {
+    let path = req.uri().path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let rebuilt = match req.uri().query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_owned(),
+        };
+        if let Ok(uri) = rebuilt.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}

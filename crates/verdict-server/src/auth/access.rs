@@ -1,0 +1,46 @@
+//! Tenant isolation: a caller sees a workspace only when it exists in the
+//! shared space of the URL (else 404) and the caller is an admin or holds a
+//! role there (else 403).
+
+use verdict_store::WorkspaceRecord;
+
+use super::principal::Principal;
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// Resolves `{sp}/{ws}` for `who`, enforcing access.
+pub async fn workspace(
+    state: &AppState,
+    who: &Principal,
+    shared_space_id: i64,
+    workspace_id: i64,
+) -> Result<WorkspaceRecord, ApiError> {
+    let ws = state
+        .store
+        .workspace(shared_space_id, workspace_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("workspace {workspace_id} not found in shared space {shared_space_id}")))?;
+    if who.user.is_admin || state.store.role_in(who.user.id, ws.id).await?.is_some() {
+        Ok(ws)
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "user '{}' has no role in workspace {workspace_id}",
+            who.user.name
+        )))
+    }
+}
+
+/// Checks that the shared space exists and the caller may see it.
+pub async fn shared_space(state: &AppState, who: &Principal, shared_space_id: i64) -> Result<(), ApiError> {
+    if state.store.shared_space(shared_space_id).await?.is_none() {
+        return Err(ApiError::NotFound(format!("shared space {shared_space_id} not found")));
+    }
+    if who.user.is_admin || state.store.has_role_in_shared_space(who.user.id, shared_space_id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "user '{}' has no role in shared space {shared_space_id}",
+            who.user.name
+        )))
+    }
+}

@@ -1,0 +1,63 @@
+//! Server settings. The binary fills them from flags, `VERDICT_*` environment
+//! variables and defaults (design §4); tests build them directly.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Holds the SQLite database (by default) and spooled uploads.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; `None`: SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// Password for `admin` on first start; `None`: generate and print one.
+    pub admin_password: Option<String>,
+    /// How long an identical push answers with the earlier task (protocol §4.3).
+    pub dedupe_window: Duration,
+    /// Sliding idle timeout of sign-in sessions.
+    pub session_idle: Duration,
+    /// Largest accepted request body as sent (compressed).
+    pub max_body_bytes: u64,
+    /// Largest inflated payload.
+    pub max_inflated_bytes: u64,
+    /// Concurrent task workers in this process.
+    pub workers: usize,
+    /// How long a claimed task stays owned without a renewal.
+    pub task_lease: Duration,
+    /// Mark cookies `Secure` (only behind HTTPS: clients drop them on http).
+    pub secure_cookies: bool,
+    /// Reported by the CI connectivity probe.
+    pub octane_version: String,
+}
+
+impl ServerConfig {
+    /// Defaults of design §4 for a data directory.
+    #[must_use]
+    pub fn with_data_dir(data_dir: PathBuf) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir,
+            database_url: None,
+            admin_password: None,
+            dedupe_window: Duration::from_secs(3600),
+            session_idle: Duration::from_secs(8 * 3600),
+            max_body_bytes: 256 << 20,
+            max_inflated_bytes: 2 << 30,
+            workers: 2,
+            task_lease: Duration::from_secs(60),
+            secure_cookies: false,
+            octane_version: "25.4.0".to_owned(),
+        }
+    }
+
+    /// The database URL in effect.
+    #[must_use]
+    pub fn effective_database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("verdict.db").display())
+        })
+    }
+}

@@ -1,0 +1,113 @@
+//! The one HTTP error type of Octane (and Verdict's own) paths. Its
+//! `IntoResponse` is the only place a status code is chosen; the body is
+//! Octane's error JSON (protocol §7.6) so clients print `description`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error answer, each variant documenting its status.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed; the message says what and where.
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        properties: Option<serde_json::Value>,
+    },
+    /// 401: no valid credential (clients then sign in and retry once).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: authenticated, but no role here.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: unknown shared space, workspace, collection, entity or task.
+    #[error("{0}")]
+    NotFound(String),
+    /// 413: body larger than the configured limits.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 500: a fault on our side; the cause is logged, the client gets an id.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// 503: the database is unavailable.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl ApiError {
+    /// A 400 with an Octane error code.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+            properties: None,
+        }
+    }
+
+    /// Wraps any fault as a 500.
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(e))
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "platform.authentication_required"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "platform.forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "platform.entity_not_found"),
+            Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "platform.payload_too_large"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "platform.internal_error"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "platform.service_unavailable"),
+        }
+    }
+}
+
+impl From<verdict_store::StoreError> for ApiError {
+    fn from(e: verdict_store::StoreError) -> Self {
+        match e {
+            verdict_store::StoreError::InvalidQuery { position, message } => Self::BadRequest {
+                code: "platform.illegal_query",
+                message: format!("query error at position {position}: {message}"),
+                properties: Some(json!({ "position": position })),
+            },
+            verdict_store::StoreError::NotFound(m) => Self::NotFound(m),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.parts();
+        let correlation_id = next_correlation_id();
+        let description = match &self {
+            Self::Internal(cause) => {
+                tracing::error!(correlation_id, error = %cause, "internal error");
+                format!("internal error; correlation id {correlation_id}")
+            }
+            other => other.to_string(),
+        };
+        let properties = match &self {
+            Self::BadRequest { properties, .. } => properties.clone(),
+            _ => None,
+        };
+        let body = json!({
+            "error_code": code,
+            "correlation_id": correlation_id,
+            "description": description,
+            "description_translated": description,
+            "properties": properties,
+        });
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+fn next_correlation_id() -> String {
+    let mut bytes = [0_u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        return "unknown".to_owned();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

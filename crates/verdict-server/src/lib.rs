@@ -1,0 +1,21 @@
+//! Verdict's HTTP server: the Octane protocol adapter (sign-in, test-results
+//! injection, entity reads), authentication, and the workers that turn queued
+//! payloads into tests and runs.
+//!
+//! [`Server::start`] binds, bootstraps the tenancy and returns once the
+//! listener is bound, which is what tests use (`127.0.0.1:0`).
+
+mod app;
+mod auth;
+mod bootstrap;
+mod config;
+mod error;
+mod octane;
+mod worker;
+
+pub use app::{RunningServer, Server};
+pub use auth::secrets::{generate_secret, hash_secret};
+pub use bootstrap::bootstrap;
+pub use config::ServerConfig;
+pub use error::ApiError;
+pub use worker::process::process_claimed_task;

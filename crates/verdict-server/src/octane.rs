@@ -1,0 +1,9 @@
+//! The Octane / ValueEdge protocol adapter (`../shared/docs/octane-protocol.md`):
+//! test-results injection and the entity read API. Wire shapes live here and
+//! never below.
+
+pub mod body;
+pub mod entities;
+pub mod render;
+pub mod results;
+pub mod tenancy;

@@ -1,0 +1,158 @@
+//! The test-results resource (protocol §3, §4): the XSD, the asynchronous
+//! push (202 only once payload and task are committed) and task status.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use verdict_store::{NewTask, PushOutcome, TaskRecord};
+
+use super::body::{self, InflateGuard, Limits};
+use crate::app::AppState;
+use crate::auth::access;
+use crate::auth::principal::Principal;
+use crate::auth::secrets::hex;
+use crate::error::ApiError;
+
+/// Parses `{sp}` / `{ws}` / `{task}` path segments; anything but a number is a 404.
+pub fn path_id(segment: &str, what: &str) -> Result<i64, ApiError> {
+    segment.parse().map_err(|_| ApiError::NotFound(format!("{what} '{segment}' not found")))
+}
+
+/// GET …/workspaces/{ws}/test-results/xsd — Verdict's payload schema.
+pub async fn xsd(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((sp, ws)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    access::workspace(&state, &who, path_id(&sp, "shared space")?, path_id(&ws, "workspace")?).await?;
+    Ok(([(header::CONTENT_TYPE, "application/xml")], verdict_ingest::OCTANE_XSD).into_response())
+}
+
+/// POST …/workspaces/{ws}/test-results[?skip-errors=] — validate, store, 202.
+pub async fn push(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((sp, ws)): Path<(String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let workspace = access::workspace(&state, &who, path_id(&sp, "shared space")?, path_id(&ws, "workspace")?).await?;
+    let skip_errors = skip_errors(params.get("skip-errors").map(String::as_str))?;
+    let limits = Limits { max_body: state.config.max_body_bytes, max_inflated: state.config.max_inflated_bytes };
+    let spooled = body::spool(body, &headers, &state.spool_dir, limits).await?;
+    let payload_hash = validate(&spooled, limits).await?;
+    let mut key = Sha256::new();
+    key.update(payload_hash);
+    key.update(format!("|{}|{}|{skip_errors}", workspace.shared_space_id, workspace.id).as_bytes());
+    let task = NewTask {
+        workspace_id: workspace.id,
+        skip_errors,
+        payload_encoding: if spooled.gzip { "gzip" } else { "identity" },
+        payload_size: i64::try_from(spooled.size).unwrap_or(i64::MAX),
+        dedupe_key: hex(&key.finalize()),
+        dedupe_window_ms: i64::try_from(state.config.dedupe_window.as_millis()).unwrap_or(i64::MAX),
+        accepted_at: verdict_store::now_ms(),
+    };
+    let mut file = tokio::fs::File::open(spooled.file.path()).await.map_err(ApiError::internal)?;
+    let outcome = state.store.enqueue(&task, &mut file).await?;
+    let body = match outcome {
+        PushOutcome::Accepted { task_id } => {
+            state.wake_workers.notify_one();
+            json!({"status": "queued", "id": task_id})
+        }
+        PushOutcome::Duplicate { task, until_ms } => json!({
+            "id": task.id,
+            "status": task.state.as_str(),
+            "fromOlderPush": "true",
+            "until": verdict_domain::time::format_until(until_ms),
+        }),
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+/// `skip-errors`: `true`/`false` in any case; absent = false.
+fn skip_errors(value: Option<&str>) -> Result<bool, ApiError> {
+    match value.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(
+            "platform.illegal_field_value",
+            format!("skip-errors must be true or false, not '{other}'"),
+        )),
+    }
+}
+
+/// Validates the spooled payload against the schema; returns the SHA-256 of the inflated bytes.
+async fn validate(spooled: &body::Spooled, limits: Limits) -> Result<[u8; 32], ApiError> {
+    let path = spooled.file.path().to_owned();
+    let (size, gzip) = (spooled.size, spooled.gzip);
+    let guard = Arc::new(InflateGuard::default());
+    let worker_guard = guard.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let reader = body::inflated_reader(&path, size, gzip, limits, worker_guard)?;
+        let mut buffered = std::io::BufReader::with_capacity(1 << 16, reader);
+        let verdict = verdict_ingest::validate(&mut buffered);
+        Ok::<_, std::io::Error>((verdict, buffered.into_inner()))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    let (verdict, reader) = result;
+    if guard.exceeded() {
+        return Err(too_large(limits));
+    }
+    if let Err(e) = verdict {
+        return Err(ApiError::BadRequest {
+            code: "platform.invalid_test_results_payload",
+            message: format!("payload is not valid: {e}"),
+            properties: Some(json!({"line": e.line, "column": e.column})),
+        });
+    }
+    let finished = tokio::task::spawn_blocking(move || reader.finish()).await.map_err(ApiError::internal)?;
+    match finished {
+        Ok((hash, _)) => Ok(hash),
+        Err(_) if guard.exceeded() => Err(too_large(limits)),
+        Err(e) => Err(ApiError::bad_request(
+            "platform.invalid_test_results_payload",
+            format!("payload is not valid: {e}"),
+        )),
+    }
+}
+
+fn too_large(limits: Limits) -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "inflated payload exceeds the limit of {} bytes (or a suspicious compression ratio)",
+        limits.max_inflated
+    ))
+}
+
+/// GET …/workspaces/{ws}/test-results/{task} — task status.
+pub async fn status(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((sp, ws, task)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let workspace = access::workspace(&state, &who, path_id(&sp, "shared space")?, path_id(&ws, "workspace")?).await?;
+    let id = path_id(&task, "task")?;
+    match state.store.task(id).await? {
+        Some(task) if task.workspace_id == workspace.id => Ok(Json(task_json(&task))),
+        _ => Err(ApiError::NotFound(format!("task {id} not found"))),
+    }
+}
+
+/// The task JSON: lower-case status, `errorDetails` only when non-empty.
+pub fn task_json(task: &TaskRecord) -> Value {
+    let mut body = json!({"id": task.id, "status": task.state.as_str()});
+    if let Some(details) = task.error_details.as_deref().filter(|d| !d.is_empty()) {
+        body["errorDetails"] = Value::String(details.to_owned());
+    }
+    body
+}

@@ -1,0 +1,11 @@
+//! Task workers: claim queued test-results tasks with a lease, stream the
+//! stored payload through the parser and apply it in one transaction.
+
+mod feed;
+mod prepare;
+pub mod process;
+mod resolve;
+mod runner;
+mod write;
+
+pub use runner::spawn_workers;

@@ -1,0 +1,161 @@
+//! Processing one claimed task end to end (protocol §5): one transaction,
+//! items in document order, problems collected into `errorDetails`, and a
+//! final status committed together with the writes.
+
+use std::collections::HashMap;
+
+use verdict_domain::payload::{Item, PayloadHeader};
+use verdict_domain::rules::{self, Outcome, Problem, Scope};
+use verdict_store::{ClaimedTask, IngestTx, Store, StoreError, TaskState};
+
+use super::feed::{self, Parsed};
+use super::prepare::{self, SuiteRuns};
+use super::resolve::{Resolved, Resolver};
+use super::write::{self, PreparedItem};
+
+/// Why processing stopped with a system fault (the task ends `error`).
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("stored payload could not be read back: {0}")]
+    Payload(String),
+}
+
+/// The state of one task while its items stream in.
+pub(super) struct Job {
+    pub skip_errors: bool,
+    pub injection_time: i64,
+    pub resolver: Resolver,
+    pub global: Resolved,
+    pub ci_build_id: Option<i64>,
+    pub problems: Vec<Problem>,
+    pub items_skipped: u64,
+    pub next_index: u64,
+    pub suite_runs: SuiteRuns,
+    pub status_ids: HashMap<&'static str, (i64, i64)>,
+}
+
+/// Processes `task`; returns false when the lease was lost (another worker
+/// owns the task now and this one's writes were rolled back).
+///
+/// # Errors
+/// A system fault; the transaction is rolled back and the caller marks the task `error`.
+pub async fn process_claimed_task(store: &Store, task: &ClaimedTask, owner: &str) -> Result<bool, ProcessError> {
+    let mut items = feed::start(store.clone(), task.id, task.payload_encoding == "gzip");
+    let mut tx = store.begin_ingest(task.workspace_id, task.id).await?;
+    let header = match items.recv().await {
+        Some(Parsed::Header(h)) => h,
+        Some(Parsed::Failed(e)) => return Err(ProcessError::Payload(e.to_string())),
+        Some(Parsed::Items(_)) | None => return Err(ProcessError::Payload("payload ended early".to_owned())),
+    };
+    let mut job = Job {
+        skip_errors: task.skip_errors,
+        injection_time: task.accepted_at,
+        resolver: Resolver::default(),
+        global: Resolved::default(),
+        ci_build_id: None,
+        problems: Vec::new(),
+        items_skipped: 0,
+        next_index: 0,
+        suite_runs: SuiteRuns::default(),
+        status_ids: HashMap::new(),
+    };
+    if !global(&mut job, &mut tx, &header).await? {
+        let details = rules::error_details(&job.problems, false);
+        return Ok(tx.finish(owner, TaskState::Failed, details.as_deref()).await?);
+    }
+    let now = verdict_store::now_ms();
+    while let Some(parsed) = items.recv().await {
+        match parsed {
+            Parsed::Items(batch) => {
+                let mut ready: Vec<PreparedItem> = Vec::with_capacity(batch.len());
+                for item in batch {
+                    if let Some(p) = prepare_item(&mut job, &mut tx, item).await? {
+                        ready.push(p);
+                    }
+                }
+                write::write_batch(&mut tx, ready, now).await?;
+            }
+            Parsed::Failed(e) => return Err(ProcessError::Payload(e.to_string())),
+            Parsed::Header(_) => return Err(ProcessError::Payload("second header".to_owned())),
+        }
+    }
+    job.problems.extend(job.suite_runs.overflow_problems());
+    let outcome = rules::outcome(false, job.items_skipped, job.problems.len());
+    let state = match outcome {
+        Outcome::Success => TaskState::Success,
+        Outcome::Warning => TaskState::Warning,
+        Outcome::Failed => TaskState::Failed,
+    };
+    let details = rules::error_details(&job.problems, job.skip_errors);
+    Ok(tx.finish(owner, state, details.as_deref()).await?)
+}
+
+/// Resolves the global context once. False = stop: nothing is written
+/// (a global conflict, or a missing global link, with skip-errors=false).
+async fn global(job: &mut Job, tx: &mut IngestTx, header: &PayloadHeader) -> Result<bool, ProcessError> {
+    let (resolved, found) = job.resolver.level(tx, &header.context, job.injection_time, false).await?;
+    let mut missing = found.missing;
+    let mut server = None;
+    if let Some(build) = &header.build {
+        server = tx.ci_server_by_instance(&build.server_id).await?;
+        if server.is_none() {
+            missing.push(format!("ci server '{}' not found", build.server_id));
+        }
+    }
+    let messages: Vec<String> = found.conflicts.into_iter().chain(missing).collect();
+    for message in &messages {
+        job.problems.push(Problem { scope: Scope::Global, message: message.clone() });
+    }
+    if !messages.is_empty() && !job.skip_errors {
+        return Ok(false);
+    }
+    job.global = resolved;
+    if let (Some(build), Some(server_id)) = (&header.build, server) {
+        let job_name = build.job_name.as_deref().unwrap_or(&build.job_id);
+        let ci_job = tx.ci_job(server_id, &build.job_id, job_name, job.injection_time).await?;
+        let spec = verdict_store::CiBuildSpec {
+            build_ci_id: &build.build_id,
+            name: build.build_name.as_deref().unwrap_or(&build.build_id),
+            sub_type: build.sub_type.as_deref(),
+            artifact_id: build.artifact_id.as_deref(),
+        };
+        job.ci_build_id = Some(tx.ci_build(ci_job, &spec, job.injection_time).await?);
+    }
+    Ok(true)
+}
+
+/// Applies the per-item rules; `None` when the item is skipped or ignored.
+async fn prepare_item(job: &mut Job, tx: &mut IngestTx, item: Item) -> Result<Option<PreparedItem>, ProcessError> {
+    let index = job.next_index;
+    job.next_index += 1;
+    let (mut merged, mut messages) = match &item {
+        Item::Test(run) => {
+            let (own, found) = job.resolver.level(tx, &run.context, job.injection_time, job.skip_errors).await?;
+            let mut messages: Vec<String> = found.missing.into_iter().chain(found.conflicts).collect();
+            let (merged, conflicts) = super::resolve::merge(&job.global, own, job.skip_errors);
+            messages.extend(conflicts);
+            (merged, messages)
+        }
+        Item::Gherkin(_) => (job.global.clone(), Vec::new()),
+    };
+    super::resolve::check_release_scope(&mut merged, &mut messages);
+    let parent_suite = prepare::suite_run(job, tx, &mut merged, &mut messages).await?;
+    if !messages.is_empty() {
+        for message in messages {
+            job.problems.push(Problem { scope: Scope::Item(index), message });
+        }
+        if !job.skip_errors {
+            job.items_skipped += 1;
+            return Ok(None);
+        }
+    }
+    if let Some(suite_run) = parent_suite
+        && !job.suite_runs.admit(suite_run)
+    {
+        return Ok(None);
+    }
+    let prepared = prepare::item(job, tx, item, &merged, parent_suite).await?;
+    Ok(Some(prepared))
+}

@@ -1,0 +1,96 @@
+//! Worker loops: claim a task, keep its lease alive while processing, mark
+//! it `error` on a system fault. Woken at once by new pushes, and polling
+//! now and then for tasks pushed to other nodes or whose lease expired.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use verdict_store::Store;
+
+use super::process::process_claimed_task;
+
+/// How often an idle worker looks for work it was not told about.
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// Starts `count` workers; they stop when `shutdown` is notified.
+pub fn spawn_workers(
+    store: Store,
+    count: usize,
+    lease: Duration,
+    wake: Arc<Notify>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let node = crate::auth::secrets::generate_secret(6).unwrap_or_else(|_| "node".to_owned());
+    (0..count.max(1))
+        .map(|i| {
+            let owner = format!("{node}-{i}");
+            tokio::spawn(work(store.clone(), owner, lease, wake.clone(), shutdown.clone()))
+        })
+        .collect()
+}
+
+async fn work(
+    store: Store,
+    owner: String,
+    lease: Duration,
+    wake: Arc<Notify>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(60_000);
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        match store.claim_task(&owner, lease_ms).await {
+            Ok(Some(task)) => {
+                // SQLite: this process is the only worker and the single writer is
+                // busy with the task itself; orphans are requeued at start instead.
+                let renew = (store.backend() == verdict_store::Backend::Postgres)
+                    .then(|| tokio::spawn(keep_lease(store.clone(), task.id, owner.clone(), lease)));
+                let started = std::time::Instant::now();
+                let result = process_claimed_task(&store, &task, &owner).await;
+                if let Some(renew) = renew {
+                    renew.abort();
+                }
+                match result {
+                    Ok(true) => tracing::info!(task = task.id, elapsed_ms = started.elapsed().as_millis(), "task processed"),
+                    Ok(false) => tracing::warn!(task = task.id, "lease lost; another worker owns the task"),
+                    Err(e) => {
+                        tracing::error!(task = task.id, error = %e, "task failed with a system error");
+                        if let Err(e) = store.fail_task_with_error(task.id, "system error while processing; see server log").await {
+                            tracing::error!(task = task.id, error = %e, "could not mark task as error");
+                        }
+                    }
+                }
+                // A push may have arrived meanwhile; look again before sleeping.
+                wake.notify_one();
+            }
+            Ok(None) => {
+                tokio::select! {
+                    () = wake.notified() => {}
+                    () = tokio::time::sleep(IDLE_POLL) => {}
+                    _ = shutdown.changed() => return,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming a task failed; retrying");
+                tokio::time::sleep(IDLE_POLL).await;
+            }
+        }
+    }
+}
+
+/// Renews the lease at a third of its length until aborted.
+async fn keep_lease(store: Store, task_id: i64, owner: String, lease: Duration) {
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(60_000);
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        match store.renew_lease(task_id, &owner, lease_ms).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => tracing::warn!(task = task_id, error = %e, "lease renewal failed"),
+        }
+    }
+}

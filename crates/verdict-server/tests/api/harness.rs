@@ -1,0 +1,221 @@
+//! Test harness: a real Verdict on `127.0.0.1:0` with a throwaway database
+//! (a temporary SQLite file, or a fresh PostgreSQL database dropped on
+//! `Drop`), and a cookie-keeping HTTP client that talks to it the way the
+//! Octane clients do.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use verdict_server::{RunningServer, Server, ServerConfig};
+use verdict_store::Store;
+
+pub const ADMIN_PASSWORD: &str = "admin-pass\"word";
+pub const SP: i64 = 1001;
+pub const WS: i64 = 1002;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server plus everything needed to talk to it and to clean up.
+pub struct TestServer {
+    running: Option<RunningServer>,
+    pub url: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    _dir: tempfile::TempDir,
+    pg_database: Option<(String, String)>,
+}
+
+/// Runs the test body on both backends (PostgreSQL needs VERDICT_TEST_POSTGRES_URL).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        $(
+            mod $case {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    if let Some(s) = $crate::harness::TestServer::spawn($crate::harness::Backend::Sqlite).await {
+                        super::$case(s).await;
+                    }
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(s) = $crate::harness::TestServer::spawn($crate::harness::Backend::Postgres).await {
+                        super::$case(s).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+impl TestServer {
+    /// Starts a server; `None` only when PostgreSQL is not configured outside CI.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts a server after adjusting its configuration.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut ServerConfig)) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = ServerConfig::with_data_dir(dir.path().to_owned());
+        config.listen = "127.0.0.1:0".parse().expect("addr");
+        config.admin_password = Some(ADMIN_PASSWORD.to_owned());
+        config.workers = 2;
+        let mut pg_database = None;
+        if let Backend::Postgres = backend {
+            let (admin_url, url, name) = postgres_database().await?;
+            config.database_url = Some(url);
+            pg_database = Some((admin_url, name));
+        }
+        adjust(&mut config);
+        let running = Server::start(config).await.expect("server starts");
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client");
+        Some(Self {
+            url: running.url(),
+            store: running.store.clone(),
+            running: Some(running),
+            client,
+            _dir: dir,
+            pg_database,
+        })
+    }
+
+    /// `…/api/shared_spaces/1001/workspaces/1002/<path>`.
+    pub fn ws(&self, path: &str) -> String {
+        format!("{}/api/shared_spaces/{SP}/workspaces/{WS}/{path}", self.url)
+    }
+
+    /// Signs in as admin the way the collection tool does.
+    pub async fn sign_in(&self) {
+        let r = self
+            .client
+            .post(format!("{}/authentication/sign_in", self.url))
+            .header("HPECLIENTTYPE", "HPE_CI_CLIENT")
+            .json(&serde_json::json!({"user": "admin", "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(r.status(), StatusCode::OK, "sign-in failed");
+    }
+
+    /// Pushes a payload; returns status and JSON body.
+    pub async fn push(&self, xml: &str, skip_errors: bool) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(self.ws(&format!("test-results?skip-errors={skip_errors}")))
+            .header("Content-Type", "application/xml; charset=ISO-8859-1")
+            .body(xml.to_owned())
+            .send()
+            .await
+            .expect("push");
+        let status = r.status();
+        (status, r.json().await.expect("push reply is JSON"))
+    }
+
+    /// Pushes and waits for the task to end; returns the final task JSON.
+    pub async fn push_and_wait(&self, xml: &str, skip_errors: bool) -> Value {
+        let (status, body) = self.push(xml, skip_errors).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "push rejected: {body}");
+        self.wait_task(body["id"].as_i64().expect("task id")).await
+    }
+
+    /// Polls a task until it leaves `queued`/`running` (as the CLT does).
+    pub async fn wait_task(&self, id: i64) -> Value {
+        for _ in 0..3000 {
+            let task = self.get_json(&self.ws(&format!("test-results/{id}"))).await;
+            match task["status"].as_str() {
+                Some("queued" | "running") => tokio::time::sleep(Duration::from_millis(20)).await,
+                _ => return task,
+            }
+        }
+        panic!("task {id} did not finish");
+    }
+
+    /// GET expecting 200 and JSON.
+    pub async fn get_json(&self, url: &str) -> Value {
+        let r = self.client.get(url).send().await.expect("get");
+        let status = r.status();
+        let body: Value = r.json().await.expect("JSON body");
+        assert_eq!(status, StatusCode::OK, "GET {url}: {body}");
+        body
+    }
+
+    /// GET a workspace collection with a query string.
+    pub async fn entities(&self, collection_and_query: &str) -> Value {
+        self.get_json(&self.ws(collection_and_query)).await
+    }
+
+    /// Stops the server (workers finish their task first).
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg_database.take() {
+            // Drop runs outside async; a short-lived runtime on its own thread cleans up.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                    return;
+                };
+                rt.block_on(async move {
+                    sqlx::any::install_default_drivers();
+                    if let Ok(pool) = sqlx::AnyPool::connect(&admin_url).await {
+                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+                        pool.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A fresh database on the test cluster: (admin url, database url, name).
+async fn postgres_database() -> Option<(String, String, String)> {
+    let Ok(admin_url) = std::env::var("VERDICT_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but VERDICT_TEST_POSTGRES_URL is not set: the PostgreSQL half of the suite must run in CI"
+        );
+        eprintln!("skipping the PostgreSQL variant: set VERDICT_TEST_POSTGRES_URL (see .ci/start-postgres.sh)");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&admin_url).await.expect("connect to test PostgreSQL");
+    let mut suffix = [0_u8; 6];
+    getrandom_fill(&mut suffix);
+    let name = format!("verdict_test_{}", suffix.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&pool)
+        .await
+        .expect("create test database");
+    pool.close().await;
+    let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+    let url = format!("{base}/{name}");
+    Some((admin_url, url, name))
+}
+
+fn getrandom_fill(buf: &mut [u8]) {
+    use std::hash::{BuildHasher, Hasher};
+    for chunk in buf.chunks_mut(8) {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+        let v = h.finish().to_le_bytes();
+        chunk.copy_from_slice(&v[..chunk.len()]);
+    }
+}

@@ -1,0 +1,133 @@
+//! Opening a store from a URL: pools, pragmas and migrations.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+use crate::error::StoreError;
+use crate::migrate;
+
+/// Which database a [`Store`] talks to; SQL branches on it where dialects differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Handle to the database. Cheap to clone (pools are reference-counted).
+///
+/// SQLite allows one writer at a time, so it gets a dedicated single-connection
+/// write pool (no `SQLITE_BUSY` upgrades) beside a read pool; PostgreSQL uses
+/// one pool for both.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) backend: Backend,
+    pub(crate) read: AnyPool,
+    pub(crate) write: AnyPool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and applies migrations.
+    ///
+    /// # Errors
+    /// Unsupported URL, unreachable database, or a failed migration.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        let store = match backend {
+            Backend::Sqlite => Self::open_sqlite(url).await?,
+            Backend::Postgres => Self::open_postgres(url).await?,
+        };
+        migrate::apply(&store).await?;
+        Ok(store)
+    }
+
+    async fn open_sqlite(url: &str) -> Result<Self, StoreError> {
+        let url = if url.contains('?') {
+            url.to_owned()
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let write = AnyPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .after_connect(sqlite_pragmas)
+            .connect_with(options.clone())
+            .await?;
+        let read = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(sqlite_pragmas)
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            backend: Backend::Sqlite,
+            read,
+            write,
+        })
+    }
+
+    async fn open_postgres(url: &str) -> Result<Self, StoreError> {
+        let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            backend: Backend::Postgres,
+            read: pool.clone(),
+            write: pool,
+        })
+    }
+
+    /// Which backend this store uses.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Readiness probe: one round trip to the database.
+    ///
+    /// # Errors
+    /// The database is unreachable.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    /// Closes both pools, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+/// Per-connection SQLite settings: WAL so readers never block the writer,
+/// a busy timeout instead of instant `SQLITE_BUSY`, and enforced foreign keys.
+fn sqlite_pragmas(
+    conn: &mut sqlx::AnyConnection,
+    _meta: sqlx::pool::PoolConnectionMetadata,
+) -> futures_core_box::BoxFuture<'_, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        conn.execute(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; \
+             PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+        )
+        .await?;
+        Ok(())
+    })
+}
+
+/// `BoxFuture` without pulling in `futures`: the pool callback needs this exact shape.
+mod futures_core_box {
+    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+}

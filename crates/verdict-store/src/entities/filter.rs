@@ -1,0 +1,208 @@
+//! Entity query expressions (protocol §7.2) to SQL `WHERE` fragments.
+//! Values are always bound parameters; only catalog constants are spliced.
+
+use verdict_domain::query::{Condition, Expr, Op, Value, like_pattern};
+
+use super::catalog::{Collection, FieldKind, collection_of_table};
+use crate::error::StoreError;
+
+/// A bound query parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// Accumulates parameters and table aliases while a query is translated.
+#[derive(Debug, Default)]
+pub(crate) struct SqlBuilder {
+    pub params: Vec<Param>,
+    aliases: usize,
+}
+
+impl SqlBuilder {
+    /// Starts numbering parameters after `fixed` already-bound ones.
+    pub fn after(fixed: Vec<Param>) -> Self {
+        Self {
+            params: fixed,
+            aliases: 0,
+        }
+    }
+
+    /// Binds a parameter and returns its placeholder.
+    pub fn bind(&mut self, p: Param) -> String {
+        self.params.push(p);
+        format!("${}", self.params.len())
+    }
+
+    fn alias(&mut self) -> String {
+        self.aliases += 1;
+        format!("t{}", self.aliases)
+    }
+
+    /// Translates `expr` over `collection` aliased as `alias`.
+    pub fn expr(&mut self, collection: &Collection, alias: &str, expr: &Expr) -> Result<String, StoreError> {
+        Ok(match expr {
+            Expr::Or(parts) => self.join(collection, alias, parts, " OR ")?,
+            Expr::And(parts) => self.join(collection, alias, parts, " AND ")?,
+            Expr::Not(inner) => format!("NOT ({})", self.expr(collection, alias, inner)?),
+            Expr::Cond(cond) => self.condition(collection, alias, cond)?,
+        })
+    }
+
+    fn join(&mut self, c: &Collection, alias: &str, parts: &[Expr], sep: &str) -> Result<String, StoreError> {
+        let mut out = Vec::with_capacity(parts.len());
+        for p in parts {
+            out.push(self.expr(c, alias, p)?);
+        }
+        Ok(format!("({})", out.join(sep)))
+    }
+
+    fn condition(&mut self, c: &Collection, alias: &str, cond: &Condition) -> Result<String, StoreError> {
+        let field = c.field(&cond.field).ok_or_else(|| StoreError::InvalidQuery {
+            position: cond.position,
+            message: format!("unknown field '{}' of {}", cond.field, c.name),
+        })?;
+        match field.kind {
+            FieldKind::Id => self.scalar(&format!("{alias}.id"), Scalar::Id(c.table == "list_nodes", alias), cond),
+            FieldKind::Int(col) => self.scalar(&format!("{alias}.{col}"), Scalar::Int, cond),
+            FieldKind::Bool(col) => self.scalar(&format!("{alias}.{col}"), Scalar::Bool, cond),
+            FieldKind::Date(col) => self.scalar(&format!("{alias}.{col}"), Scalar::Date, cond),
+            FieldKind::Text(col) => self.scalar(&format!("{alias}.{col}"), Scalar::Text, cond),
+            FieldKind::Ref { column, target } => {
+                let target = target_collection(target)?;
+                let col = format!("{alias}.{column}");
+                match reference_or_null(cond)? {
+                    RefTest::Null => Ok(format!("{col} IS NULL")),
+                    RefTest::Sub(sub) => Ok(format!("{col} IN ({})", self.subselect(target, sub)?)),
+                    RefTest::Plain => self.scalar(&col, Scalar::Id(target.table == "list_nodes", ""), cond),
+                }
+            }
+            FieldKind::MultiRef { link, target } => {
+                let target = target_collection(target)?;
+                let links = format!(
+                    "SELECT 1 FROM entity_links l WHERE l.src_id = {alias}.id AND l.field = '{link}'"
+                );
+                match reference_or_null(cond)? {
+                    RefTest::Null => Ok(format!("NOT EXISTS ({links})")),
+                    RefTest::Sub(sub) => {
+                        Ok(format!("EXISTS ({links} AND l.dst_id IN ({}))", self.subselect(target, sub)?))
+                    }
+                    RefTest::Plain => {
+                        let inner = self.scalar("l.dst_id", Scalar::Id(false, ""), cond)?;
+                        Ok(format!("EXISTS ({links} AND {inner})"))
+                    }
+                }
+            }
+        }
+    }
+
+    fn subselect(&mut self, target: &Collection, sub: &Expr) -> Result<String, StoreError> {
+        let alias = self.alias();
+        let filter = self.expr(target, &alias, sub)?;
+        Ok(format!("SELECT {alias}.id FROM {} {alias} WHERE {filter}", target.table))
+    }
+
+    fn scalar(&mut self, column: &str, kind: Scalar<'_>, cond: &Condition) -> Result<String, StoreError> {
+        let mut placeholders = Vec::with_capacity(cond.values.len());
+        for value in &cond.values {
+            if matches!(value, Value::Null) {
+                if cond.op != Op::Eq {
+                    return Err(invalid(cond, "null can only be compared with EQ"));
+                }
+                return Ok(format!("{column} IS NULL"));
+            }
+            if let (Scalar::Text, Op::Eq, Value::Text(t)) = (kind, cond.op, value)
+                && value.is_wildcard()
+            {
+                let p = self.bind(Param::Text(like_pattern(t)));
+                return Ok(format!("LOWER({column}) LIKE LOWER({p}) ESCAPE '\\'"));
+            }
+            if let (Scalar::Id(true, alias), Value::Text(t)) = (kind, value)
+                && t.parse::<i64>().is_err()
+            {
+                // List nodes are also addressed by logical name (`list_node.run_status.passed`).
+                let p = self.bind(Param::Text(t.clone()));
+                let target = if alias.is_empty() {
+                    format!("(SELECT ln.id FROM list_nodes ln WHERE ln.logical_name = {p})")
+                } else {
+                    return Ok(format!("{alias}.logical_name = {p}"));
+                };
+                placeholders.push(target);
+                continue;
+            }
+            let param = to_param(kind, value).ok_or_else(|| {
+                invalid(cond, &format!("value {value} does not fit field '{}'", cond.field))
+            })?;
+            let p = self.bind(param);
+            placeholders.push(if matches!(kind, Scalar::Text) { format!("LOWER({p})") } else { p });
+        }
+        let lhs = if matches!(kind, Scalar::Text) { format!("LOWER({column})") } else { column.to_owned() };
+        let sql = match (cond.op, placeholders.as_slice()) {
+            (Op::Eq, [v]) => format!("{lhs} = {v}"),
+            (Op::Lt, [v]) => format!("{lhs} < {v}"),
+            (Op::Gt, [v]) => format!("{lhs} > {v}"),
+            (Op::Le, [v]) => format!("{lhs} <= {v}"),
+            (Op::Ge, [v]) => format!("{lhs} >= {v}"),
+            (Op::Btw, [a, b]) => format!("{lhs} BETWEEN {a} AND {b}"),
+            (Op::In, values) if !values.is_empty() => format!("{lhs} IN ({})", values.join(",")),
+            _ => return Err(invalid(cond, "wrong number of values for the operator")),
+        };
+        Ok(sql)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Scalar<'a> {
+    /// Ids; the flag says list-node logical names are accepted (with the alias of a list_nodes row, if any).
+    Id(bool, &'a str),
+    Int,
+    Bool,
+    Date,
+    Text,
+}
+
+enum RefTest<'a> {
+    Null,
+    Sub(&'a Expr),
+    Plain,
+}
+
+fn reference_or_null(cond: &Condition) -> Result<RefTest<'_>, StoreError> {
+    match cond.values.as_slice() {
+        [Value::Null] => Ok(RefTest::Null),
+        [Value::Reference(sub)] if cond.op == Op::Eq => Ok(RefTest::Sub(sub)),
+        [Value::Reference(_)] => Err(invalid(cond, "a {…} cross reference needs EQ")),
+        _ => Ok(RefTest::Plain),
+    }
+}
+
+fn to_param(kind: Scalar<'_>, value: &Value) -> Option<Param> {
+    match (kind, value) {
+        (Scalar::Id(..) | Scalar::Int, Value::Number(n)) => Some(Param::Int(*n)),
+        (Scalar::Id(..) | Scalar::Int, Value::Text(t)) => t.trim().parse().ok().map(Param::Int),
+        (Scalar::Bool, Value::Bool(b)) => Some(Param::Int(i64::from(*b))),
+        (Scalar::Bool, Value::Text(t)) => match t.as_str() {
+            "true" => Some(Param::Int(1)),
+            "false" => Some(Param::Int(0)),
+            _ => None,
+        },
+        (Scalar::Date, Value::Text(t)) => verdict_domain::time::parse_iso(t).map(Param::Int),
+        (Scalar::Date, Value::Number(n)) => Some(Param::Int(*n)),
+        (Scalar::Text, Value::Text(t)) => Some(Param::Text(t.clone())),
+        (Scalar::Text, Value::Number(n)) => Some(Param::Text(n.to_string())),
+        (Scalar::Text, Value::Bool(b)) => Some(Param::Text(b.to_string())),
+        _ => None,
+    }
+}
+
+fn target_collection(table: &str) -> Result<&'static Collection, StoreError> {
+    collection_of_table(table).ok_or_else(|| StoreError::NotFound(format!("no collection for table {table}")))
+}
+
+fn invalid(cond: &Condition, message: &str) -> StoreError {
+    StoreError::InvalidQuery {
+        position: cond.position,
+        message: message.to_owned(),
+    }
+}

@@ -1,0 +1,140 @@
+//! The write side of processing one test-results task: one transaction per
+//! task, batched inserts, and a finish that commits only if this worker still
+//! owns the task's lease (so a reclaimed task is applied exactly once).
+
+mod lookups;
+mod rows;
+
+use sqlx::{Any, Transaction};
+
+use crate::bulk::{self, Cell};
+use crate::connect::{Backend, Store};
+use crate::error::StoreError;
+use crate::ids;
+use crate::tasks::TaskState;
+
+pub use lookups::{CiBuildSpec, ReleaseInfo, SuiteInfo};
+pub use rows::{ExistingRun, ExistingTest, NewPreviousRun, NewRun, NewStep, NewTest, RunUpdate, TestUpdate};
+
+/// An open processing transaction for one task in one workspace.
+pub struct IngestTx {
+    pub(crate) backend: Backend,
+    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) workspace_id: i64,
+    pub(crate) task_id: i64,
+}
+
+impl Store {
+    /// Begins processing `task_id` in `workspace_id`. On PostgreSQL the
+    /// workspace is locked for the transaction so two nodes never create the
+    /// same test twice; SQLite has a single writer anyway.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn begin_ingest(&self, workspace_id: i64, task_id: i64) -> Result<IngestTx, StoreError> {
+        let mut tx = self.write.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(workspace_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(IngestTx {
+            backend: self.backend,
+            tx,
+            workspace_id,
+            task_id,
+        })
+    }
+}
+
+impl IngestTx {
+    /// Fresh entity ids for rows about to be inserted.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn allocate_ids(&mut self, n: usize) -> Result<Vec<i64>, StoreError> {
+        ids::allocate(self.backend, &mut self.tx, n).await
+    }
+
+    /// Adds multi-valued links (`src.field -> dst`); existing ones are kept.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn add_links(&mut self, links: &[(i64, &str, i64)]) -> Result<(), StoreError> {
+        let ws = self.workspace_id;
+        let rows: Vec<Vec<Cell<'_>>> = links
+            .iter()
+            .map(|(src, field, dst)| {
+                vec![Cell::Int(Some(ws)), Cell::Int(Some(*src)), Cell::Text(Some(field)), Cell::Int(Some(*dst))]
+            })
+            .collect();
+        bulk::insert_rows(&mut self.tx, "entity_links", &["workspace_id", "src_id", "field", "dst_id"], &rows, true)
+            .await
+    }
+
+    /// Replaces all links of `field` from each of `src_ids` (used for a run's
+    /// taxonomies and test types when the run is overwritten).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn clear_links(&mut self, src_ids: &[i64], field: &str) -> Result<(), StoreError> {
+        for chunk in src_ids.chunks(500) {
+            let sql = format!(
+                "DELETE FROM entity_links WHERE field = $1 AND src_id IN ({})",
+                bulk::placeholders(2, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(field);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the task with its final status, committing every write of the
+    /// task, provided `owner` still holds the lease. Returns false (and rolls
+    /// back) when another worker took the task over.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn finish(
+        mut self,
+        owner: &str,
+        state: TaskState,
+        error_details: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE tasks SET state = $3, error_details = $4, finished_at = $5, lease_owner = NULL \
+             WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
+        )
+        .bind(self.task_id)
+        .bind(owner)
+        .bind(state.as_str())
+        .bind(error_details)
+        .bind(crate::now_ms())
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            self.tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM payload_chunks WHERE task_id = $1")
+            .bind(self.task_id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Abandons every write of the task.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}

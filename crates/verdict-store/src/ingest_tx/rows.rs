@@ -1,0 +1,439 @@
+//! Tests, runs, previous runs and steps: the bulk rows of a task.
+
+use sqlx::Row;
+
+use super::IngestTx;
+use crate::bulk::{self, Cell};
+use crate::error::StoreError;
+
+/// A test to create.
+#[derive(Debug, Clone, Default)]
+pub struct NewTest {
+    pub id: i64,
+    pub subtype: &'static str,
+    pub name: String,
+    pub component: String,
+    pub package: String,
+    pub class_name: String,
+    pub external_test_id: Option<String>,
+    pub test_level_id: Option<i64>,
+    pub testing_tool_type_id: Option<i64>,
+    pub framework_id: Option<i64>,
+    pub script: Option<String>,
+    pub identity_key: String,
+}
+
+/// A test found by identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingTest {
+    pub id: i64,
+    pub identity_key: String,
+    pub test_level_id: Option<i64>,
+    pub testing_tool_type_id: Option<i64>,
+    pub framework_id: Option<i64>,
+    pub script: Option<String>,
+}
+
+/// Single-valued test fields to overwrite (only those given).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestUpdate {
+    pub id: i64,
+    pub test_level_id: Option<i64>,
+    pub testing_tool_type_id: Option<i64>,
+    pub framework_id: Option<i64>,
+    pub script: Option<String>,
+}
+
+/// A last run to create.
+#[derive(Debug, Clone, Default)]
+pub struct NewRun {
+    pub id: i64,
+    pub subtype: &'static str,
+    pub test_id: i64,
+    pub run_key: String,
+    pub name: String,
+    pub values: RunUpdate,
+    pub release_id: Option<i64>,
+    pub milestone_id: Option<i64>,
+    pub program_id: Option<i64>,
+    pub test_level_id: Option<i64>,
+    pub testing_tool_type_id: Option<i64>,
+    pub framework_id: Option<i64>,
+    pub external_run_id: Option<String>,
+    pub external_assets: Option<String>,
+    pub run_type: Option<String>,
+    pub parent_suite_id: Option<i64>,
+}
+
+/// The values a new result overwrites on a last run (and that a previous run keeps).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunUpdate {
+    pub status: String,
+    pub status_id: Option<i64>,
+    pub native_status_id: Option<i64>,
+    pub started: i64,
+    pub duration: i64,
+    pub description: Option<String>,
+    pub error_type: Option<String>,
+    pub error_message: Option<String>,
+    pub error_stack: Option<String>,
+    pub external_report_url: Option<String>,
+    pub ci_build_id: Option<i64>,
+}
+
+/// A last run found by its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingRun {
+    pub id: i64,
+    pub run_key: String,
+    pub values: RunUpdate,
+}
+
+/// A previous run to archive.
+#[derive(Debug, Clone)]
+pub struct NewPreviousRun {
+    pub id: i64,
+    pub run_id: i64,
+    pub values: RunUpdate,
+}
+
+/// A run step to store.
+#[derive(Debug, Clone, Default)]
+pub struct NewStep {
+    pub id: i64,
+    pub run_id: i64,
+    pub position: i64,
+    /// `step`, `background` or `scenario_step`.
+    pub kind: &'static str,
+    pub scenario: Option<String>,
+    pub iteration: Option<String>,
+    pub name: String,
+    pub status: Option<String>,
+    pub duration: Option<i64>,
+    pub error_message: Option<String>,
+    pub external_step_id: Option<String>,
+    /// JSON text of input and output parameters, when any.
+    pub parameters: Option<String>,
+}
+
+const RUN_VALUE_COLUMNS: &str = "status, status_id, native_status_id, started, duration, description, \
+     error_type, error_message, error_stack, external_report_url, ci_build_id";
+
+fn run_values_from_row(r: &sqlx::any::AnyRow, first: usize) -> Result<RunUpdate, StoreError> {
+    Ok(RunUpdate {
+        status: r.try_get(first)?,
+        status_id: r.try_get(first + 1)?,
+        native_status_id: r.try_get(first + 2)?,
+        started: r.try_get(first + 3)?,
+        duration: r.try_get(first + 4)?,
+        description: r.try_get(first + 5)?,
+        error_type: r.try_get(first + 6)?,
+        error_message: r.try_get(first + 7)?,
+        error_stack: r.try_get(first + 8)?,
+        external_report_url: r.try_get(first + 9)?,
+        ci_build_id: r.try_get(first + 10)?,
+    })
+}
+
+fn run_value_cells(v: &RunUpdate) -> [Cell<'_>; 11] {
+    [
+        Cell::Text(Some(&v.status)),
+        Cell::Int(v.status_id),
+        Cell::Int(v.native_status_id),
+        Cell::Int(Some(v.started)),
+        Cell::Int(Some(v.duration)),
+        Cell::Text(v.description.as_deref()),
+        Cell::Text(v.error_type.as_deref()),
+        Cell::Text(v.error_message.as_deref()),
+        Cell::Text(v.error_stack.as_deref()),
+        Cell::Text(v.external_report_url.as_deref()),
+        Cell::Int(v.ci_build_id),
+    ]
+}
+
+impl IngestTx {
+    /// Tests of `subtype` whose identity key is one of `keys`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn find_tests(&mut self, subtype: &str, keys: &[&str]) -> Result<Vec<ExistingTest>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(500) {
+            let sql = format!(
+                "SELECT id, identity_key, test_level_id, testing_tool_type_id, framework_id, script FROM tests \
+                 WHERE workspace_id = $1 AND subtype = $2 AND identity_key IN ({})",
+                bulk::placeholders(3, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.workspace_id).bind(subtype);
+            for key in chunk {
+                q = q.bind(*key);
+            }
+            for r in q.fetch_all(&mut *self.tx).await? {
+                found.push(ExistingTest {
+                    id: r.try_get(0)?,
+                    identity_key: r.try_get(1)?,
+                    test_level_id: r.try_get(2)?,
+                    testing_tool_type_id: r.try_get(3)?,
+                    framework_id: r.try_get(4)?,
+                    script: r.try_get(5)?,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// A gherkin test by id (for `@TID<id>` feature tags).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn gherkin_test_by_id(&mut self, id: i64) -> Result<Option<ExistingTest>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, identity_key, test_level_id, testing_tool_type_id, framework_id, script FROM tests \
+             WHERE workspace_id = $1 AND subtype = 'gherkin_test' AND id = $2",
+        )
+        .bind(self.workspace_id)
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|r| {
+            Ok(ExistingTest {
+                id: r.try_get(0)?,
+                identity_key: r.try_get(1)?,
+                test_level_id: r.try_get(2)?,
+                testing_tool_type_id: r.try_get(3)?,
+                framework_id: r.try_get(4)?,
+                script: r.try_get(5)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Creates tests in bulk.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn insert_tests(&mut self, tests: &[NewTest], now: i64) -> Result<(), StoreError> {
+        let ws = self.workspace_id;
+        let rows: Vec<Vec<Cell<'_>>> = tests
+            .iter()
+            .map(|t| {
+                vec![
+                    Cell::Int(Some(t.id)),
+                    Cell::Int(Some(ws)),
+                    Cell::Text(Some(t.subtype)),
+                    Cell::Text(Some(&t.name)),
+                    Cell::Text(Some(&t.component)),
+                    Cell::Text(Some(&t.package)),
+                    Cell::Text(Some(&t.class_name)),
+                    Cell::Text(t.external_test_id.as_deref()),
+                    Cell::Int(t.test_level_id),
+                    Cell::Int(t.testing_tool_type_id),
+                    Cell::Int(t.framework_id),
+                    Cell::Text(t.script.as_deref()),
+                    Cell::Text(Some(&t.identity_key)),
+                    Cell::Int(Some(now)),
+                    Cell::Int(Some(now)),
+                ]
+            })
+            .collect();
+        let columns = [
+            "id", "workspace_id", "subtype", "name", "component", "package", "class_name", "external_test_id",
+            "test_level_id", "testing_tool_type_id", "framework_id", "script", "identity_key", "creation_time",
+            "last_modified",
+        ];
+        bulk::insert_rows(&mut self.tx, "tests", &columns, &rows, false).await
+    }
+
+    /// Overwrites the given single-valued fields of a test.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn update_test(&mut self, update: &TestUpdate, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE tests SET test_level_id = COALESCE($2, test_level_id), \
+             testing_tool_type_id = COALESCE($3, testing_tool_type_id), framework_id = COALESCE($4, framework_id), \
+             script = COALESCE($5, script), last_modified = $6 WHERE id = $1",
+        )
+        .bind(update.id)
+        .bind(update.test_level_id)
+        .bind(update.testing_tool_type_id)
+        .bind(update.framework_id)
+        .bind(update.script.as_deref())
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Last runs whose key is one of `keys`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn find_runs(&mut self, keys: &[&str]) -> Result<Vec<ExistingRun>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(500) {
+            let sql = format!(
+                "SELECT id, run_key, {RUN_VALUE_COLUMNS} FROM runs WHERE workspace_id = $1 AND run_key IN ({})",
+                bulk::placeholders(2, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.workspace_id);
+            for key in chunk {
+                q = q.bind(*key);
+            }
+            for r in q.fetch_all(&mut *self.tx).await? {
+                found.push(ExistingRun {
+                    id: r.try_get(0)?,
+                    run_key: r.try_get(1)?,
+                    values: run_values_from_row(&r, 2)?,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// Creates last runs in bulk.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn insert_runs(&mut self, runs: &[NewRun], now: i64) -> Result<(), StoreError> {
+        let (ws, task) = (self.workspace_id, self.task_id);
+        let rows: Vec<Vec<Cell<'_>>> = runs
+            .iter()
+            .map(|r| {
+                let mut cells = vec![
+                    Cell::Int(Some(r.id)),
+                    Cell::Int(Some(ws)),
+                    Cell::Text(Some(r.subtype)),
+                    Cell::Int(Some(r.test_id)),
+                    Cell::Text(Some(&r.run_key)),
+                    Cell::Text(Some(&r.name)),
+                    Cell::Int(r.release_id),
+                    Cell::Int(r.milestone_id),
+                    Cell::Int(r.program_id),
+                    Cell::Int(r.test_level_id),
+                    Cell::Int(r.testing_tool_type_id),
+                    Cell::Int(r.framework_id),
+                    Cell::Text(r.external_run_id.as_deref()),
+                    Cell::Text(r.external_assets.as_deref()),
+                    Cell::Text(r.run_type.as_deref()),
+                    Cell::Int(r.parent_suite_id),
+                    Cell::Int(Some(task)),
+                    Cell::Int(Some(now)),
+                    Cell::Int(Some(now)),
+                ];
+                cells.extend(run_value_cells(&r.values));
+                cells
+            })
+            .collect();
+        let mut columns = vec![
+            "id", "workspace_id", "subtype", "test_id", "run_key", "name", "release_id", "milestone_id",
+            "program_id", "test_level_id", "testing_tool_type_id", "framework_id", "external_run_id",
+            "external_assets", "run_type", "parent_suite_id", "task_id", "creation_time", "last_modified",
+        ];
+        columns.extend(RUN_VALUE_COLUMNS.split(", "));
+        bulk::insert_rows(&mut self.tx, "runs", &columns, &rows, false).await
+    }
+
+    /// Overwrites a last run's result values.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn update_run(&mut self, run_id: i64, v: &RunUpdate, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE runs SET status = $2, status_id = $3, native_status_id = $4, started = $5, duration = $6, \
+             description = $7, error_type = $8, error_message = $9, error_stack = $10, external_report_url = $11, \
+             ci_build_id = $12, task_id = $13, last_modified = $14 WHERE id = $1",
+        )
+        .bind(run_id)
+        .bind(v.status.as_str())
+        .bind(v.status_id)
+        .bind(v.native_status_id)
+        .bind(v.started)
+        .bind(v.duration)
+        .bind(v.description.as_deref())
+        .bind(v.error_type.as_deref())
+        .bind(v.error_message.as_deref())
+        .bind(v.error_stack.as_deref())
+        .bind(v.external_report_url.as_deref())
+        .bind(v.ci_build_id)
+        .bind(self.task_id)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Archives run results as previous runs, in bulk.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn insert_previous_runs(&mut self, runs: &[NewPreviousRun], now: i64) -> Result<(), StoreError> {
+        let (ws, task) = (self.workspace_id, self.task_id);
+        let rows: Vec<Vec<Cell<'_>>> = runs
+            .iter()
+            .map(|p| {
+                let mut cells = vec![
+                    Cell::Int(Some(p.id)),
+                    Cell::Int(Some(ws)),
+                    Cell::Int(Some(p.run_id)),
+                    Cell::Int(Some(task)),
+                    Cell::Int(Some(now)),
+                ];
+                cells.extend(run_value_cells(&p.values));
+                cells
+            })
+            .collect();
+        let mut columns = vec!["id", "workspace_id", "run_id", "task_id", "creation_time"];
+        columns.extend(RUN_VALUE_COLUMNS.split(", "));
+        bulk::insert_rows(&mut self.tx, "previous_runs", &columns, &rows, false).await
+    }
+
+    /// Removes the steps of runs about to get new ones.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn delete_steps(&mut self, run_ids: &[i64]) -> Result<(), StoreError> {
+        for chunk in run_ids.chunks(500) {
+            let sql = format!("DELETE FROM run_steps WHERE run_id IN ({})", bulk::placeholders(1, chunk.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Stores run steps in bulk.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn insert_steps(&mut self, steps: &[NewStep]) -> Result<(), StoreError> {
+        let ws = self.workspace_id;
+        let rows: Vec<Vec<Cell<'_>>> = steps
+            .iter()
+            .map(|s| {
+                vec![
+                    Cell::Int(Some(s.id)),
+                    Cell::Int(Some(ws)),
+                    Cell::Int(Some(s.run_id)),
+                    Cell::Int(Some(s.position)),
+                    Cell::Text(Some(s.kind)),
+                    Cell::Text(s.scenario.as_deref()),
+                    Cell::Text(s.iteration.as_deref()),
+                    Cell::Text(Some(&s.name)),
+                    Cell::Text(s.status.as_deref()),
+                    Cell::Int(s.duration),
+                    Cell::Text(s.error_message.as_deref()),
+                    Cell::Text(s.external_step_id.as_deref()),
+                    Cell::Text(s.parameters.as_deref()),
+                ]
+            })
+            .collect();
+        let columns = [
+            "id", "workspace_id", "run_id", "position", "kind", "scenario", "iteration", "name", "status",
+            "duration", "error_message", "external_step_id", "parameters",
+        ];
+        bulk::insert_rows(&mut self.tx, "run_steps", &columns, &rows, false).await
+    }
+}

@@ -1,0 +1,44 @@
+//! Verdict's storage layer: the only crate that speaks SQL.
+//!
+//! One [`Store`] value fronts either backend. Both are reached through sqlx's
+//! `Any` driver so the bulk of the SQL is shared; where the dialects differ
+//! (id allocation, queue claiming, locking) the code branches on [`Backend`]
+//! and each backend keeps its own migrations (`migrations/{sqlite,postgres}`).
+//! See `docs/adr/0001-store-any-driver.md`.
+
+mod auth;
+mod bulk;
+mod connect;
+mod entities;
+mod error;
+mod ids;
+mod ingest_tx;
+mod migrate;
+mod seed;
+mod tasks;
+mod tenancy;
+
+pub use auth::{ApiKeyRecord, SessionRecord, UserRecord};
+pub use connect::{Backend, Store};
+pub use entities::{
+    catalog::{Collection, FieldKind, collection_by_name},
+    create::{NamedTable, NewRelease},
+    read::{EntityPage, EntityQuery, EntityRow, FieldValue, RefValue},
+};
+pub use error::StoreError;
+pub use seed::{logical_name, name_key};
+pub use ingest_tx::{
+    CiBuildSpec, ExistingRun, ExistingTest, IngestTx, ReleaseInfo, SuiteInfo, NewPreviousRun, NewRun, NewStep, NewTest, RunUpdate,
+    TestUpdate,
+};
+pub use tasks::{ClaimedTask, NewTask, PushOutcome, TaskRecord, TaskState};
+pub use tenancy::{SharedSpaceRecord, WorkspaceRecord};
+
+/// Milliseconds since the Unix epoch: the one time unit stored.
+#[must_use]
+pub fn now_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
