@@ -24,6 +24,7 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) backend: Backend,
+    pub(crate) url: String,
     pub(crate) read: AnyPool,
     pub(crate) write: AnyPool,
 }
@@ -70,6 +71,7 @@ impl Store {
             .await?;
         Ok(Self {
             backend: Backend::Sqlite,
+            url,
             read,
             write,
         })
@@ -84,9 +86,16 @@ impl Store {
             .await?;
         Ok(Self {
             backend: Backend::Postgres,
+            url: url.to_owned(),
             read: pool.clone(),
             write: pool,
         })
+    }
+
+    /// The URL this store was opened with.
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Which backend this store uses.

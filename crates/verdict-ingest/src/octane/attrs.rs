@@ -356,7 +356,7 @@ impl<'a> Tag<'a> {
         while let Some(a) = next_attr(self.rest, &mut at).map_err(|e| self.syntax_error(e))? {
             let name = &self.rest[a.name.0..a.name.1];
             if self.seen_before(name, a.name.0) {
-                return Err(twice(self.pos_in_rest(a.name.0), &show(name), "element"));
+                return Err(twice(self.pos_in_rest(a.name.0), &show(name), &show(self.name)));
             }
             self.scratch.clear();
             normalize(&rest[a.value.0..a.value.1], self.scratch)

@@ -45,18 +45,23 @@ impl<R: BufRead> Xml<R> {
         }
     }
 
-    /// Reads to the end of a leaf element: it must have no child element and no text.
+    /// Reads to the end of an element with empty content: no child element and
+    /// no character data at all, not even whitespace (comments and PIs are fine).
     pub fn end_leaf(&mut self, parent: &str) -> Result<(), PayloadError> {
-        match self.child(parent)? {
-            None => Ok(()),
-            Some(start) => Err(PayloadError::invalid(
-                start.pos,
-                format!(
-                    "unexpected element <{}> in <{parent}>, which has no child elements",
-                    String::from_utf8_lossy(self.tag(start).name)
-                ),
-            )),
-        }
+        let (pos, what) = match self.step()? {
+            Step::End(_) => return Ok(()),
+            Step::Eof(pos) => return Err(truncated(pos, parent)),
+            Step::Start(start) => {
+                let name = String::from_utf8_lossy(self.tag(start).name).into_owned();
+                (start.pos, format!("element <{name}> is"))
+            }
+            Step::Text(pos) | Step::Char(_, pos) => (pos, "text, even whitespace, is".to_owned()),
+            Step::CData(pos) => (pos, "a CDATA section is".to_owned()),
+        };
+        Err(PayloadError::invalid(
+            pos,
+            format!("{what} not allowed in <{parent}>, which must be empty"),
+        ))
     }
 
     /// Appends the text of text-only element `parent` to `out` (CDATA included,

@@ -8,7 +8,7 @@ use std::io::BufRead;
 
 use verdict_domain::payload::{BuildRef, Context, ReleaseLink, SuiteRef, Taxonomy, TestField};
 
-use super::attrs::{ElemSpec, opt, req};
+use super::attrs::{AttrSpec, ElemSpec, opt, req};
 use super::error::PayloadError;
 use super::seq::{Children, Seq, repeated};
 use super::values::{S0, S1, Ty};
@@ -48,10 +48,12 @@ pub(crate) static BUILD: ElemSpec = ElemSpec {
     open: false,
 };
 
+const ID_ATTRS: &[AttrSpec] = &[req("id", Ty::Long)];
+
 const fn id_link(name: &'static str) -> ElemSpec {
     ElemSpec {
         name,
-        attrs: &[req("id", Ty::Long)],
+        attrs: ID_ATTRS,
         open: false,
     }
 }
@@ -146,18 +148,15 @@ pub(crate) fn element<R: BufRead>(
                 external_run_id: a.string(1),
                 component: a.string(2),
             });
-            xml.end_leaf("suite_ref")
+            xml.end_leaf("suite_ref")?;
         }
-        1 => {
-            ctx.program = id(xml, start, &PROGRAM_REF)?;
-            xml.end_leaf("program_ref")
+        1 => ctx.program = leaf_id(xml, start, &PROGRAM_REF)?,
+        2 => release(xml, start, ctx)?,
+        3 => ctx.milestone = leaf_id(xml, start, &MILESTONE_REF)?,
+        4 => {
+            ctx.backlog_items =
+                ids(xml, start, &BACKLOG_ITEMS, &BACKLOG_CHILDREN, &BACKLOG_ITEM_REF)?;
         }
-        2 => release(xml, start, ctx),
-        3 => {
-            ctx.milestone = id(xml, start, &MILESTONE_REF)?;
-            xml.end_leaf("milestone_ref")
-        }
-        4 => ctx.backlog_items = ids(xml, start, &BACKLOG_ITEMS, &BACKLOG_CHILDREN, &BACKLOG_ITEM_REF)?,
         5 => {
             ctx.product_areas =
                 ids(xml, start, &PRODUCT_AREAS, &PRODUCT_AREA_CHILDREN, &PRODUCT_AREA_REF)?;
@@ -181,8 +180,15 @@ fn release<R: BufRead>(xml: &mut Xml<R>, start: Start, ctx: &mut Context) -> Res
     }
 }
 
-fn id<R: BufRead>(xml: &mut Xml<R>, start: Start, spec: &ElemSpec) -> Result<Option<i64>, PayloadError> {
-    Ok(xml.tag(start).attrs(spec)?.long(0))
+/// An element with just `id` and no content.
+fn leaf_id<R: BufRead>(
+    xml: &mut Xml<R>,
+    start: Start,
+    spec: &ElemSpec,
+) -> Result<Option<i64>, PayloadError> {
+    let id = xml.tag(start).attrs(spec)?.long(0);
+    xml.end_leaf(spec.name)?;
+    Ok(id)
 }
 
 /// A list element holding `*_ref id=".."` children.
@@ -198,8 +204,7 @@ fn ids<R: BufRead>(
     let mut ids = Vec::new();
     while let Some(child) = xml.child(list.name)? {
         seq.accept(&xml.tag(child))?;
-        ids.extend(id(xml, child, item)?);
-        xml.end_leaf(item.name)?;
+        ids.extend(leaf_id(xml, child, item)?);
     }
     Ok(ids)
 }

@@ -61,14 +61,6 @@ impl PayloadError {
     pub(crate) fn malformed(pos: Pos, message: impl Into<String>) -> Self {
         Self::at(pos, PayloadErrorKind::NotWellFormed, message)
     }
-
-    /// Where the error is, for choosing the first of two errors.
-    pub(crate) fn pos(&self) -> Pos {
-        Pos {
-            line: self.line,
-            col: self.column.saturating_sub(1),
-        }
-    }
 }
 
 /// A location in the decoded document: 1-based line, 0-based character column.

@@ -42,7 +42,8 @@ pub(crate) fn sniff<R: BufRead>(inner: &mut R) -> Result<Prolog, PayloadError> {
         )));
     }
     fill_to(inner, &mut head, 6)?;
-    let has_decl = head.starts_with(b"<?xml") && head.get(5).is_some_and(|&b| is_space(b));
+    let has_decl =
+        head.starts_with(b"<?xml") && head.get(5).is_some_and(|&b| is_space(b) || b == b'?');
     let mut charset = Charset::Utf8;
     if has_decl {
         let end = read_decl(inner, &mut head)?;

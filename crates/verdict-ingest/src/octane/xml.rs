@@ -15,7 +15,7 @@ use quick_xml::events::Event;
 use super::attrs::{Tag, ns_declarations};
 use super::error::{PayloadError, PayloadErrorKind, Pos};
 use super::names::{NsScope, is_name, show};
-use super::prolog::{Prolog, io_error, is_space};
+use super::prolog::{Prolog, io_error};
 use super::source::Source;
 use super::values::resolve_ref;
 
@@ -61,11 +61,6 @@ pub(crate) struct Xml<R: BufRead> {
     started: bool,
     /// A comment, PI or XML declaration was skipped.
     saw_markup: bool,
-    /// Whether a comment, PI or XML declaration was seen (the document is not blank).
-    pub fn saw_markup(&self) -> bool {
-        self.saw_markup
-    }
-
     /// Position of the last end tag.
     last_end: Pos,
 }
@@ -303,9 +298,4 @@ fn check_pi_target(target: &[u8], pos: Pos) -> Result<(), PayloadError> {
         ));
     }
     Ok(())
-}
-
-/// Whether `bytes` is only XML whitespace.
-pub(crate) fn is_blank(bytes: &[u8]) -> bool {
-    bytes.iter().all(|&b| is_space(b))
 }

@@ -14,7 +14,8 @@ use super::process::process_claimed_task;
 /// How often an idle worker looks for work it was not told about.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
-/// Starts `count` workers; they stop when `shutdown` is notified.
+/// Starts `count` workers (0: this node only accepts pushes); they stop
+/// when `shutdown` is notified.
 pub fn spawn_workers(
     store: Store,
     count: usize,
@@ -23,7 +24,7 @@ pub fn spawn_workers(
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
     let node = crate::auth::secrets::generate_secret(6).unwrap_or_else(|_| "node".to_owned());
-    (0..count.max(1))
+    (0..count)
         .map(|i| {
             let owner = format!("{node}-{i}");
             tokio::spawn(work(store.clone(), owner, lease, wake.clone(), shutdown.clone()))
