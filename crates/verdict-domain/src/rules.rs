@@ -70,7 +70,9 @@ pub fn run_key(parts: &RunKeyParts<'_>) -> String {
         set(&parts.test_type_ids),
         opt(parts.testing_tool_type_id),
         opt(parts.framework_id),
-        parts.external_run_id.map_or_else(String::new, |s| format!("={s}")),
+        parts
+            .external_run_id
+            .map_or_else(String::new, |s| format!("={s}")),
         opt(parts.parent_suite_run_id),
     )
 }
@@ -146,8 +148,14 @@ mod tests {
 
     #[test]
     fn absent_and_empty_attributes_identify_the_same_test() {
-        assert_eq!(automated_test_identity("", "", "", "t"), automated_test_identity("", "", "", "t"));
-        assert_ne!(automated_test_identity("a", "", "", "t"), automated_test_identity("", "a", "", "t"));
+        assert_eq!(
+            automated_test_identity("", "", "", "t"),
+            automated_test_identity("", "", "", "t")
+        );
+        assert_ne!(
+            automated_test_identity("a", "", "", "t"),
+            automated_test_identity("", "a", "", "t")
+        );
     }
 
     #[test]
@@ -160,10 +168,27 @@ mod tests {
 
     #[test]
     fn run_keys_ignore_set_order_but_not_content() {
-        let a = RunKeyParts { test_id: 1, taxonomy_ids: vec![3, 2], ..Default::default() };
-        let b = RunKeyParts { test_id: 1, taxonomy_ids: vec![2, 3], ..Default::default() };
-        let c = RunKeyParts { test_id: 1, taxonomy_ids: vec![2], ..Default::default() };
-        let d = RunKeyParts { test_id: 1, taxonomy_ids: vec![2], external_run_id: Some(""), ..Default::default() };
+        let a = RunKeyParts {
+            test_id: 1,
+            taxonomy_ids: vec![3, 2],
+            ..Default::default()
+        };
+        let b = RunKeyParts {
+            test_id: 1,
+            taxonomy_ids: vec![2, 3],
+            ..Default::default()
+        };
+        let c = RunKeyParts {
+            test_id: 1,
+            taxonomy_ids: vec![2],
+            ..Default::default()
+        };
+        let d = RunKeyParts {
+            test_id: 1,
+            taxonomy_ids: vec![2],
+            external_run_id: Some(""),
+            ..Default::default()
+        };
         assert_eq!(run_key(&a), run_key(&b));
         assert_ne!(run_key(&a), run_key(&c));
         assert_ne!(run_key(&c), run_key(&d));
@@ -180,17 +205,35 @@ mod tests {
     #[test]
     fn error_details_format() {
         let problems = vec![
-            Problem { scope: Scope::Global, message: "release 'R;1' not found".into() },
-            Problem { scope: Scope::Item(1), message: "backlog_item_ref id 5 not found".into() },
+            Problem {
+                scope: Scope::Global,
+                message: "release 'R;1' not found".into(),
+            },
+            Problem {
+                scope: Scope::Item(1),
+                message: "backlog_item_ref id 5 not found".into(),
+            },
         ];
         assert_eq!(
             error_details(&problems, false).unwrap(),
             "global: release 'R,1' not found;item 1: backlog_item_ref id 5 not found"
         );
-        assert!(error_details(&problems, true).unwrap().ends_with("not found (ignored)"));
-        let many: Vec<Problem> =
-            (0..105).map(|i| Problem { scope: Scope::Item(i), message: "x".into() }).collect();
-        assert!(error_details(&many, false).unwrap().ends_with(";… and 5 more"));
+        assert!(
+            error_details(&problems, true)
+                .unwrap()
+                .ends_with("not found (ignored)")
+        );
+        let many: Vec<Problem> = (0..105)
+            .map(|i| Problem {
+                scope: Scope::Item(i),
+                message: "x".into(),
+            })
+            .collect();
+        assert!(
+            error_details(&many, false)
+                .unwrap()
+                .ends_with(";… and 5 more")
+        );
         assert_eq!(error_details(&[], false), None);
     }
 }

@@ -30,7 +30,12 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 pub fn format_iso(ms: i64) -> String {
     let (date, secs) = split(ms);
     let (y, mo, d) = civil_from_days(date);
-    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// `yyyy-MM-dd'T'HH:mm:ss+0000`: the dedupe `until` format (protocol §4.3).
@@ -38,7 +43,12 @@ pub fn format_iso(ms: i64) -> String {
 pub fn format_until(ms: i64) -> String {
     let (date, secs) = split(ms);
     let (y, mo, d) = civil_from_days(date);
-    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}+0000", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}+0000",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 fn split(ms: i64) -> (i64, i64) {
@@ -123,7 +133,14 @@ mod tests {
 
     #[test]
     fn rejects_non_dates() {
-        for bad in ["", "2015", "2015-13-01", "2015-05-06T25:00:00Z", "abc", "2015-05-06T10:00:00+2"] {
+        for bad in [
+            "",
+            "2015",
+            "2015-13-01",
+            "2015-05-06T25:00:00Z",
+            "abc",
+            "2015-05-06T10:00:00+2",
+        ] {
             assert_eq!(parse_iso(bad), None, "{bad}");
         }
     }

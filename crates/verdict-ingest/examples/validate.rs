@@ -8,9 +8,9 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let mut ok = true;
     for path in std::env::args().skip(1) {
-        let result = File::open(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|f| verdict_ingest::validate(BufReader::new(f)).map_err(|e| format!("{:?}: {e}", e.kind)));
+        let result = File::open(&path).map_err(|e| e.to_string()).and_then(|f| {
+            verdict_ingest::validate(BufReader::new(f)).map_err(|e| format!("{:?}: {e}", e.kind))
+        });
         match result {
             Ok(n) => println!("{path}: valid ({n} items)"),
             Err(e) => {
@@ -19,5 +19,9 @@ fn main() -> ExitCode {
             }
         }
     }
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

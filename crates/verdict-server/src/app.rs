@@ -67,7 +67,8 @@ impl Server {
         let spool_dir = config.data_dir.join("spool");
         std::fs::create_dir_all(&spool_dir)?;
         let store = Store::open(&config.effective_database_url()).await?;
-        let generated_admin_password = crate::bootstrap::bootstrap(&store, config.admin_password.as_deref()).await?;
+        let generated_admin_password =
+            crate::bootstrap::bootstrap(&store, config.admin_password.as_deref()).await?;
         let requeued = store.requeue_orphans().await?;
         if requeued > 0 {
             tracing::info!(requeued, "resuming tasks cut off by the last stop");
@@ -76,8 +77,19 @@ impl Server {
         let addr = listener.local_addr()?;
         let wake = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let workers = crate::worker::spawn_workers(store.clone(), config.workers, config.task_lease, wake.clone(), shutdown_rx.clone());
-        let state = AppState { store: store.clone(), config: Arc::new(config), spool_dir, wake_workers: wake };
+        let workers = crate::worker::spawn_workers(
+            store.clone(),
+            config.workers,
+            config.task_lease,
+            wake.clone(),
+            shutdown_rx.clone(),
+        );
+        let state = AppState {
+            store: store.clone(),
+            config: Arc::new(config),
+            spool_dir,
+            wake_workers: wake,
+        };
         let app = axum::middleware::map_request(strip_trailing_slash).layer(router(state));
         let mut stop = shutdown_rx;
         let http = tokio::spawn(async move {
@@ -90,7 +102,14 @@ impl Server {
             }
         });
         tracing::info!(%addr, "verdict listening");
-        Ok(RunningServer { addr, store, generated_admin_password, shutdown, http, workers })
+        Ok(RunningServer {
+            addr,
+            store,
+            generated_admin_password,
+            shutdown,
+            http,
+            workers,
+        })
     }
 }
 
@@ -120,7 +139,10 @@ fn router(state: AppState) -> Router {
         .route("/authentication/sign_in", post(sign_in::sign_in))
         .route("/authentication/sign_out", post(sign_in::sign_out))
         .route("/api/shared_spaces", get(tenancy::shared_spaces))
-        .route("/api/shared_spaces/{sp}/workspaces", get(tenancy::workspaces))
+        .route(
+            "/api/shared_spaces/{sp}/workspaces",
+            get(tenancy::workspaces),
+        )
         .route(&format!("{ws}/test-results/xsd"), get(results::xsd))
         .route(&format!("{ws}/test-results"), post(results::push))
         .route(&format!("{ws}/test-results/{{task}}"), get(results::status))

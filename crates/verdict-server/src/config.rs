@@ -56,8 +56,8 @@ impl ServerConfig {
     /// The database URL in effect.
     #[must_use]
     pub fn effective_database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("verdict.db").display())
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("verdict.db").display()))
     }
 }

@@ -57,9 +57,14 @@ impl ApiError {
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "platform.authentication_required"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "platform.forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "platform.entity_not_found"),
-            Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "platform.payload_too_large"),
+            Self::PayloadTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "platform.payload_too_large")
+            }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "platform.internal_error"),
-            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "platform.service_unavailable"),
+            Self::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "platform.service_unavailable",
+            ),
         }
     }
 }

@@ -73,7 +73,10 @@ impl Store {
     /// Database failure.
     pub async fn user_by_name(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.name = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&self.read).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .fetch_optional(&self.read)
+            .await?;
         row.map(|r| user_from_row(&r)).transpose()
     }
 
@@ -109,7 +112,10 @@ impl Store {
         let sql = format!(
             "SELECT {USER_COLUMNS}, k.client_id, k.secret_hash FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.client_id = $1"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(client_id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(client_id)
+            .fetch_optional(&self.read)
+            .await?;
         row.map(|r| {
             Ok(ApiKeyRecord {
                 user: user_from_row(&r)?,
@@ -201,7 +207,12 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn grant_role(&self, user_id: i64, workspace_id: i64, role: &str) -> Result<(), StoreError> {
+    pub async fn grant_role(
+        &self,
+        user_id: i64,
+        workspace_id: i64,
+        role: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO workspace_roles (user_id, workspace_id, role) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id, workspace_id) DO UPDATE SET role = excluded.role",
@@ -218,7 +229,11 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn role_in(&self, user_id: i64, workspace_id: i64) -> Result<Option<String>, StoreError> {
+    pub async fn role_in(
+        &self,
+        user_id: i64,
+        workspace_id: i64,
+    ) -> Result<Option<String>, StoreError> {
         let role = sqlx::query_scalar(
             "SELECT role FROM workspace_roles WHERE user_id = $1 AND workspace_id = $2",
         )

@@ -14,7 +14,9 @@ use crate::ids;
 use crate::tasks::TaskState;
 
 pub use lookups::{CiBuildSpec, ReleaseInfo, SuiteInfo};
-pub use rows::{ExistingRun, ExistingTest, NewPreviousRun, NewRun, NewStep, NewTest, RunUpdate, TestUpdate};
+pub use rows::{
+    ExistingRun, ExistingTest, NewPreviousRun, NewRun, NewStep, NewTest, RunUpdate, TestUpdate,
+};
 
 /// An open processing transaction for one task in one workspace.
 pub struct IngestTx {
@@ -31,7 +33,11 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn begin_ingest(&self, workspace_id: i64, task_id: i64) -> Result<IngestTx, StoreError> {
+    pub async fn begin_ingest(
+        &self,
+        workspace_id: i64,
+        task_id: i64,
+    ) -> Result<IngestTx, StoreError> {
         let mut tx = self.write.begin().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -66,11 +72,23 @@ impl IngestTx {
         let rows: Vec<Vec<Cell<'_>>> = links
             .iter()
             .map(|(src, field, dst)| {
-                vec![Cell::Int(Some(ws)), Cell::Int(Some(*src)), Cell::Text(Some(field)), Cell::Int(Some(*dst))]
+                vec![
+                    Cell::Int(Some(ws)),
+                    Cell::Int(Some(*src)),
+                    Cell::Text(Some(field)),
+                    Cell::Int(Some(*dst)),
+                ]
             })
             .collect();
-        bulk::insert_rows(&mut self.tx, "entity_links", &["workspace_id", "src_id", "field", "dst_id"], &rows, true)
-            .await
+        bulk::insert_rows(
+            self.backend,
+            &mut self.tx,
+            "entity_links",
+            &["workspace_id", "src_id", "field", "dst_id"],
+            &rows,
+            true,
+        )
+        .await
     }
 
     /// Replaces all links of `field` from each of `src_ids` (used for a run's
@@ -81,8 +99,9 @@ impl IngestTx {
     pub async fn clear_links(&mut self, src_ids: &[i64], field: &str) -> Result<(), StoreError> {
         for chunk in src_ids.chunks(500) {
             let sql = format!(
-                "DELETE FROM entity_links WHERE field = $1 AND src_id IN ({})",
-                bulk::placeholders(2, chunk.len())
+                "DELETE FROM entity_links WHERE field = {} AND src_id IN ({})",
+                bulk::placeholder(self.backend, 1),
+                bulk::placeholders(self.backend, 2, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(field);
             for id in chunk {

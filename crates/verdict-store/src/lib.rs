@@ -26,11 +26,11 @@ pub use entities::{
     read::{EntityPage, EntityQuery, EntityRow, FieldValue, RefValue},
 };
 pub use error::StoreError;
-pub use seed::{logical_name, name_key};
 pub use ingest_tx::{
-    CiBuildSpec, ExistingRun, ExistingTest, IngestTx, ReleaseInfo, SuiteInfo, NewPreviousRun, NewRun, NewStep, NewTest, RunUpdate,
-    TestUpdate,
+    CiBuildSpec, ExistingRun, ExistingTest, IngestTx, NewPreviousRun, NewRun, NewStep, NewTest,
+    ReleaseInfo, RunUpdate, SuiteInfo, TestUpdate,
 };
+pub use seed::{logical_name, name_key};
 pub use tasks::{ClaimedTask, NewTask, PushOutcome, TaskRecord, TaskState};
 pub use tenancy::{SharedSpaceRecord, WorkspaceRecord};
 

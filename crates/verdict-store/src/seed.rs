@@ -8,22 +8,47 @@ use crate::ids;
 /// Lists seeded in every workspace: (list name, values).
 pub(crate) const LISTS: &[(&str, &[&str])] = &[
     ("run_status", &["Passed", "Failed", "Skipped", "Planned"]),
-    ("run_native_status", &["Passed", "Failed", "Skipped", "Planned"]),
-    ("Test_Level", &["Unit Test", "System Test", "Integration Test"]),
+    (
+        "run_native_status",
+        &["Passed", "Failed", "Skipped", "Planned"],
+    ),
+    (
+        "Test_Level",
+        &["Unit Test", "System Test", "Integration Test"],
+    ),
     (
         "Test_Type",
-        &["Acceptance", "Regression", "End to End", "Sanity", "Security", "Performance", "UI", "API"],
+        &[
+            "Acceptance",
+            "Regression",
+            "End to End",
+            "Sanity",
+            "Security",
+            "Performance",
+            "UI",
+            "API",
+        ],
     ),
     (
         "Testing_Tool_Type",
         &[
-            "UFT One", "UFT Developer", "Digital Lab", "StormRunner Load", "Selenium",
-            "Manual Runner", "SoapUI", "Protractor", "LoadRunner Enterprise",
+            "UFT One",
+            "UFT Developer",
+            "Digital Lab",
+            "StormRunner Load",
+            "Selenium",
+            "Manual Runner",
+            "SoapUI",
+            "Protractor",
+            "LoadRunner Enterprise",
         ],
     ),
     (
         "Framework",
-        &["JUnit", "UFT One", "TestNG", "NUnit", "JBehave", "Karma", "Jasmine", "Mocha", "Cucumber"],
+        &[
+            "JUnit", "UFT One", "TestNG", "NUnit", "JBehave", "Karma", "Jasmine", "Mocha",
+            "Cucumber",
+        ],
     ),
 ];
 
@@ -32,10 +57,21 @@ pub(crate) const TAXONOMIES: &[(&str, &[&str])] = &[
     ("AUT Env", &["Dev", "Production", "QA", "Staging"]),
     ("Browser", &["Chrome", "Firefox", "IE", "Opera", "Safari"]),
     ("DB", &["IBM DB2", "MSSQL", "MySQL", "Oracle", "Postgres"]),
-    ("Distribution", &["Debian", "Fedora", "RedHat", "SUSE", "Ubuntu"]),
+    (
+        "Distribution",
+        &["Debian", "Fedora", "RedHat", "SUSE", "Ubuntu"],
+    ),
     (
         "OS",
-        &["Android", "BlackBerryOS", "iOS", "Linux", "MacOCS", "WinServer2008", "WinServer2012"],
+        &[
+            "Android",
+            "BlackBerryOS",
+            "iOS",
+            "Linux",
+            "MacOCS",
+            "WinServer2008",
+            "WinServer2012",
+        ],
     ),
 ];
 

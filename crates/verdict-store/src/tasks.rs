@@ -126,7 +126,10 @@ impl Store {
         .rows_affected()
             == 1;
         if !claimed {
-            if let Some(duplicate) = self.live_duplicate(&mut tx, &task.dedupe_key, task.accepted_at).await? {
+            if let Some(duplicate) = self
+                .live_duplicate(&mut tx, &task.dedupe_key, task.accepted_at)
+                .await?
+            {
                 tx.commit().await?;
                 return Ok(duplicate);
             }
@@ -175,7 +178,11 @@ impl Store {
         dedupe_key: &str,
         now: i64,
     ) -> Result<Option<PushOutcome>, StoreError> {
-        let lock = if self.backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+        let lock = if self.backend == Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT task_id, until_ms FROM payload_hashes WHERE dedupe_key = $1{lock}"
         )))
@@ -187,7 +194,10 @@ impl Store {
             return Ok(None);
         }
         let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1");
-        let task = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(task_id).fetch_optional(&mut *tx).await?;
+        let task = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(task_id)
+            .fetch_optional(&mut *tx)
+            .await?;
         match task.map(|r| task_from_row(&r)).transpose()? {
             Some(task) if task.state != TaskState::Error => {
                 Ok(Some(PushOutcome::Duplicate { task, until_ms }))
@@ -202,7 +212,10 @@ impl Store {
     /// Database failure.
     pub async fn task(&self, id: i64) -> Result<Option<TaskRecord>, StoreError> {
         let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
         row.map(|r| task_from_row(&r)).transpose()
     }
 
@@ -250,7 +263,12 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn renew_lease(&self, task_id: i64, owner: &str, lease_ms: i64) -> Result<bool, StoreError> {
+    pub async fn renew_lease(
+        &self,
+        task_id: i64,
+        owner: &str,
+        lease_ms: i64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE tasks SET lease_until = $3 WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
         )
@@ -273,10 +291,12 @@ impl Store {
         if self.backend != Backend::Sqlite {
             return Ok(0);
         }
-        let n = sqlx::query("UPDATE tasks SET state = 'queued', lease_owner = NULL WHERE state = 'running'")
-            .execute(&self.write)
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE tasks SET state = 'queued', lease_owner = NULL WHERE state = 'running'",
+        )
+        .execute(&self.write)
+        .await?
+        .rows_affected();
         Ok(n)
     }
 
@@ -284,7 +304,11 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn fail_task_with_error(&self, task_id: i64, details: &str) -> Result<(), StoreError> {
+    pub async fn fail_task_with_error(
+        &self,
+        task_id: i64,
+        details: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE tasks SET state = 'error', error_details = $2, finished_at = $3, lease_owner = NULL WHERE id = $1",
         )
@@ -300,18 +324,26 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn payload_chunk(&self, task_id: i64, seq: i64) -> Result<Option<Vec<u8>>, StoreError> {
-        let data = sqlx::query_scalar("SELECT data FROM payload_chunks WHERE task_id = $1 AND seq = $2")
-            .bind(task_id)
-            .bind(seq)
-            .fetch_optional(&self.read)
-            .await?;
+    pub async fn payload_chunk(
+        &self,
+        task_id: i64,
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let data =
+            sqlx::query_scalar("SELECT data FROM payload_chunks WHERE task_id = $1 AND seq = $2")
+                .bind(task_id)
+                .bind(seq)
+                .fetch_optional(&self.read)
+                .await?;
         Ok(data)
     }
 }
 
 /// Reads until `buffer` is full or the input ends; returns the bytes read.
-async fn fill(input: &mut (dyn AsyncRead + Unpin + Send), buffer: &mut [u8]) -> Result<usize, StoreError> {
+async fn fill(
+    input: &mut (dyn AsyncRead + Unpin + Send),
+    buffer: &mut [u8],
+) -> Result<usize, StoreError> {
     let mut filled = 0;
     while filled < buffer.len() {
         let n = input.read(&mut buffer[filled..]).await?;

@@ -28,11 +28,13 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn ensure_shared_space(&self, id: i64, name: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO shared_spaces (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
-            .bind(id)
-            .bind(name)
-            .execute(&self.write)
-            .await?;
+        sqlx::query(
+            "INSERT INTO shared_spaces (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(name)
+        .execute(&self.write)
+        .await?;
         Ok(())
     }
 
@@ -123,7 +125,10 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn workspaces(&self, shared_space_id: i64) -> Result<Vec<WorkspaceRecord>, StoreError> {
+    pub async fn workspaces(
+        &self,
+        shared_space_id: i64,
+    ) -> Result<Vec<WorkspaceRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, shared_space_id, name FROM workspaces WHERE shared_space_id = $1 ORDER BY id",
         )

@@ -8,11 +8,20 @@ use crate::cli::{AdminArgs, AdminCommand, ApiKeyCommand, UserCommand};
 
 /// Runs an admin command.
 pub async fn run(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
-    if let Some(parent) = args.store.database_url.is_none().then_some(&args.store.data_dir) {
+    if let Some(parent) = args
+        .store
+        .database_url
+        .is_none()
+        .then_some(&args.store.data_dir)
+    {
         std::fs::create_dir_all(parent)?;
     }
     let store = Store::open(&args.store.url()).await?;
-    verdict_server::bootstrap(&store, std::env::var("VERDICT_ADMIN_PASSWORD").ok().as_deref()).await?;
+    verdict_server::bootstrap(
+        &store,
+        std::env::var("VERDICT_ADMIN_PASSWORD").ok().as_deref(),
+    )
+    .await?;
     let result = match args.command {
         AdminCommand::User { command } => user(&store, command).await,
         AdminCommand::ApiKey { command } => api_key(&store, command).await,
@@ -22,13 +31,26 @@ pub async fn run(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn user(store: &Store, command: UserCommand) -> Result<(), Box<dyn std::error::Error>> {
-    let UserCommand::Add { name, password_file, admin, workspaces, role } = command;
+    let UserCommand::Add {
+        name,
+        password_file,
+        admin,
+        workspaces,
+        role,
+    } = command;
     let (password, generated) = match (password_file, std::env::var("VERDICT_NEW_PASSWORD").ok()) {
-        (Some(file), _) => (std::fs::read_to_string(file)?.trim_end_matches(['\r', '\n']).to_owned(), false),
+        (Some(file), _) => (
+            std::fs::read_to_string(file)?
+                .trim_end_matches(['\r', '\n'])
+                .to_owned(),
+            false,
+        ),
         (None, Some(p)) if !p.is_empty() => (p, false),
         _ => (generate_secret(12)?, true),
     };
-    let id = store.upsert_user(&name, &hash_secret(&password)?, admin).await?;
+    let id = store
+        .upsert_user(&name, &hash_secret(&password)?, admin)
+        .await?;
     for ws in workspaces {
         store.grant_role(id, ws, &role).await?;
     }
@@ -41,10 +63,19 @@ async fn user(store: &Store, command: UserCommand) -> Result<(), Box<dyn std::er
 
 async fn api_key(store: &Store, command: ApiKeyCommand) -> Result<(), Box<dyn std::error::Error>> {
     let ApiKeyCommand::Create { name, user } = command;
-    let owner = store.user_by_name(&user).await?.ok_or_else(|| format!("no user named '{user}'"))?;
-    let client_id = format!("{}_{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_"), generate_secret(4)?);
+    let owner = store
+        .user_by_name(&user)
+        .await?
+        .ok_or_else(|| format!("no user named '{user}'"))?;
+    let client_id = format!(
+        "{}_{}",
+        name.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+        generate_secret(4)?
+    );
     let secret = generate_secret(24)?;
-    store.insert_api_key(owner.id, &name, &client_id, &hash_secret(&secret)?).await?;
+    store
+        .insert_api_key(owner.id, &name, &client_id, &hash_secret(&secret)?)
+        .await?;
     println!("client_id: {client_id}");
     println!("client_secret: {secret}");
     Ok(())

@@ -1,1 +1,202 @@
-pub async fn run(_args: crate::cli::BenchArgs) -> Result<(), Box<dyn std::error::Error>> { Err("bench: not built yet".into()) }
+//! `verdict bench`: throughput figures for docs/perf.md, measured on a real
+//! server in this process (loopback HTTP, a temporary SQLite database unless
+//! `--database-url` is given). Benchmarks report; they never assert.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use verdict_server::{Server, ServerConfig};
+
+use crate::cli::{BenchArgs, BenchCommand};
+
+type BoxError = Box<dyn std::error::Error>;
+
+/// Runs a benchmark and prints its figures.
+pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
+    match args.command {
+        BenchCommand::Ingest { runs, database_url } => ingest(runs, database_url).await,
+        BenchCommand::Http {
+            pushes,
+            clients,
+            runs_per_push,
+        } => http(pushes, clients, runs_per_push).await,
+    }
+}
+
+/// A payload of `runs` distinct new tests (a first push), `tag` keeping payloads apart.
+fn payload(runs: u64, tag: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(usize::try_from(runs).unwrap_or(0) * 150 + 64);
+    out.extend_from_slice(b"<test_result><test_runs>\n");
+    for i in 0..runs {
+        let status = if i % 10 == 0 { "Failed" } else { "Passed" };
+        let _ = writeln!(
+            out,
+            r#"<test_run module="bench" package="com.acme.pkg{}" class="Class{}" name="test{i}{tag}" duration="{}" status="{status}" started="1700000000000"/>"#,
+            i % 100,
+            i % 1000,
+            i % 500
+        );
+    }
+    out.extend_from_slice(b"</test_runs></test_result>\n");
+    out
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>, std::io::Error> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes)?;
+    e.finish()
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+async fn start(
+    database_url: Option<String>,
+) -> Result<(verdict_server::RunningServer, tempfile::TempDir), BoxError> {
+    let dir = tempfile::tempdir()?;
+    let mut config = ServerConfig::with_data_dir(dir.path().to_owned());
+    config.listen = "127.0.0.1:0".parse()?;
+    config.database_url = database_url;
+    config.admin_password = Some("bench".to_owned());
+    config.workers = 1;
+    Ok((Server::start(config).await?, dir))
+}
+
+async fn signed_in_client(url: &str) -> Result<reqwest::Client, BoxError> {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .timeout(Duration::from_secs(3600))
+        .build()?;
+    let r = client
+        .post(format!("{url}/authentication/sign_in"))
+        .json(&serde_json::json!({"user": "admin", "password": "bench"}))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        return Err(format!("sign-in failed: {}", r.status()).into());
+    }
+    Ok(client)
+}
+
+async fn ingest(runs: u64, database_url: Option<String>) -> Result<(), BoxError> {
+    let xml = payload(runs, "");
+    println!(
+        "payload: {runs} runs, {:.1} MiB",
+        xml.len() as f64 / 1_048_576.0
+    );
+
+    let started = Instant::now();
+    let mut reader = verdict_ingest::PayloadReader::new(&xml[..])?;
+    let mut items = 0_u64;
+    while reader.next_item()?.is_some() {
+        items += 1;
+    }
+    let parse = started.elapsed();
+    println!(
+        "validate+parse: {items} runs in {:.3} s = {:.0} runs/s ({:.0} MiB/s)",
+        parse.as_secs_f64(),
+        items as f64 / parse.as_secs_f64(),
+        xml.len() as f64 / 1_048_576.0 / parse.as_secs_f64()
+    );
+
+    let body = gzip(&xml)?;
+    drop(xml);
+    let (server, _dir) = start(database_url).await?;
+    let client = signed_in_client(&server.url()).await?;
+    let ws = format!("{}/api/shared_spaces/1001/workspaces/1002", server.url());
+    let started = Instant::now();
+    let reply: serde_json::Value = client
+        .post(format!("{ws}/test-results"))
+        .header("Content-Encoding", "gzip")
+        .body(body)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let accepted = started.elapsed();
+    let id = reply["id"]
+        .as_i64()
+        .ok_or_else(|| format!("push rejected: {reply}"))?;
+    let status = loop {
+        let task: serde_json::Value = client
+            .get(format!("{ws}/test-results/{id}"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        match task["status"].as_str() {
+            Some("queued" | "running") => tokio::time::sleep(Duration::from_millis(50)).await,
+            _ => break task,
+        }
+    };
+    let total = started.elapsed();
+    println!(
+        "end to end (push → task {}): {runs} runs in {:.3} s = {:.0} runs/s (202 after {:.3} s)",
+        status["status"],
+        total.as_secs_f64(),
+        runs as f64 / total.as_secs_f64(),
+        accepted.as_secs_f64()
+    );
+    if let Some(mib) = peak_rss_mib() {
+        println!("peak RSS of the process: {mib:.0} MiB");
+    }
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn http(pushes: u64, clients: usize, runs_per_push: u64) -> Result<(), BoxError> {
+    let (server, _dir) = start(None).await?;
+    let client = signed_in_client(&server.url()).await?;
+    let ws = format!("{}/api/shared_spaces/1001/workspaces/1002", server.url());
+    let per_client = pushes / clients.max(1) as u64;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (client, ws) = (client.clone(), ws.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(usize::try_from(per_client).unwrap_or(0));
+            for p in 0..per_client {
+                let body = payload(runs_per_push, &format!("_{c}_{p}"));
+                let t = Instant::now();
+                let r = client
+                    .post(format!("{ws}/test-results"))
+                    .body(body)
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status().as_u16() == 202 => latencies.push(t.elapsed()),
+                    Ok(r) => eprintln!("push answered {}", r.status()),
+                    Err(e) => eprintln!("push failed: {e}"),
+                }
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await?);
+    }
+    let elapsed = started.elapsed();
+    all.sort_unstable();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    println!(
+        "{} accepted pushes ({runs_per_push} runs each, {clients} clients) in {:.2} s = {:.0} pushes/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        all.len(),
+        elapsed.as_secs_f64(),
+        all.len() as f64 / elapsed.as_secs_f64(),
+        pct(0.5).as_secs_f64() * 1000.0,
+        pct(0.99).as_secs_f64() * 1000.0,
+        pct(1.0).as_secs_f64() * 1000.0
+    );
+    server.shutdown().await;
+    Ok(())
+}

@@ -67,6 +67,9 @@ pub struct ServeArgs {
     /// Largest request body as sent, in MiB.
     #[arg(long, env = "VERDICT_MAX_BODY_MIB", default_value_t = 256)]
     pub max_body_mib: u64,
+    /// Seconds a claimed task stays owned without renewal before another node may take it over.
+    #[arg(long, env = "VERDICT_TASK_LEASE_SECS", default_value_t = 60)]
+    pub task_lease_secs: u64,
     /// Mark session cookies Secure (only when clients reach Verdict over HTTPS).
     #[arg(long, env = "VERDICT_SECURE_COOKIES")]
     pub secure_cookies: bool,

@@ -11,16 +11,21 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let mut config = ServerConfig::with_data_dir(args.store.data_dir.clone());
     config.listen = args.listen;
     config.database_url = args.store.database_url.clone();
-    config.admin_password = std::env::var("VERDICT_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    config.admin_password = std::env::var("VERDICT_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
     config.workers = args.workers;
     config.dedupe_window = Duration::from_secs(args.dedupe_window_secs);
     config.session_idle = Duration::from_secs(args.session_idle_secs);
     config.max_body_bytes = args.max_body_mib << 20;
     config.secure_cookies = args.secure_cookies;
+    config.task_lease = Duration::from_secs(args.task_lease_secs.max(1));
     let server = Server::start(config).await?;
     if let Some(password) = &server.generated_admin_password {
         println!("created user 'admin' with password: {password}");
-        println!("(set VERDICT_ADMIN_PASSWORD before the first start to choose it; this is shown once)");
+        println!(
+            "(set VERDICT_ADMIN_PASSWORD before the first start to choose it; this is shown once)"
+        );
     }
     println!("verdict listening on {}", server.url());
     wait_for_signal().await;
@@ -32,13 +37,14 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

@@ -37,7 +37,9 @@ impl<R: BufRead> Xml<R> {
                 Step::CData(pos) => {
                     return Err(PayloadError::invalid(
                         pos,
-                        format!("a CDATA section is not allowed in <{parent}>, which holds elements only"),
+                        format!(
+                            "a CDATA section is not allowed in <{parent}>, which holds elements only"
+                        ),
                     ));
                 }
                 Step::Eof(pos) => return Err(truncated(pos, parent)),
@@ -129,13 +131,23 @@ impl<R: BufRead> Xml<R> {
                     }
                 }
                 Step::Eof(pos) if !self.saw_markup() => {
-                    return Err(PayloadError::at(pos, PayloadErrorKind::Empty, "the document is empty"));
+                    return Err(PayloadError::at(
+                        pos,
+                        PayloadErrorKind::Empty,
+                        "the document is empty",
+                    ));
                 }
                 Step::Eof(pos) => {
-                    return Err(PayloadError::malformed(pos, "the document has no root element"));
+                    return Err(PayloadError::malformed(
+                        pos,
+                        "the document has no root element",
+                    ));
                 }
                 Step::Char(_, pos) | Step::CData(pos) | Step::End(pos) => {
-                    return Err(PayloadError::malformed(pos, "content is not allowed before the root element"));
+                    return Err(PayloadError::malformed(
+                        pos,
+                        "content is not allowed before the root element",
+                    ));
                 }
             }
         }
@@ -159,7 +171,10 @@ impl<R: BufRead> Xml<R> {
                 | Step::Char(_, pos)
                 | Step::CData(pos)
                 | Step::End(pos) => {
-                    return Err(PayloadError::malformed(pos, "content is not allowed after the root element"));
+                    return Err(PayloadError::malformed(
+                        pos,
+                        "content is not allowed after the root element",
+                    ));
                 }
             }
         }

@@ -154,12 +154,22 @@ pub(crate) fn element<R: BufRead>(
         2 => release(xml, start, ctx)?,
         3 => ctx.milestone = leaf_id(xml, start, &MILESTONE_REF)?,
         4 => {
-            ctx.backlog_items =
-                ids(xml, start, &BACKLOG_ITEMS, &BACKLOG_CHILDREN, &BACKLOG_ITEM_REF)?;
+            ctx.backlog_items = ids(
+                xml,
+                start,
+                &BACKLOG_ITEMS,
+                &BACKLOG_CHILDREN,
+                &BACKLOG_ITEM_REF,
+            )?;
         }
         5 => {
-            ctx.product_areas =
-                ids(xml, start, &PRODUCT_AREAS, &PRODUCT_AREA_CHILDREN, &PRODUCT_AREA_REF)?;
+            ctx.product_areas = ids(
+                xml,
+                start,
+                &PRODUCT_AREAS,
+                &PRODUCT_AREA_CHILDREN,
+                &PRODUCT_AREA_REF,
+            )?;
         }
         6 => ctx.test_fields = test_fields(xml, start)?,
         _ => ctx.taxonomies = environment(xml, start)?,
@@ -167,7 +177,11 @@ pub(crate) fn element<R: BufRead>(
     Ok(())
 }
 
-fn release<R: BufRead>(xml: &mut Xml<R>, start: Start, ctx: &mut Context) -> Result<(), PayloadError> {
+fn release<R: BufRead>(
+    xml: &mut Xml<R>,
+    start: Start,
+    ctx: &mut Context,
+) -> Result<(), PayloadError> {
     let tag = xml.tag(start);
     if tag.name == b"release_ref" {
         let a = tag.attrs(&RELEASE_REF)?;

@@ -78,7 +78,11 @@ static BACKGROUND_STEPS_CHILDREN: Children = Children {
 };
 static BACKGROUND_STEP: ElemSpec = ElemSpec {
     name: "step",
-    attrs: &[req("name", L1), opt("duration", Ty::Long), opt("status", S1)],
+    attrs: &[
+        req("name", L1),
+        opt("duration", Ty::Long),
+        opt("status", S1),
+    ],
     open: false,
 };
 static BACKGROUND_STEP_CHILDREN: Children = Children {
@@ -87,7 +91,11 @@ static BACKGROUND_STEP_CHILDREN: Children = Children {
 };
 static SCENARIO: ElemSpec = ElemSpec {
     name: "scenario",
-    attrs: &[req("name", L0), req("status", Ty::Status), opt("outlineIndex", Ty::Long)],
+    attrs: &[
+        req("name", L0),
+        req("status", Ty::Status),
+        opt("outlineIndex", Ty::Long),
+    ],
     open: false,
 };
 static SCENARIO_CHILDREN: Children = Children {
@@ -98,8 +106,12 @@ static SCENARIO_CHILDREN: Children = Children {
 /// Reads a `gherkin_test_run` whose start tag is `start`.
 pub(crate) fn read<R: BufRead>(xml: &mut Xml<R>, start: Start) -> Result<GherkinRun, PayloadError> {
     let a = xml.tag(start).attrs(&GHERKIN_RUN)?;
-    let (name, duration, status, external_run_id) =
-        (a.required(0), a.long(1).unwrap_or_default(), a.status(2), a.string(3));
+    let (name, duration, status, external_run_id) = (
+        a.required(0),
+        a.long(1).unwrap_or_default(),
+        a.status(2),
+        a.string(3),
+    );
     let mut seq = Seq::new(&GHERKIN_RUN_CHILDREN);
     let mut feature = None;
     while let Some(child) = xml.child("gherkin_test_run")? {
@@ -108,7 +120,10 @@ pub(crate) fn read<R: BufRead>(xml: &mut Xml<R>, start: Start) -> Result<Gherkin
     }
     seq.finish(xml.last_end())?;
     let Some(feature) = feature else {
-        return Err(PayloadError::invalid(xml.last_end(), "<gherkin_test_run> is missing <feature>"));
+        return Err(PayloadError::invalid(
+            xml.last_end(),
+            "<gherkin_test_run> is missing <feature>",
+        ));
     };
     Ok(GherkinRun {
         name,

@@ -15,6 +15,7 @@ mod gherkin;
 mod names;
 mod prolog;
 mod reader;
+mod scan;
 mod seq;
 mod source;
 mod test_run;

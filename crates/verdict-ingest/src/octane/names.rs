@@ -5,6 +5,8 @@
 //! an element or attribute is in no namespace (Verdict's schema), in the XML
 //! Schema instance namespace (`xsi:*`), or elsewhere.
 
+use std::collections::HashMap;
+
 /// Namespace of `xsi:*` attributes.
 pub(crate) const XSI_NS: &[u8] = b"http://www.w3.org/2001/XMLSchema-instance";
 /// Namespace bound to the reserved `xml` prefix.
@@ -61,18 +63,19 @@ pub(crate) fn split_qname(name: &[u8]) -> (Option<&[u8]>, &[u8]) {
     }
 }
 
-/// One namespace declaration (`xmlns` or `xmlns:p`) and the element depth it belongs to.
-struct Decl {
-    depth: u32,
-    /// `None` for the default namespace.
-    prefix: Option<Box<[u8]>>,
-    uri: Box<[u8]>,
-}
+/// URIs bound to a name, innermost last, each with the depth of the declaring element.
+type Bindings = Vec<(u32, Box<[u8]>)>;
 
 /// The namespace declarations in force; empty for nearly every payload.
+/// Lookups cost the same however many declarations a document makes.
 #[derive(Default)]
 pub(crate) struct NsScope {
-    decls: Vec<Decl>,
+    /// Default-namespace declarations (`xmlns`), innermost last, with their element depth.
+    defaults: Bindings,
+    /// Prefix declarations (`xmlns:p`): for each prefix, its URIs, innermost last.
+    prefixes: HashMap<Box<[u8]>, Bindings>,
+    /// Declared prefixes in declaration order, to undo them when elements end.
+    declared: Vec<(u32, Box<[u8]>)>,
 }
 
 /// Where a name resolves.
@@ -89,34 +92,40 @@ pub(crate) enum Resolved<'a> {
 impl NsScope {
     /// Records a declaration made on the element at `depth`.
     pub fn declare(&mut self, depth: u32, prefix: Option<&[u8]>, uri: &[u8]) {
-        self.decls.push(Decl {
-            depth,
-            prefix: prefix.map(Box::from),
-            uri: Box::from(uri),
-        });
+        match prefix {
+            None => self.defaults.push((depth, Box::from(uri))),
+            Some(prefix) => {
+                self.prefixes
+                    .entry(Box::from(prefix))
+                    .or_default()
+                    .push((depth, Box::from(uri)));
+                self.declared.push((depth, Box::from(prefix)));
+            }
+        }
     }
 
     /// Drops the declarations of elements at `depth` or deeper.
     pub fn leave(&mut self, depth: u32) {
-        while self.decls.last().is_some_and(|d| d.depth >= depth) {
-            self.decls.pop();
+        while self.defaults.last().is_some_and(|d| d.0 >= depth) {
+            self.defaults.pop();
         }
-    }
-
-    fn lookup(&self, prefix: Option<&[u8]>) -> Option<&[u8]> {
-        self.decls
-            .iter()
-            .rev()
-            .find(|d| d.prefix.as_deref() == prefix)
-            .map(|d| &*d.uri)
+        while self.declared.last().is_some_and(|d| d.0 >= depth) {
+            if let Some((_, prefix)) = self.declared.pop()
+                && let Some(uris) = self.prefixes.get_mut(&prefix)
+            {
+                uris.pop();
+                if uris.is_empty() {
+                    self.prefixes.remove(&prefix);
+                }
+            }
+        }
     }
 
     /// Namespace of an element name (unprefixed names take the default namespace).
     pub fn element(&self, name: &[u8]) -> Resolved<'_> {
         match split_qname(name) {
-            (None, _) if self.decls.is_empty() => Resolved::Local,
-            (None, _) => match self.lookup(None) {
-                Some(uri) if !uri.is_empty() => Resolved::Ns(uri),
+            (None, _) => match self.defaults.last() {
+                Some((_, uri)) if !uri.is_empty() => Resolved::Ns(uri),
                 _ => Resolved::Local,
             },
             (Some(prefix), _) => self.prefixed(prefix),
@@ -135,8 +144,8 @@ impl NsScope {
         if prefix == b"xml" {
             return Resolved::Ns(XML_NS);
         }
-        match self.lookup(Some(prefix)) {
-            Some(uri) if !uri.is_empty() => Resolved::Ns(uri),
+        match self.prefixes.get(prefix).and_then(|uris| uris.last()) {
+            Some((_, uri)) if !uri.is_empty() => Resolved::Ns(uri),
             _ => Resolved::Unbound,
         }
     }

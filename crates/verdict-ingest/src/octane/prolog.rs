@@ -62,7 +62,7 @@ pub(crate) fn sniff<R: BufRead>(inner: &mut R) -> Result<Prolog, PayloadError> {
 /// Appends from `inner` until `head` holds `n` bytes or the stream ends.
 fn fill_to<R: BufRead>(inner: &mut R, head: &mut Vec<u8>, n: usize) -> Result<(), PayloadError> {
     while head.len() < n {
-        let chunk = inner.fill_buf().map_err(io_error)?;
+        let chunk = inner.fill_buf().map_err(|e| io_error(Pos::default(), &e))?;
         if chunk.is_empty() {
             break;
         }
@@ -145,9 +145,8 @@ fn parse_decl(decl: &[u8]) -> Result<Option<&[u8]>, PayloadError> {
         if spaces == 0 {
             return Err(err("whitespace is needed here in the XML declaration"));
         }
-        let (name, value, next) = pseudo_attribute(body, at).ok_or_else(|| {
-            err("malformed XML declaration: expected name=\"value\"")
-        })?;
+        let (name, value, next) = pseudo_attribute(body, at)
+            .ok_or_else(|| err("malformed XML declaration: expected name=\"value\""))?;
         let order = match name {
             b"version" => 1,
             b"encoding" => 2,
@@ -155,12 +154,14 @@ fn parse_decl(decl: &[u8]) -> Result<Option<&[u8]>, PayloadError> {
             _ => 0,
         };
         if order <= seen {
-            return Err(err("malformed XML declaration: expected version, encoding, standalone in this order"));
+            return Err(err(
+                "malformed XML declaration: expected version, encoding, standalone in this order",
+            ));
         }
         if seen == 0 && order != 1 {
             return Err(err("the XML declaration must start with version"));
         }
-        check_pseudo_value(order, value).map_err(|m| err(m))?;
+        check_pseudo_value(order, value).map_err(err)?;
         if order == 2 {
             encoding = Some(value);
         }
@@ -168,14 +169,21 @@ fn parse_decl(decl: &[u8]) -> Result<Option<&[u8]>, PayloadError> {
         at = next;
     }
     if seen == 0 {
-        return Err(decl_error(decl, 5, "the XML declaration must start with version"));
+        return Err(decl_error(
+            decl,
+            5,
+            "the XML declaration must start with version",
+        ));
     }
     Ok(encoding)
 }
 
 /// Parses `name S? = S? "value"` at `at`; returns name, value, and the index after it.
 fn pseudo_attribute(body: &[u8], at: usize) -> Option<(&[u8], &[u8], usize)> {
-    let name_len = body[at..].iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let name_len = body[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
     let name = &body[at..at + name_len];
     let mut i = at + name_len;
     i += body[i..].iter().take_while(|&&b| is_space(b)).count();
@@ -219,9 +227,10 @@ fn encoding_error(message: String) -> PayloadError {
     PayloadError::at(Pos::default(), PayloadErrorKind::Encoding, message)
 }
 
-pub(crate) fn io_error(err: std::io::Error) -> PayloadError {
+/// Reading the stream failed at `pos`.
+pub(crate) fn io_error(pos: Pos, err: &dyn std::fmt::Display) -> PayloadError {
     PayloadError::at(
-        Pos::default(),
+        pos,
         PayloadErrorKind::Io,
         format!("reading the payload failed: {err}"),
     )

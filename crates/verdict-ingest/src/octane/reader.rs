@@ -26,7 +26,18 @@ static TEST_RESULT: ElemSpec = ElemSpec {
 };
 static TEST_RESULT_SLOTS: [ChildSlot; CONTEXT_SLOTS + 2] = {
     let [a, b, c, d, e, f, g, h] = context_slots!();
-    [optional(&["build"]), a, b, c, d, e, f, g, h, once(&["test_runs"])]
+    [
+        optional(&["build"]),
+        a,
+        b,
+        c,
+        d,
+        e,
+        f,
+        g,
+        h,
+        once(&["test_runs"]),
+    ]
 };
 static TEST_RESULT_CHILDREN: Children = Children {
     parent: "test_result",

@@ -114,7 +114,11 @@ impl Seq {
         match self.first_missing(self.spec.slots.len()) {
             Some(missing) => Err(PayloadError::invalid(
                 end,
-                format!("<{}> is missing <{}>", self.spec.parent, missing.names.join("> or <")),
+                format!(
+                    "<{}> is missing <{}>",
+                    self.spec.parent,
+                    missing.names.join("> or <")
+                ),
             )),
             None => Ok(()),
         }
@@ -140,8 +144,14 @@ impl Seq {
 
     /// A required slot before `until` that has no child yet.
     fn first_missing(&self, until: usize) -> Option<&'static ChildSlot> {
-        let from = if self.count > 0 { self.cur + 1 } else { self.cur };
-        self.spec.slots[from.min(until)..until].iter().find(|s| s.required)
+        let from = if self.count > 0 {
+            self.cur + 1
+        } else {
+            self.cur
+        };
+        self.spec.slots[from.min(until)..until]
+            .iter()
+            .find(|s| s.required)
     }
 
     /// What may come next: element names, and the end tag when nothing is required.
@@ -167,7 +177,7 @@ impl Seq {
     }
 }
 
-/// "unexpected element <x> in <parent>; expected ..." for `tag`.
+/// `unexpected element <x> in <parent>; expected ...` for `tag`.
 pub(crate) fn unexpected(tag: &Tag<'_>, parent: &str, expected: &str) -> PayloadError {
     let name = show(tag.name);
     let what = match tag.ns.element(tag.name) {

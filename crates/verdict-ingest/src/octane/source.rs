@@ -23,6 +23,8 @@ struct Tracker {
     ascii_only: bool,
     /// Start of a UTF-8 sequence split across two `consume` calls.
     carry: Vec<u8>,
+    /// Where the carried sequence starts.
+    carry_pos: Pos,
     fault: Option<Fault>,
 }
 
@@ -41,29 +43,37 @@ impl Tracker {
     fn check(&mut self, bytes: &[u8]) {
         let mut rest = bytes;
         if !self.carry.is_empty() {
-            let need = utf8_len(self.carry[0]).saturating_sub(self.carry.len());
-            let take = need.min(rest.len());
-            self.carry.extend_from_slice(&rest[..take]);
-            rest = &rest[take..];
-            if self.carry.len() < utf8_len(self.carry[0]) {
+            let need = utf8_len(self.carry[0]) - self.carry.len();
+            let more = rest
+                .iter()
+                .take(need)
+                .take_while(|&&b| b & 0xC0 == 0x80)
+                .count();
+            self.carry.extend_from_slice(&rest[..more]);
+            rest = &rest[more..];
+            let complete = self.carry.len() == utf8_len(self.carry[0]);
+            if !complete && rest.is_empty() {
                 return;
             }
-            let ok = std::str::from_utf8(&self.carry).is_ok();
+            let valid = complete && std::str::from_utf8(&self.carry).is_ok();
             let non_char = self.carry == b"\xEF\xBF\xBE" || self.carry == b"\xEF\xBF\xBF";
             self.carry.clear();
-            if !ok {
-                self.fail(0, bytes, PayloadErrorKind::Encoding, invalid_utf8());
+            if !valid {
+                self.fault_at(self.carry_pos, PayloadErrorKind::Encoding, invalid_utf8());
                 return;
             }
             if non_char {
                 let msg = "character U+FFFE or U+FFFF is not allowed in XML".to_owned();
-                self.fail(0, bytes, PayloadErrorKind::NotWellFormed, msg);
+                self.fault_at(self.carry_pos, PayloadErrorKind::NotWellFormed, msg);
                 return;
             }
         }
         let skipped = bytes.len() - rest.len();
         if let Some((at, kind, message)) = self.first_problem(rest) {
-            self.fail(skipped + at, bytes, kind, message);
+            let pos = self.pos.advanced(&bytes[..skipped + at]);
+            self.fault_at(pos, kind, message);
+        } else if !self.carry.is_empty() {
+            self.carry_pos = self.pos.advanced(&bytes[..bytes.len() - self.carry.len()]);
         }
     }
 
@@ -107,8 +117,7 @@ impl Tracker {
         candidates.into_iter().flatten().min_by_key(|c| c.0)
     }
 
-    fn fail(&mut self, at: usize, bytes: &[u8], kind: PayloadErrorKind, message: String) {
-        let pos = self.pos.advanced(&bytes[..at]);
+    fn fault_at(&mut self, pos: Pos, kind: PayloadErrorKind, message: String) {
         self.fault = Some(Fault(PayloadError::at(pos, kind, message)));
     }
 }
@@ -167,6 +176,7 @@ impl<R: BufRead> Source<R> {
                 last_lt: false,
                 ascii_only: prolog.charset == Charset::Ascii,
                 carry: Vec::new(),
+                carry_pos: Pos::default(),
                 fault: None,
             },
         }
@@ -190,7 +200,7 @@ impl<R: BufRead> Source<R> {
     /// Called at end of input: a UTF-8 sequence cut short is an error.
     pub fn finish(&mut self) {
         if !self.tracker.carry.is_empty() && self.tracker.fault.is_none() {
-            let pos = self.tracker.pos;
+            let pos = self.tracker.carry_pos;
             let err = PayloadError::at(pos, PayloadErrorKind::Encoding, invalid_utf8());
             self.tracker.fault = Some(Fault(err));
         }

@@ -6,7 +6,7 @@
 
 use std::io::BufRead;
 
-use verdict_domain::payload::{Parameter, RunError, Step, StepIteration, TestRun};
+use verdict_domain::payload::{Context, Parameter, RunError, Step, StepIteration, TestRun};
 
 use super::attrs::{ElemSpec, opt, req};
 use super::context::{self, CONTEXT_SLOTS, context_slots};
@@ -160,7 +160,7 @@ fn attributes<R: BufRead>(xml: &mut Xml<R>, start: Start) -> Result<TestRun, Pay
         run_type: a.string(11),
         external_assets: a.string(12),
         manual: a.bool(13).unwrap_or(false),
-        context: Default::default(),
+        context: Context::default(),
         error: None,
         description: None,
         steps: Vec::new(),
@@ -208,7 +208,9 @@ fn step<R: BufRead>(xml: &mut Xml<R>, start: Start) -> Result<Step, PayloadError
     while let Some(child) = xml.child("step")? {
         match seq.accept(&xml.tag(child))? {
             0 => step.error_message = Some(error_message(xml, child)?),
-            1 => step.input_parameters = parameters(xml, child, &INPUT_PARAMETERS, &INPUT_CHILDREN)?,
+            1 => {
+                step.input_parameters = parameters(xml, child, &INPUT_PARAMETERS, &INPUT_CHILDREN)?;
+            }
             _ => {
                 step.output_parameters =
                     parameters(xml, child, &OUTPUT_PARAMETERS, &OUTPUT_CHILDREN)?;
@@ -219,7 +221,10 @@ fn step<R: BufRead>(xml: &mut Xml<R>, start: Start) -> Result<Step, PayloadError
 }
 
 /// Reads an `error_message` element (text only).
-pub(crate) fn error_message<R: BufRead>(xml: &mut Xml<R>, start: Start) -> Result<String, PayloadError> {
+pub(crate) fn error_message<R: BufRead>(
+    xml: &mut Xml<R>,
+    start: Start,
+) -> Result<String, PayloadError> {
     xml.tag(start).attrs(&ERROR_MESSAGE)?;
     let mut text = String::new();
     xml.text_content("error_message", &mut text)?;

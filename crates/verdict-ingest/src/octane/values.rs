@@ -49,7 +49,7 @@ pub(crate) enum Typed {
     Field(TestFieldType),
 }
 
-/// Checks `value` against `ty`; the error completes "attribute 'x' of <y> ...".
+/// Checks `value` against `ty`; the error completes `attribute 'x' of <y> ...`.
 pub(crate) fn check(ty: Ty, value: &str) -> Result<Typed, String> {
     match ty {
         Ty::Text { min, max } => check_length(value, min, max).map(|()| Typed::Text),
@@ -58,12 +58,14 @@ pub(crate) fn check(ty: Ty, value: &str) -> Result<Typed, String> {
         Ty::Bool => parse_bool(value)
             .map(Typed::Bool)
             .ok_or_else(|| format!("has value '{}'; allowed: true, false, 1, 0", shown(value))),
-        Ty::Status => RunStatus::from_payload(value).map(Typed::Status).ok_or_else(|| {
-            format!(
-                "has value '{}'; allowed: Passed, Skipped, Failed, Planned",
-                shown(value)
-            )
-        }),
+        Ty::Status => RunStatus::from_payload(value)
+            .map(Typed::Status)
+            .ok_or_else(|| {
+                format!(
+                    "has value '{}'; allowed: Passed, Skipped, Failed, Planned",
+                    shown(value)
+                )
+            }),
         Ty::FieldType => TestFieldType::from_payload(value)
             .map(Typed::Field)
             .ok_or_else(|| {
@@ -195,13 +197,20 @@ pub(crate) fn resolve_ref(name: &[u8]) -> Result<char, String> {
         Some(hex) => (hex, 16),
         None => (number, 10),
     };
-    let bad = || format!("invalid character reference '&{};'", String::from_utf8_lossy(name));
+    let bad = || {
+        format!(
+            "invalid character reference '&{};'",
+            String::from_utf8_lossy(name)
+        )
+    };
     if digits.is_empty() || digits.len() > 8 {
         return Err(bad());
     }
     let text = std::str::from_utf8(digits).map_err(|_| bad())?;
     let code = u32::from_str_radix(text, radix).map_err(|_| bad())?;
-    char::from_u32(code).filter(|&c| is_xml_char(c)).ok_or_else(bad)
+    char::from_u32(code)
+        .filter(|&c| is_xml_char(c))
+        .ok_or_else(bad)
 }
 
 /// Characters XML 1.0 allows in a document.
@@ -221,8 +230,20 @@ mod tests {
         assert_eq!(parse_long("-9223372036854775808"), Ok(i64::MIN));
         assert_eq!(parse_long("000000000000000000000000000000000001"), Ok(1));
         for bad in [
-            "", " ", "+", "-", "1.0", "1e3", "3s", "- 5", "+-5", "0x5", "9223372036854775808",
-            "-9223372036854775809", "123456789012345678901234567890123456", "\u{a0}5",
+            "",
+            " ",
+            "+",
+            "-",
+            "1.0",
+            "1e3",
+            "3s",
+            "- 5",
+            "+-5",
+            "0x5",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "123456789012345678901234567890123456",
+            "\u{a0}5",
         ] {
             assert!(parse_long(bad).is_err(), "{bad:?}");
         }
@@ -238,10 +259,23 @@ mod tests {
 
     #[test]
     fn urls() {
-        for ok in ["https://x", "HTTPS://x", "td://x", "tds://x", "testdirector:x", "http:/"] {
+        for ok in [
+            "https://x",
+            "HTTPS://x",
+            "td://x",
+            "tds://x",
+            "testdirector:x",
+            "http:/",
+        ] {
             assert_eq!(check_url(ok), Ok(()), "{ok}");
         }
-        for bad in ["ftp://x", "www.x.com", "http", "Testdirector:x", "http://a\nb"] {
+        for bad in [
+            "ftp://x",
+            "www.x.com",
+            "http",
+            "Testdirector:x",
+            "http://a\nb",
+        ] {
             assert!(check_url(bad).is_err(), "{bad}");
         }
         assert!(check_url(&format!("http://{}", "x".repeat(505))).is_ok());

@@ -12,10 +12,11 @@ use std::io::BufRead;
 use quick_xml::errors::{Error as XmlError, IllFormedError, SyntaxError};
 use quick_xml::events::Event;
 
-use super::attrs::{Tag, ns_declarations};
+use super::attrs::Tag;
 use super::error::{PayloadError, PayloadErrorKind, Pos};
 use super::names::{NsScope, is_name, show};
 use super::prolog::{Prolog, io_error};
+use super::scan::ns_declarations;
 use super::source::Source;
 use super::values::resolve_ref;
 
@@ -35,6 +36,15 @@ pub(crate) enum Step {
     /// End of input.
     Eof(Pos),
 }
+
+/// Deepest element nesting libxml2 accepts by default.
+const MAX_DEPTH: u32 = 257;
+/// Longest text node (contiguous character data, references resolved) and
+/// longest CDATA section libxml2 accepts by default, in bytes.
+const MAX_TEXT_NODE: usize = 10_000_000;
+/// Longest start tag (name and attributes) accepted, in bytes; libxml2 stops
+/// at about the same size.
+const MAX_TAG: usize = 10_000_000;
 
 /// A start tag just read: where it is and where its name and attributes end in
 /// the buffer. Turned into a [`Tag`] by [`Xml::tag`] while it is the last step.
@@ -63,6 +73,8 @@ pub(crate) struct Xml<R: BufRead> {
     saw_markup: bool,
     /// Position of the last end tag.
     last_end: Pos,
+    /// Bytes of the text node being read (text and references since the last markup).
+    text_node: usize,
 }
 
 impl<R: BufRead> Xml<R> {
@@ -85,6 +97,7 @@ impl<R: BufRead> Xml<R> {
             started: false,
             saw_markup: false,
             last_end: Pos::default(),
+            text_node: 0,
         }
     }
 
@@ -150,6 +163,7 @@ impl<R: BufRead> Xml<R> {
             }
             let first = !self.started;
             self.started = true;
+            let text_node = std::mem::take(&mut self.text_node);
             let step = match event {
                 Err(err) => return Err(self.xml_error(err, pos)),
                 Ok(Event::Start(e)) => (e.name().as_ref().len(), e.len(), false),
@@ -158,10 +172,17 @@ impl<R: BufRead> Xml<R> {
                     self.close(pos);
                     return Ok(Step::End(pos));
                 }
-                Ok(Event::Text(_)) => return self.text_step(pos),
-                Ok(Event::CData(_)) => return Ok(Step::CData(pos)),
+                Ok(Event::Text(t)) => {
+                    self.text_node = limit_text(text_node + t.len(), pos)?;
+                    return self.text_step(pos);
+                }
+                Ok(Event::CData(c)) => {
+                    limit_text(c.len(), pos)?;
+                    return Ok(Step::CData(pos));
+                }
                 Ok(Event::GeneralRef(r)) => {
                     let c = resolve_ref(&r).map_err(|m| PayloadError::malformed(pos, m))?;
+                    self.text_node = limit_text(text_node + c.len_utf8(), pos)?;
                     return Ok(Step::Char(c, pos));
                 }
                 Ok(Event::Comment(_)) => {
@@ -213,6 +234,14 @@ impl<R: BufRead> Xml<R> {
         empty: bool,
     ) -> Result<Step, PayloadError> {
         let name = &self.buf[..name_len];
+        if end > MAX_TAG {
+            let msg = format!("the start tag is longer than {MAX_TAG} bytes");
+            return Err(PayloadError::malformed(pos, msg));
+        }
+        if self.depth >= MAX_DEPTH {
+            let msg = format!("elements are nested more than {MAX_DEPTH} levels deep");
+            return Err(PayloadError::malformed(pos, msg));
+        }
         if !is_name(name) {
             return Err(PayloadError::malformed(
                 pos,
@@ -246,15 +275,13 @@ impl<R: BufRead> Xml<R> {
     fn xml_error(&self, err: XmlError, pos: Pos) -> PayloadError {
         let here = self.here();
         let (at, message) = match err {
-            XmlError::Io(e) => {
-                let mut err = io_error(std::io::Error::new(e.kind(), e.to_string()));
-                (err.line, err.column) = (here.line, here.col + 1);
-                return err;
-            }
-            XmlError::Syntax(SyntaxError::UnclosedDoctype) => return doctype(pos),
-            XmlError::Syntax(SyntaxError::InvalidBangMarkup) => {
-                (pos, "'<!' must start a comment or a CDATA section".to_owned())
-            }
+            XmlError::Io(e) => return io_error(here, &e),
+            XmlError::Syntax(SyntaxError::UnclosedDoctype)
+            | XmlError::IllFormed(IllFormedError::MissingDoctypeName) => return doctype(pos),
+            XmlError::Syntax(SyntaxError::InvalidBangMarkup) => (
+                pos,
+                "'<!' must start a comment or a CDATA section".to_owned(),
+            ),
             XmlError::Syntax(e) => (here, format!("the document ends early: {e}")),
             XmlError::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => (
                 pos,
@@ -269,11 +296,19 @@ impl<R: BufRead> Xml<R> {
             XmlError::IllFormed(IllFormedError::UnclosedReference) => {
                 (pos, "'&' must start a reference such as &amp;".to_owned())
             }
-            XmlError::IllFormed(IllFormedError::MissingDoctypeName) => return doctype(pos),
             other => (pos, other.to_string()),
         };
         PayloadError::malformed(at, message)
     }
+}
+
+/// `len` if a text node of `len` bytes is within libxml2's limit.
+fn limit_text(len: usize, pos: Pos) -> Result<usize, PayloadError> {
+    if len > MAX_TEXT_NODE {
+        let msg = format!("a text node is longer than {MAX_TEXT_NODE} bytes");
+        return Err(PayloadError::malformed(pos, msg));
+    }
+    Ok(len)
 }
 
 fn doctype(pos: Pos) -> PayloadError {
@@ -294,7 +329,10 @@ fn check_pi_target(target: &[u8], pos: Pos) -> Result<(), PayloadError> {
     if target.eq_ignore_ascii_case(b"xml") {
         return Err(PayloadError::malformed(
             pos,
-            format!("the processing instruction target '{}' is reserved", show(target)),
+            format!(
+                "the processing instruction target '{}' is reserved",
+                show(target)
+            ),
         ));
     }
     Ok(())

@@ -19,7 +19,11 @@ pub async fn workspace(
         .store
         .workspace(shared_space_id, workspace_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("workspace {workspace_id} not found in shared space {shared_space_id}")))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "workspace {workspace_id} not found in shared space {shared_space_id}"
+            ))
+        })?;
     if who.user.is_admin || state.store.role_in(who.user.id, ws.id).await?.is_some() {
         Ok(ws)
     } else {
@@ -31,11 +35,22 @@ pub async fn workspace(
 }
 
 /// Checks that the shared space exists and the caller may see it.
-pub async fn shared_space(state: &AppState, who: &Principal, shared_space_id: i64) -> Result<(), ApiError> {
+pub async fn shared_space(
+    state: &AppState,
+    who: &Principal,
+    shared_space_id: i64,
+) -> Result<(), ApiError> {
     if state.store.shared_space(shared_space_id).await?.is_none() {
-        return Err(ApiError::NotFound(format!("shared space {shared_space_id} not found")));
+        return Err(ApiError::NotFound(format!(
+            "shared space {shared_space_id} not found"
+        )));
     }
-    if who.user.is_admin || state.store.has_role_in_shared_space(who.user.id, shared_space_id).await? {
+    if who.user.is_admin
+        || state
+            .store
+            .has_role_in_shared_space(who.user.id, shared_space_id)
+            .await?
+    {
         Ok(())
     } else {
         Err(ApiError::Forbidden(format!(

@@ -3,9 +3,9 @@
 //! verify is a 401 even when a valid cookie is present (protocol §2.3).
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
 use base64::Engine;
 use verdict_store::UserRecord;
 
@@ -28,7 +28,10 @@ pub struct Principal {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         authenticate(&parts.headers, state).await
     }
 }
@@ -36,14 +39,17 @@ impl FromRequestParts<AppState> for Principal {
 /// Resolves the caller or answers 401.
 pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Principal, ApiError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| unauthorized("malformed Authorization header"))?;
+        let value = value
+            .to_str()
+            .map_err(|_| unauthorized("malformed Authorization header"))?;
         let (id, secret) = authorization_credentials(value)?;
         return match credentials::verify(&state.store, &id, &secret).await? {
             Some(user) => Ok(Principal { user }),
             None => Err(unauthorized("invalid credentials in Authorization header")),
         };
     }
-    if let Some(token) = cookie(headers, SESSION_COOKIE).or_else(|| cookie(headers, "access_token")) {
+    if let Some(token) = cookie(headers, SESSION_COOKIE).or_else(|| cookie(headers, "access_token"))
+    {
         let hash = token_hash(&token);
         let now = verdict_store::now_ms();
         if let Some(session) = state.store.live_session(&hash, now).await? {
@@ -56,12 +62,17 @@ pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Princ
         }
         return Err(unauthorized("session expired or unknown; sign in again"));
     }
-    Err(unauthorized("authentication required: sign in at /authentication/sign_in"))
+    Err(unauthorized(
+        "authentication required: sign in at /authentication/sign_in",
+    ))
 }
 
 /// (id, secret) from `Basic base64(id:secret)` or `Bearer client_id:secret`.
 fn authorization_credentials(value: &str) -> Result<(String, String), ApiError> {
-    let (scheme, rest) = value.trim().split_once(' ').ok_or_else(|| unauthorized("malformed Authorization header"))?;
+    let (scheme, rest) = value
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| unauthorized("malformed Authorization header"))?;
     let pair = if scheme.eq_ignore_ascii_case("basic") {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(rest.trim())
@@ -70,9 +81,13 @@ fn authorization_credentials(value: &str) -> Result<(String, String), ApiError> 
     } else if scheme.eq_ignore_ascii_case("bearer") {
         rest.trim().to_owned()
     } else {
-        return Err(unauthorized("unsupported Authorization scheme; use Basic or Bearer"));
+        return Err(unauthorized(
+            "unsupported Authorization scheme; use Basic or Bearer",
+        ));
     };
-    let (id, secret) = pair.split_once(':').ok_or_else(|| unauthorized("credentials must be id:secret"))?;
+    let (id, secret) = pair
+        .split_once(':')
+        .ok_or_else(|| unauthorized("credentials must be id:secret"))?;
     Ok((id.to_owned(), secret.to_owned()))
 }
 

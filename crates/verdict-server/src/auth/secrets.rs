@@ -1,7 +1,7 @@
 //! Password and secret hashing (argon2), random secrets and session tokens.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
 
 /// Hashes a password or API secret for storage.
@@ -12,14 +12,19 @@ pub fn hash_secret(secret: &str) -> Result<String, argon2::password_hash::Error>
     let mut salt_bytes = [0_u8; 16];
     getrandom::fill(&mut salt_bytes).map_err(|_| argon2::password_hash::Error::Crypto)?;
     let salt = SaltString::encode_b64(&salt_bytes)?;
-    Ok(Argon2::default().hash_password(secret.as_bytes(), &salt)?.to_string())
+    Ok(Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)?
+        .to_string())
 }
 
 /// Checks a presented secret against a stored argon2 hash.
 #[must_use]
 pub fn verify_secret(secret: &str, stored_hash: &str) -> bool {
-    PasswordHash::new(stored_hash)
-        .is_ok_and(|parsed| Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(stored_hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(secret.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// A random secret of `bytes` bytes, hex-encoded (passwords, API secrets, session tokens).

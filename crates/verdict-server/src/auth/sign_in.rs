@@ -1,16 +1,16 @@
 //! `POST /authentication/sign_in` and `POST /authentication/sign_out`
 //! (protocol §2.1, §2.2).
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::credentials;
-use super::principal::{cookie, SESSION_COOKIE, USER_COOKIE};
+use super::principal::{SESSION_COOKIE, USER_COOKIE, cookie};
 use super::secrets::{generate_secret, token_hash};
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -19,41 +19,66 @@ use crate::error::ApiError;
 /// `{"client_id","client_secret"}`; 200 `{}` with the session cookies.
 pub async fn sign_in(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let body = crate::octane::body::inflate_small(&body)?;
-    let (id, secret) = parse_credentials(&body)
-        .ok_or_else(|| ApiError::Unauthorized("sign-in body must be {\"user\",\"password\"} or {\"client_id\",\"client_secret\"}".to_owned()))?;
+    let (id, secret) = parse_credentials(&body).ok_or_else(|| {
+        ApiError::Unauthorized(
+            "sign-in body must be {\"user\",\"password\"} or {\"client_id\",\"client_secret\"}"
+                .to_owned(),
+        )
+    })?;
     let user = credentials::verify(&state.store, &id, &secret)
         .await?
-        .ok_or_else(|| ApiError::Unauthorized("authentication failed: wrong user or password".to_owned()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthorized("authentication failed: wrong user or password".to_owned())
+        })?;
     let token = generate_secret(32).map_err(ApiError::internal)?;
     let idle = i64::try_from(state.config.session_idle.as_millis()).unwrap_or(i64::MAX);
     state
         .store
-        .insert_session(&token_hash(&token), user.id, &id, verdict_store::now_ms() + idle)
+        .insert_session(
+            &token_hash(&token),
+            user.id,
+            &id,
+            verdict_store::now_ms() + idle,
+        )
         .await?;
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let mut response = Json(json!({})).into_response();
     let headers = response.headers_mut();
     for cookie in [
         format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly{secure}"),
-        format!("{USER_COOKIE}={}; Path=/; HttpOnly{secure}", cookie_safe(&id)),
+        format!(
+            "{USER_COOKIE}={}; Path=/; HttpOnly{secure}",
+            cookie_safe(&id)
+        ),
     ] {
-        headers.append(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(ApiError::internal)?);
+        headers.append(
+            SET_COOKIE,
+            HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
+        );
     }
     Ok(response)
 }
 
 /// POST /authentication/sign_out — always 200 `{}`; ends the session and
 /// expires both cookies.
-pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         state.store.delete_session(&token_hash(&token)).await?;
     }
     let mut response = Json(json!({})).into_response();
     for name in [SESSION_COOKIE, USER_COOKIE] {
         let expired = format!("{name}=; Max-Age=0; Path=/");
-        response
-            .headers_mut()
-            .append(SET_COOKIE, HeaderValue::from_str(&expired).map_err(ApiError::internal)?);
+        response.headers_mut().append(
+            SET_COOKIE,
+            HeaderValue::from_str(&expired).map_err(ApiError::internal)?,
+        );
     }
     Ok(response)
 }
@@ -71,6 +96,12 @@ fn parse_credentials(body: &[u8]) -> Option<(String, String)> {
 fn cookie_safe(value: &str) -> String {
     value
         .chars()
-        .map(|c| if c.is_ascii_graphic() && !matches!(c, ';' | ',' | '"' | '\\') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && !matches!(c, ';' | ',' | '"' | '\\') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

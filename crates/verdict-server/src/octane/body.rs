@@ -35,14 +35,24 @@ pub struct Limits {
 const MAX_RATIO: u64 = 1000;
 
 /// Writes the body to a temporary file in `dir`; 413 past `max_body`.
-pub async fn spool(body: Body, headers: &HeaderMap, dir: &Path, limits: Limits) -> Result<Spooled, ApiError> {
+pub async fn spool(
+    body: Body,
+    headers: &HeaderMap,
+    dir: &Path,
+    limits: Limits,
+) -> Result<Spooled, ApiError> {
     let named = tempfile::NamedTempFile::new_in(dir).map_err(ApiError::internal)?;
     let mut out = tokio::fs::File::from_std(named.reopen().map_err(ApiError::internal)?);
     let mut stream = body.into_data_stream();
     let mut size = 0_u64;
     let mut head: Vec<u8> = Vec::with_capacity(2);
     while let Some(frame) = stream.next().await {
-        let frame = frame.map_err(|e| ApiError::bad_request("platform.invalid_request", format!("reading the request body failed: {e}")))?;
+        let frame = frame.map_err(|e| {
+            ApiError::bad_request(
+                "platform.invalid_request",
+                format!("reading the request body failed: {e}"),
+            )
+        })?;
         size += frame.len() as u64;
         if size > limits.max_body {
             return Err(ApiError::PayloadTooLarge(format!(
@@ -58,14 +68,23 @@ pub async fn spool(body: Body, headers: &HeaderMap, dir: &Path, limits: Limits) 
     out.flush().await.map_err(ApiError::internal)?;
     out.sync_all().await.map_err(ApiError::internal)?;
     let gzip = is_gzip_label(headers) || head == [0x1f, 0x8b];
-    Ok(Spooled { file: named, size, gzip })
+    Ok(Spooled {
+        file: named,
+        size,
+        gzip,
+    })
 }
 
 fn is_gzip_label(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "gzip" | "x-gzip" | "application/gzip"))
+        .is_some_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "gzip" | "x-gzip" | "application/gzip"
+            )
+        })
 }
 
 /// Why reading the inflated payload stopped.
@@ -91,7 +110,11 @@ pub fn inflated_reader(
     guard: Arc<InflateGuard>,
 ) -> std::io::Result<HashingReader<Box<dyn Read + Send>>> {
     let file = BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
-    let inner: Box<dyn Read + Send> = if gzip { Box::new(flate2::read::MultiGzDecoder::new(file)) } else { Box::new(file) };
+    let inner: Box<dyn Read + Send> = if gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
     let ratio_cap = spooled_size.saturating_mul(MAX_RATIO).max(64 << 20);
     Ok(HashingReader {
         inner,
@@ -129,7 +152,10 @@ impl<R: Read> Read for HashingReader<R> {
         self.read += n as u64;
         if self.read > self.cap {
             self.guard.exceeded.store(true, Ordering::Relaxed);
-            return Err(std::io::Error::other(format!("inflated payload exceeds {} bytes", self.cap)));
+            return Err(std::io::Error::other(format!(
+                "inflated payload exceeds {} bytes",
+                self.cap
+            )));
         }
         self.hasher.update(&buf[..n]);
         Ok(n)
@@ -145,6 +171,11 @@ pub fn inflate_small(body: &[u8]) -> Result<Vec<u8>, ApiError> {
     flate2::read::MultiGzDecoder::new(body)
         .take(1 << 20)
         .read_to_end(&mut out)
-        .map_err(|e| ApiError::bad_request("platform.invalid_request", format!("body is not valid gzip: {e}")))?;
+        .map_err(|e| {
+            ApiError::bad_request(
+                "platform.invalid_request",
+                format!("body is not valid gzip: {e}"),
+            )
+        })?;
     Ok(out)
 }

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde_json::Value;
-use verdict_domain::query::{parse_fields, parse_optional_query, parse_order_by, QueryError};
+use verdict_domain::query::{QueryError, parse_fields, parse_optional_query, parse_order_by};
 use verdict_store::{EntityQuery, collection_by_name};
 
 use super::render;
@@ -25,10 +25,22 @@ pub async fn list(
     Path((sp, ws, collection)): Path<(String, String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
-    let workspace = access::workspace(&state, &who, path_id(&sp, "shared space")?, path_id(&ws, "workspace")?).await?;
+    let workspace = access::workspace(
+        &state,
+        &who,
+        path_id(&sp, "shared space")?,
+        path_id(&ws, "workspace")?,
+    )
+    .await?;
     let collection = collection_by_name(&collection)
         .ok_or_else(|| ApiError::NotFound(format!("unknown collection '{collection}'")))?;
-    let param = |name: &str| params.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let param = |name: &str| {
+        params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let filter = parse_optional_query(param("query").unwrap_or("")).map_err(query_error)?;
     let query = EntityQuery {
         collection,
@@ -36,7 +48,9 @@ pub async fn list(
         filter: filter.as_ref(),
         fields: fields(param("fields"))?,
         order_by: parse_order_by(param("order_by").unwrap_or("")).map_err(query_error)?,
-        limit: number(param("limit"), "limit")?.unwrap_or(DEFAULT_LIMIT).clamp(0, MAX_LIMIT),
+        limit: number(param("limit"), "limit")?
+            .unwrap_or(DEFAULT_LIMIT)
+            .clamp(0, MAX_LIMIT),
         offset: number(param("offset"), "offset")?.unwrap_or(0).max(0),
     };
     let page = state.store.read_entities(&query).await?;
@@ -50,12 +64,22 @@ pub async fn one(
     Path((sp, ws, collection, id)): Path<(String, String, String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
-    let workspace = access::workspace(&state, &who, path_id(&sp, "shared space")?, path_id(&ws, "workspace")?).await?;
+    let workspace = access::workspace(
+        &state,
+        &who,
+        path_id(&sp, "shared space")?,
+        path_id(&ws, "workspace")?,
+    )
+    .await?;
     let collection = collection_by_name(&collection)
         .ok_or_else(|| ApiError::NotFound(format!("unknown collection '{collection}'")))?;
     let id = path_id(&id, "entity")?;
     let by_id = verdict_domain::query::parse_query(&format!("id EQ {id}")).map_err(query_error)?;
-    let fields_param = params.iter().rev().find(|(k, _)| k == "fields").map(|(_, v)| v.as_str());
+    let fields_param = params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "fields")
+        .map(|(_, v)| v.as_str());
     let query = EntityQuery {
         collection,
         workspace_id: workspace.id,
@@ -89,7 +113,10 @@ fn number(param: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
         .filter(|v| !v.trim().is_empty())
         .map(|v| {
             v.trim().parse().map_err(|_| {
-                ApiError::bad_request("platform.illegal_query", format!("{name} must be a whole number, not '{v}'"))
+                ApiError::bad_request(
+                    "platform.illegal_query",
+                    format!("{name} must be a whole number, not '{v}'"),
+                )
             })
         })
         .transpose()

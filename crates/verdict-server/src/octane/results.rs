@@ -22,7 +22,9 @@ use crate::error::ApiError;
 
 /// Parses `{sp}` / `{ws}` / `{task}` path segments; anything but a number is a 404.
 pub fn path_id(segment: &str, what: &str) -> Result<i64, ApiError> {
-    segment.parse().map_err(|_| ApiError::NotFound(format!("{what} '{segment}' not found")))
+    segment
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("{what} '{segment}' not found")))
 }
 
 /// GET …/workspaces/{ws}/test-results/xsd — Verdict's payload schema.
@@ -31,8 +33,18 @@ pub async fn xsd(
     who: Principal,
     Path((sp, ws)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    access::workspace(&state, &who, path_id(&sp, "shared space")?, path_id(&ws, "workspace")?).await?;
-    Ok(([(header::CONTENT_TYPE, "application/xml")], verdict_ingest::OCTANE_XSD).into_response())
+    access::workspace(
+        &state,
+        &who,
+        path_id(&sp, "shared space")?,
+        path_id(&ws, "workspace")?,
+    )
+    .await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/xml")],
+        verdict_ingest::OCTANE_XSD,
+    )
+        .into_response())
 }
 
 /// POST …/workspaces/{ws}/test-results[?skip-errors=] — validate, store, 202.
@@ -44,14 +56,29 @@ pub async fn push(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let workspace = access::workspace(&state, &who, path_id(&sp, "shared space")?, path_id(&ws, "workspace")?).await?;
+    let workspace = access::workspace(
+        &state,
+        &who,
+        path_id(&sp, "shared space")?,
+        path_id(&ws, "workspace")?,
+    )
+    .await?;
     let skip_errors = skip_errors(params.get("skip-errors").map(String::as_str))?;
-    let limits = Limits { max_body: state.config.max_body_bytes, max_inflated: state.config.max_inflated_bytes };
+    let limits = Limits {
+        max_body: state.config.max_body_bytes,
+        max_inflated: state.config.max_inflated_bytes,
+    };
     let spooled = body::spool(body, &headers, &state.spool_dir, limits).await?;
     let payload_hash = validate(&spooled, limits).await?;
     let mut key = Sha256::new();
     key.update(payload_hash);
-    key.update(format!("|{}|{}|{skip_errors}", workspace.shared_space_id, workspace.id).as_bytes());
+    key.update(
+        format!(
+            "|{}|{}|{skip_errors}",
+            workspace.shared_space_id, workspace.id
+        )
+        .as_bytes(),
+    );
     let task = NewTask {
         workspace_id: workspace.id,
         skip_errors,
@@ -61,7 +88,9 @@ pub async fn push(
         dedupe_window_ms: i64::try_from(state.config.dedupe_window.as_millis()).unwrap_or(i64::MAX),
         accepted_at: verdict_store::now_ms(),
     };
-    let mut file = tokio::fs::File::open(spooled.file.path()).await.map_err(ApiError::internal)?;
+    let mut file = tokio::fs::File::open(spooled.file.path())
+        .await
+        .map_err(ApiError::internal)?;
     let outcome = state.store.enqueue(&task, &mut file).await?;
     let body = match outcome {
         PushOutcome::Accepted { task_id } => {
@@ -116,7 +145,9 @@ async fn validate(spooled: &body::Spooled, limits: Limits) -> Result<[u8; 32], A
             properties: Some(json!({"line": e.line, "column": e.column})),
         });
     }
-    let finished = tokio::task::spawn_blocking(move || reader.finish()).await.map_err(ApiError::internal)?;
+    let finished = tokio::task::spawn_blocking(move || reader.finish())
+        .await
+        .map_err(ApiError::internal)?;
     match finished {
         Ok((hash, _)) => Ok(hash),
         Err(_) if guard.exceeded() => Err(too_large(limits)),
@@ -140,7 +171,13 @@ pub async fn status(
     who: Principal,
     Path((sp, ws, task)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let workspace = access::workspace(&state, &who, path_id(&sp, "shared space")?, path_id(&ws, "workspace")?).await?;
+    let workspace = access::workspace(
+        &state,
+        &who,
+        path_id(&sp, "shared space")?,
+        path_id(&ws, "workspace")?,
+    )
+    .await?;
     let id = path_id(&task, "task")?;
     match state.store.task(id).await? {
         Some(task) if task.workspace_id == workspace.id => Ok(Json(task_json(&task))),

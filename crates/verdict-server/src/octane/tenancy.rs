@@ -22,7 +22,11 @@ pub async fn shared_spaces(
     let filter = filter(&params)?;
     let mut rows = Vec::new();
     for sp in state.store.shared_spaces().await? {
-        let visible = who.user.is_admin || state.store.has_role_in_shared_space(who.user.id, sp.id).await?;
+        let visible = who.user.is_admin
+            || state
+                .store
+                .has_role_in_shared_space(who.user.id, sp.id)
+                .await?;
         if visible && matches(filter.as_ref(), sp.id, &sp.name) {
             rows.push(json!({"type": "shared_space", "id": sp.id.to_string(), "name": sp.name}));
         }
@@ -55,8 +59,13 @@ fn envelope(rows: Vec<Value>) -> Value {
 }
 
 fn filter(params: &[(String, String)]) -> Result<Option<Expr>, ApiError> {
-    let text = params.iter().rev().find(|(k, _)| k == "query").map_or("", |(_, v)| v.as_str());
-    parse_optional_query(text).map_err(|e| ApiError::bad_request("platform.illegal_query", e.to_string()))
+    let text = params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "query")
+        .map_or("", |(_, v)| v.as_str());
+    parse_optional_query(text)
+        .map_err(|e| ApiError::bad_request("platform.illegal_query", e.to_string()))
 }
 
 /// Evaluates a query over the two fields these small lists have.
@@ -75,7 +84,11 @@ fn matches(expr: Option<&Expr>, id: i64, name: &str) -> bool {
                 ("name", QValue::Text(t)) => {
                     let pattern = t.to_lowercase();
                     let name = name.to_lowercase();
-                    if v.is_wildcard() { wildcard(&pattern, &name) } else { pattern == name }
+                    if v.is_wildcard() {
+                        wildcard(&pattern, &name)
+                    } else {
+                        pattern == name
+                    }
                 }
                 _ => false,
             };
@@ -90,7 +103,9 @@ fn wildcard(pattern: &str, text: &str) -> bool {
     let mut rest = text;
     for (i, part) in parts.iter().enumerate() {
         if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else { return false };
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
             rest = r;
         } else if i == parts.len() - 1 {
             return rest.ends_with(part);

@@ -59,7 +59,10 @@ fn parse(chunks: ChunkReader, gzip: bool, out: &mpsc::Sender<Parsed>) {
             return;
         }
     };
-    if out.blocking_send(Parsed::Header(Box::new(reader.header().clone()))).is_err() {
+    if out
+        .blocking_send(Parsed::Header(Box::new(reader.header().clone())))
+        .is_err()
+    {
         return;
     }
     let mut batch = Vec::with_capacity(ITEMS_PER_BATCH);
@@ -95,7 +98,11 @@ struct ChunkReader {
 
 impl ChunkReader {
     fn new(rx: mpsc::Receiver<Result<Vec<u8>, String>>) -> Self {
-        Self { rx, current: Vec::new(), pos: 0 }
+        Self {
+            rx,
+            current: Vec::new(),
+            pos: 0,
+        }
     }
 }
 
@@ -107,7 +114,11 @@ impl Read for ChunkReader {
                     self.current = chunk;
                     self.pos = 0;
                 }
-                Some(Err(e)) => return Err(std::io::Error::other(format!("reading stored payload: {e}"))),
+                Some(Err(e)) => {
+                    return Err(std::io::Error::other(format!(
+                        "reading stored payload: {e}"
+                    )));
+                }
                 None => return Ok(0),
             }
         }

@@ -66,7 +66,10 @@ pub async fn suite_run(
     let Some(link) = merged.suite.clone() else {
         return Ok(None);
     };
-    let name = link.external_run_id.clone().unwrap_or_else(|| link.suite.name.clone());
+    let name = link
+        .external_run_id
+        .clone()
+        .unwrap_or_else(|| link.suite.name.clone());
     let release = merged.release.as_ref().map(|r| r.id);
     let key = format!(
         "suite\u{1f}{}\u{1f}{name}\u{1f}{release:?}\u{1f}{:?}\u{1f}{:?}",
@@ -94,7 +97,12 @@ pub async fn suite_run(
     if !messages.is_empty() && !job.skip_errors {
         return Ok(None);
     }
-    let id = tx.allocate_ids(1).await?.first().copied().unwrap_or_default();
+    let id = tx
+        .allocate_ids(1)
+        .await?
+        .first()
+        .copied()
+        .unwrap_or_default();
     let (status_id, native_status_id) = status_ids(job, tx, RunStatus::Planned).await?;
     let run = NewRun {
         id,
@@ -133,12 +141,22 @@ impl SuiteRuns {
 }
 
 /// (run_status, run_native_status) list-node ids of a status.
-async fn status_ids(job: &mut Job, tx: &mut IngestTx, status: RunStatus) -> Result<(i64, i64), StoreError> {
+async fn status_ids(
+    job: &mut Job,
+    tx: &mut IngestTx,
+    status: RunStatus,
+) -> Result<(i64, i64), StoreError> {
     if let Some(ids) = job.status_ids.get(status.key()) {
         return Ok(*ids);
     }
-    let s = job.resolver.list_node(tx, "run_status", status.display_name()).await?;
-    let n = job.resolver.list_node(tx, "run_native_status", status.display_name()).await?;
+    let s = job
+        .resolver
+        .list_node(tx, "run_status", status.display_name())
+        .await?;
+    let n = job
+        .resolver
+        .list_node(tx, "run_native_status", status.display_name())
+        .await?;
     job.status_ids.insert(status.key(), (s, n));
     Ok((s, n))
 }
@@ -158,7 +176,11 @@ pub async fn item(
         ..TestSpec::default()
     };
     for (field_type, value) in &merged.single_fields {
-        let id = Some(job.resolver.list_node(tx, field_type.payload_name(), value).await?);
+        let id = Some(
+            job.resolver
+                .list_node(tx, field_type.payload_name(), value)
+                .await?,
+        );
         match field_type {
             TestFieldType::TestLevel => test.test_level_id = id,
             TestFieldType::TestingToolType => test.testing_tool_type_id = id,
@@ -167,7 +189,8 @@ pub async fn item(
         }
     }
     for value in &merged.test_types {
-        test.test_type_ids.push(job.resolver.list_node(tx, "Test_Type", value).await?);
+        test.test_type_ids
+            .push(job.resolver.list_node(tx, "Test_Type", value).await?);
     }
     let mut run = RunSpec {
         release_id: merged.release.as_ref().map(|r| r.id),
@@ -178,7 +201,8 @@ pub async fn item(
         ..RunSpec::default()
     };
     for (category, value) in &merged.taxonomies {
-        run.taxonomy_ids.push(job.resolver.taxonomy(tx, category, value).await?);
+        run.taxonomy_ids
+            .push(job.resolver.taxonomy(tx, category, value).await?);
     }
     match item {
         Item::Test(t) => test_run(job, tx, *t, test, run).await,
@@ -194,8 +218,11 @@ async fn test_run(
     mut run: RunSpec,
 ) -> Result<PreparedItem, StoreError> {
     let (status_id, native_status_id) = status_ids(job, tx, t.status).await?;
-    let (component, package, class) =
-        (t.module.unwrap_or_default(), t.package.unwrap_or_default(), t.class.unwrap_or_default());
+    let (component, package, class) = (
+        t.module.unwrap_or_default(),
+        t.package.unwrap_or_default(),
+        t.class.unwrap_or_default(),
+    );
     test.subtype = "test_automated";
     test.identity_key = rules::automated_test_identity(&component, &package, &class, &t.name);
     test.name = t.name;

@@ -41,13 +41,19 @@ pub(super) struct Job {
 ///
 /// # Errors
 /// A system fault; the transaction is rolled back and the caller marks the task `error`.
-pub async fn process_claimed_task(store: &Store, task: &ClaimedTask, owner: &str) -> Result<bool, ProcessError> {
+pub async fn process_claimed_task(
+    store: &Store,
+    task: &ClaimedTask,
+    owner: &str,
+) -> Result<bool, ProcessError> {
     let mut items = feed::start(store.clone(), task.id, task.payload_encoding == "gzip");
     let mut tx = store.begin_ingest(task.workspace_id, task.id).await?;
     let header = match items.recv().await {
         Some(Parsed::Header(h)) => h,
         Some(Parsed::Failed(e)) => return Err(ProcessError::Payload(e.to_string())),
-        Some(Parsed::Items(_)) | None => return Err(ProcessError::Payload("payload ended early".to_owned())),
+        Some(Parsed::Items(_)) | None => {
+            return Err(ProcessError::Payload("payload ended early".to_owned()));
+        }
     };
     let mut job = Job {
         skip_errors: task.skip_errors,
@@ -63,7 +69,9 @@ pub async fn process_claimed_task(store: &Store, task: &ClaimedTask, owner: &str
     };
     if !global(&mut job, &mut tx, &header).await? {
         let details = rules::error_details(&job.problems, false);
-        return Ok(tx.finish(owner, TaskState::Failed, details.as_deref()).await?);
+        return Ok(tx
+            .finish(owner, TaskState::Failed, details.as_deref())
+            .await?);
     }
     let now = verdict_store::now_ms();
     while let Some(parsed) = items.recv().await {
@@ -94,8 +102,15 @@ pub async fn process_claimed_task(store: &Store, task: &ClaimedTask, owner: &str
 
 /// Resolves the global context once. False = stop: nothing is written
 /// (a global conflict, or a missing global link, with skip-errors=false).
-async fn global(job: &mut Job, tx: &mut IngestTx, header: &PayloadHeader) -> Result<bool, ProcessError> {
-    let (resolved, found) = job.resolver.level(tx, &header.context, job.injection_time, false).await?;
+async fn global(
+    job: &mut Job,
+    tx: &mut IngestTx,
+    header: &PayloadHeader,
+) -> Result<bool, ProcessError> {
+    let (resolved, found) = job
+        .resolver
+        .level(tx, &header.context, job.injection_time, false)
+        .await?;
     let mut missing = found.missing;
     let mut server = None;
     if let Some(build) = &header.build {
@@ -106,7 +121,10 @@ async fn global(job: &mut Job, tx: &mut IngestTx, header: &PayloadHeader) -> Res
     }
     let messages: Vec<String> = found.conflicts.into_iter().chain(missing).collect();
     for message in &messages {
-        job.problems.push(Problem { scope: Scope::Global, message: message.clone() });
+        job.problems.push(Problem {
+            scope: Scope::Global,
+            message: message.clone(),
+        });
     }
     if !messages.is_empty() && !job.skip_errors {
         return Ok(false);
@@ -114,7 +132,9 @@ async fn global(job: &mut Job, tx: &mut IngestTx, header: &PayloadHeader) -> Res
     job.global = resolved;
     if let (Some(build), Some(server_id)) = (&header.build, server) {
         let job_name = build.job_name.as_deref().unwrap_or(&build.job_id);
-        let ci_job = tx.ci_job(server_id, &build.job_id, job_name, job.injection_time).await?;
+        let ci_job = tx
+            .ci_job(server_id, &build.job_id, job_name, job.injection_time)
+            .await?;
         let spec = verdict_store::CiBuildSpec {
             build_ci_id: &build.build_id,
             name: build.build_name.as_deref().unwrap_or(&build.build_id),
@@ -127,13 +147,21 @@ async fn global(job: &mut Job, tx: &mut IngestTx, header: &PayloadHeader) -> Res
 }
 
 /// Applies the per-item rules; `None` when the item is skipped or ignored.
-async fn prepare_item(job: &mut Job, tx: &mut IngestTx, item: Item) -> Result<Option<PreparedItem>, ProcessError> {
+async fn prepare_item(
+    job: &mut Job,
+    tx: &mut IngestTx,
+    item: Item,
+) -> Result<Option<PreparedItem>, ProcessError> {
     let index = job.next_index;
     job.next_index += 1;
     let (mut merged, mut messages) = match &item {
         Item::Test(run) => {
-            let (own, found) = job.resolver.level(tx, &run.context, job.injection_time, job.skip_errors).await?;
-            let mut messages: Vec<String> = found.missing.into_iter().chain(found.conflicts).collect();
+            let (own, found) = job
+                .resolver
+                .level(tx, &run.context, job.injection_time, job.skip_errors)
+                .await?;
+            let mut messages: Vec<String> =
+                found.missing.into_iter().chain(found.conflicts).collect();
             let (merged, conflicts) = super::resolve::merge(&job.global, own, job.skip_errors);
             messages.extend(conflicts);
             (merged, messages)
@@ -144,7 +172,10 @@ async fn prepare_item(job: &mut Job, tx: &mut IngestTx, item: Item) -> Result<Op
     let parent_suite = prepare::suite_run(job, tx, &mut merged, &mut messages).await?;
     if !messages.is_empty() {
         for message in messages {
-            job.problems.push(Problem { scope: Scope::Item(index), message });
+            job.problems.push(Problem {
+                scope: Scope::Item(index),
+                message,
+            });
         }
         if !job.skip_errors {
             job.items_skipped += 1;

@@ -71,7 +71,9 @@ impl Resolver {
             if r.release.is_none() {
                 p.missing.push(match link {
                     ReleaseLink::ById(id) => format!("release_ref id {id} not found"),
-                    ReleaseLink::ByName(n) if n == "_default_" => "default release not found".to_owned(),
+                    ReleaseLink::ByName(n) if n == "_default_" => {
+                        "default release not found".to_owned()
+                    }
                     ReleaseLink::ByName(n) => format!("release '{n}' not found"),
                 });
             }
@@ -110,7 +112,9 @@ impl Resolver {
                         component: suite.component.clone(),
                     });
                 }
-                None => p.missing.push(format!("suite_ref id {} not found", suite.id)),
+                None => p
+                    .missing
+                    .push(format!("suite_ref id {} not found", suite.id)),
             }
         }
         for id in &ctx.backlog_items {
@@ -121,7 +125,8 @@ impl Resolver {
             if self.work_items.get(id).copied().unwrap_or(false) {
                 push_unique(&mut r.backlog_items, *id);
             } else {
-                p.missing.push(format!("backlog_item_ref id {id} not found"));
+                p.missing
+                    .push(format!("backlog_item_ref id {id} not found"));
             }
         }
         for id in &ctx.product_areas {
@@ -132,7 +137,8 @@ impl Resolver {
             if self.modules.get(id).copied().unwrap_or(false) {
                 push_unique(&mut r.product_areas, *id);
             } else {
-                p.missing.push(format!("product_area_ref id {id} not found"));
+                p.missing
+                    .push(format!("product_area_ref id {id} not found"));
             }
         }
         fields(ctx, &mut r, &mut p, last_wins);
@@ -168,7 +174,12 @@ impl Resolver {
     }
 
     /// The list node of a test field value, created on first use.
-    pub async fn list_node(&mut self, tx: &mut IngestTx, list: &'static str, value: &str) -> Result<i64, StoreError> {
+    pub async fn list_node(
+        &mut self,
+        tx: &mut IngestTx,
+        list: &'static str,
+        value: &str,
+    ) -> Result<i64, StoreError> {
         let key = (list, value.to_lowercase());
         if let Some(id) = self.list_nodes.get(&key) {
             return Ok(*id);
@@ -179,7 +190,12 @@ impl Resolver {
     }
 
     /// The taxonomy item of an environment value, created on first use.
-    pub async fn taxonomy(&mut self, tx: &mut IngestTx, category: &str, value: &str) -> Result<i64, StoreError> {
+    pub async fn taxonomy(
+        &mut self,
+        tx: &mut IngestTx,
+        category: &str,
+        value: &str,
+    ) -> Result<i64, StoreError> {
         let key = (category.to_lowercase(), value.to_lowercase());
         if let Some(id) = self.taxonomies.get(&key) {
             return Ok(*id);
@@ -194,7 +210,10 @@ fn fields(ctx: &Context, r: &mut Resolved, p: &mut LevelProblems, last_wins: boo
     let mut conflicting = Vec::new();
     for field in &ctx.test_fields {
         if field.field_type.is_multi_valued() {
-            if !r.test_types.iter().any(|t| t.eq_ignore_ascii_case(&field.value) || t.to_lowercase() == field.value.to_lowercase()) {
+            if !r.test_types.iter().any(|t| {
+                t.eq_ignore_ascii_case(&field.value)
+                    || t.to_lowercase() == field.value.to_lowercase()
+            }) {
                 r.test_types.push(field.value.clone());
             }
             continue;
@@ -209,12 +228,14 @@ fn fields(ctx: &Context, r: &mut Resolved, p: &mut LevelProblems, last_wins: boo
                     ));
                 }
                 if last_wins {
-                    r.single_fields.insert(field.field_type, field.value.clone());
+                    r.single_fields
+                        .insert(field.field_type, field.value.clone());
                 }
             }
             Some(_) => {}
             None => {
-                r.single_fields.insert(field.field_type, field.value.clone());
+                r.single_fields
+                    .insert(field.field_type, field.value.clone());
             }
         }
     }
@@ -225,7 +246,9 @@ fn fields(ctx: &Context, r: &mut Resolved, p: &mut LevelProblems, last_wins: boo
     }
     for tax in &ctx.taxonomies {
         let pair = (tax.category.clone(), tax.value.clone());
-        if !r.taxonomies.iter().any(|(c, v)| c.to_lowercase() == pair.0.to_lowercase() && v.to_lowercase() == pair.1.to_lowercase()) {
+        if !r.taxonomies.iter().any(|(c, v)| {
+            c.to_lowercase() == pair.0.to_lowercase() && v.to_lowercase() == pair.1.to_lowercase()
+        }) {
             r.taxonomies.push(pair);
         }
     }
@@ -244,10 +267,28 @@ fn push_unique(list: &mut Vec<i64>, id: i64) {
 pub fn merge(global: &Resolved, test: Resolved, skip_errors: bool) -> (Resolved, Vec<String>) {
     let mut conflicts = Vec::new();
     let mut m = test;
-    m.release = single(global.release.clone(), m.release, |r| r.id, "release", &mut conflicts);
-    m.milestone = single(global.milestone, m.milestone, |x| x.0, "milestone", &mut conflicts);
+    m.release = single(
+        global.release.clone(),
+        m.release,
+        |r| r.id,
+        "release",
+        &mut conflicts,
+    );
+    m.milestone = single(
+        global.milestone,
+        m.milestone,
+        |x| x.0,
+        "milestone",
+        &mut conflicts,
+    );
     m.program = single(global.program, m.program, |x| *x, "program", &mut conflicts);
-    m.suite = single(global.suite.clone(), m.suite, |s| s.suite.id, "suite", &mut conflicts);
+    m.suite = single(
+        global.suite.clone(),
+        m.suite,
+        |s| s.suite.id,
+        "suite",
+        &mut conflicts,
+    );
     for id in &global.backlog_items {
         push_unique(&mut m.backlog_items, *id);
     }
@@ -280,7 +321,9 @@ pub fn merge(global: &Resolved, test: Resolved, skip_errors: bool) -> (Resolved,
     m.test_types = types;
     let mut taxonomies = global.taxonomies.clone();
     for (c, v) in m.taxonomies {
-        if !taxonomies.iter().any(|(gc, gv)| gc.to_lowercase() == c.to_lowercase() && gv.to_lowercase() == v.to_lowercase()) {
+        if !taxonomies.iter().any(|(gc, gv)| {
+            gc.to_lowercase() == c.to_lowercase() && gv.to_lowercase() == v.to_lowercase()
+        }) {
             taxonomies.push((c, v));
         }
     }
@@ -302,7 +345,11 @@ fn single<T, K: PartialEq + std::fmt::Display>(
             if key(&g) == key(&t) {
                 Some(t)
             } else {
-                conflicts.push(format!("conflicting {what}: global {}, test {}", key(&g), key(&t)));
+                conflicts.push(format!(
+                    "conflicting {what}: global {}, test {}",
+                    key(&g),
+                    key(&t)
+                ));
                 None
             }
         }
@@ -317,15 +364,25 @@ pub fn check_release_scope(m: &mut Resolved, problems: &mut Vec<String>) {
     if let Some((milestone, milestone_release)) = m.milestone {
         match (&m.release, milestone_release) {
             (Some(release), Some(mr)) if release.id != mr => {
-                problems.push(format!("milestone {milestone} does not belong to release {}", release.id));
+                problems.push(format!(
+                    "milestone {milestone} does not belong to release {}",
+                    release.id
+                ));
                 m.milestone = None;
             }
             (Some(release), None) => {
-                problems.push(format!("milestone {milestone} does not belong to release {}", release.id));
+                problems.push(format!(
+                    "milestone {milestone} does not belong to release {}",
+                    release.id
+                ));
                 m.milestone = None;
             }
             (None, Some(mr)) => {
-                m.release = Some(ReleaseInfo { id: mr, name: String::new(), programs: Vec::new() });
+                m.release = Some(ReleaseInfo {
+                    id: mr,
+                    name: String::new(),
+                    programs: Vec::new(),
+                });
             }
             _ => {}
         }
@@ -334,7 +391,10 @@ pub fn check_release_scope(m: &mut Resolved, problems: &mut Vec<String>) {
         && !release.programs.is_empty()
         && !release.programs.contains(&program)
     {
-        problems.push(format!("program {program} is not assigned to release {}", release.id));
+        problems.push(format!(
+            "program {program} is not assigned to release {}",
+            release.id
+        ));
         m.program = None;
     }
 }

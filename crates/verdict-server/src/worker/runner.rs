@@ -27,7 +27,13 @@ pub fn spawn_workers(
     (0..count)
         .map(|i| {
             let owner = format!("{node}-{i}");
-            tokio::spawn(work(store.clone(), owner, lease, wake.clone(), shutdown.clone()))
+            tokio::spawn(work(
+                store.clone(),
+                owner,
+                lease,
+                wake.clone(),
+                shutdown.clone(),
+            ))
         })
         .collect()
 }
@@ -48,19 +54,32 @@ async fn work(
             Ok(Some(task)) => {
                 // SQLite: this process is the only worker and the single writer is
                 // busy with the task itself; orphans are requeued at start instead.
-                let renew = (store.backend() == verdict_store::Backend::Postgres)
-                    .then(|| tokio::spawn(keep_lease(store.clone(), task.id, owner.clone(), lease)));
+                let renew = (store.backend() == verdict_store::Backend::Postgres).then(|| {
+                    tokio::spawn(keep_lease(store.clone(), task.id, owner.clone(), lease))
+                });
                 let started = std::time::Instant::now();
                 let result = process_claimed_task(&store, &task, &owner).await;
                 if let Some(renew) = renew {
                     renew.abort();
                 }
                 match result {
-                    Ok(true) => tracing::info!(task = task.id, elapsed_ms = started.elapsed().as_millis(), "task processed"),
-                    Ok(false) => tracing::warn!(task = task.id, "lease lost; another worker owns the task"),
+                    Ok(true) => tracing::info!(
+                        task = task.id,
+                        elapsed_ms = started.elapsed().as_millis(),
+                        "task processed"
+                    ),
+                    Ok(false) => {
+                        tracing::warn!(task = task.id, "lease lost; another worker owns the task")
+                    }
                     Err(e) => {
                         tracing::error!(task = task.id, error = %e, "task failed with a system error");
-                        if let Err(e) = store.fail_task_with_error(task.id, "system error while processing; see server log").await {
+                        if let Err(e) = store
+                            .fail_task_with_error(
+                                task.id,
+                                "system error while processing; see server log",
+                            )
+                            .await
+                        {
                             tracing::error!(task = task.id, error = %e, "could not mark task as error");
                         }
                     }

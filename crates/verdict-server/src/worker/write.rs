@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use verdict_domain::rules::{RunKeyParts, run_key};
 use verdict_store::{
-    ExistingRun, IngestTx, NewPreviousRun, NewRun, NewStep, NewTest, RunUpdate, StoreError, TestUpdate,
+    ExistingRun, IngestTx, NewPreviousRun, NewRun, NewStep, NewTest, RunUpdate, StoreError,
+    TestUpdate,
 };
 
 /// The test an item reports on.
@@ -60,7 +61,11 @@ pub struct PreparedItem {
 }
 
 /// Writes a batch of prepared items in document order.
-pub async fn write_batch(tx: &mut IngestTx, items: Vec<PreparedItem>, now: i64) -> Result<(), StoreError> {
+pub async fn write_batch(
+    tx: &mut IngestTx,
+    items: Vec<PreparedItem>,
+    now: i64,
+) -> Result<(), StoreError> {
     if items.is_empty() {
         return Ok(());
     }
@@ -78,7 +83,14 @@ pub async fn write_batch(tx: &mut IngestTx, items: Vec<PreparedItem>, now: i64) 
             batch_keys.push(key);
             end += 1;
         }
-        write_runs(tx, &items[start..end], &test_ids[start..end], batch_keys, now).await?;
+        write_runs(
+            tx,
+            &items[start..end],
+            &test_ids[start..end],
+            batch_keys,
+            now,
+        )
+        .await?;
         start = end;
     }
     Ok(())
@@ -103,21 +115,31 @@ fn key_of(item: &PreparedItem, test_id: i64) -> String {
 
 /// Test id of every item: found by tag or identity, else created. Single-valued
 /// fields given by later items overwrite; multi-valued ones only gain values.
-async fn resolve_tests(tx: &mut IngestTx, items: &[PreparedItem], now: i64) -> Result<Vec<i64>, StoreError> {
+async fn resolve_tests(
+    tx: &mut IngestTx,
+    items: &[PreparedItem],
+    now: i64,
+) -> Result<Vec<i64>, StoreError> {
     let mut by_key: HashMap<(&'static str, String), i64> = HashMap::new();
     let mut stored: HashMap<i64, TestUpdate> = HashMap::new();
     for item in items {
         if let Some(id) = item.test.tagged_id
             && let Some(found) = tx.gherkin_test_by_id(id).await?
         {
-            by_key.insert((item.test.subtype, item.test.identity_key.clone()), found.id);
+            by_key.insert(
+                (item.test.subtype, item.test.identity_key.clone()),
+                found.id,
+            );
             stored.insert(found.id, update_of(&found));
         }
     }
     let mut subtypes: HashMap<&'static str, Vec<&str>> = HashMap::new();
     for item in items {
         if !by_key.contains_key(&(item.test.subtype, item.test.identity_key.clone())) {
-            subtypes.entry(item.test.subtype).or_default().push(&item.test.identity_key);
+            subtypes
+                .entry(item.test.subtype)
+                .or_default()
+                .push(&item.test.identity_key);
         }
     }
     for (subtype, keys) in subtypes {
@@ -146,16 +168,27 @@ async fn resolve_tests(tx: &mut IngestTx, items: &[PreparedItem], now: i64) -> R
             script: None,
             identity_key: t.identity_key.clone(),
         });
-        stored.insert(id, TestUpdate { id, ..TestUpdate::default() });
+        stored.insert(
+            id,
+            TestUpdate {
+                id,
+                ..TestUpdate::default()
+            },
+        );
     }
     let mut ids = Vec::with_capacity(items.len());
     let mut wanted: HashMap<i64, TestUpdate> = HashMap::new();
     let mut links: Vec<(i64, &str, i64)> = Vec::new();
     for item in items {
         let t = &item.test;
-        let id = by_key.get(&(t.subtype, t.identity_key.clone())).copied().unwrap_or_default();
+        let id = by_key
+            .get(&(t.subtype, t.identity_key.clone()))
+            .copied()
+            .unwrap_or_default();
         ids.push(id);
-        let w = wanted.entry(id).or_insert_with(|| stored.get(&id).cloned().unwrap_or_default());
+        let w = wanted
+            .entry(id)
+            .or_insert_with(|| stored.get(&id).cloned().unwrap_or_default());
         w.id = id;
         w.test_level_id = t.test_level_id.or(w.test_level_id);
         w.testing_tool_type_id = t.testing_tool_type_id.or(w.testing_tool_type_id);
@@ -164,7 +197,11 @@ async fn resolve_tests(tx: &mut IngestTx, items: &[PreparedItem], now: i64) -> R
             w.script.clone_from(&t.script);
         }
         links.extend(t.test_type_ids.iter().map(|d| (id, "test_type", *d)));
-        links.extend(t.covered_content.iter().map(|d| (id, "covered_content", *d)));
+        links.extend(
+            t.covered_content
+                .iter()
+                .map(|d| (id, "covered_content", *d)),
+        );
         links.extend(t.product_areas.iter().map(|d| (id, "product_areas", *d)));
         links.extend(t.suite_id.map(|suite| (suite, "planned_tests", id)));
     }
@@ -198,7 +235,10 @@ fn update_of(t: &verdict_store::ExistingTest) -> TestUpdate {
 }
 
 /// Index of the first item of every identity not found in `by_key`.
-fn dedup_missing(items: &[PreparedItem], by_key: &HashMap<(&'static str, String), i64>) -> Vec<usize> {
+fn dedup_missing(
+    items: &[PreparedItem],
+    by_key: &HashMap<(&'static str, String), i64>,
+) -> Vec<usize> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -219,8 +259,12 @@ async fn write_runs(
     now: i64,
 ) -> Result<(), StoreError> {
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let existing: HashMap<String, ExistingRun> =
-        tx.find_runs(&key_refs).await?.into_iter().map(|r| (r.run_key.clone(), r)).collect();
+    let existing: HashMap<String, ExistingRun> = tx
+        .find_runs(&key_refs)
+        .await?
+        .into_iter()
+        .map(|r| (r.run_key.clone(), r))
+        .collect();
     let new_count = keys.iter().filter(|k| !existing.contains_key(*k)).count();
     let mut fresh = tx.allocate_ids(new_count).await?.into_iter();
     let mut runs = Vec::new();
@@ -233,11 +277,23 @@ async fn write_runs(
         if let Some(last) = existing.get(&key) {
             let incoming = &run.values;
             if incoming.started < last.values.started {
-                previous.push(NewPreviousRun { id: 0, run_id: last.id, values: incoming.clone() });
+                previous.push(NewPreviousRun {
+                    id: 0,
+                    run_id: last.id,
+                    values: incoming.clone(),
+                });
             } else if (incoming.started, &incoming.status, incoming.duration)
-                != (last.values.started, &last.values.status, last.values.duration)
+                != (
+                    last.values.started,
+                    &last.values.status,
+                    last.values.duration,
+                )
             {
-                previous.push(NewPreviousRun { id: 0, run_id: last.id, values: last.values.clone() });
+                previous.push(NewPreviousRun {
+                    id: 0,
+                    run_id: last.id,
+                    values: last.values.clone(),
+                });
                 tx.update_run(last.id, incoming, now).await?;
                 replaced_steps.push(last.id);
                 steps_for.push((last.id, &run.steps));
@@ -246,7 +302,12 @@ async fn write_runs(
         }
         let id = fresh.next().unwrap_or_default();
         links.extend(run.taxonomy_ids.iter().map(|d| (id, "taxonomies", *d)));
-        links.extend(item.test.test_type_ids.iter().map(|d| (id, "test_type", *d)));
+        links.extend(
+            item.test
+                .test_type_ids
+                .iter()
+                .map(|d| (id, "test_type", *d)),
+        );
         steps_for.push((id, &run.steps));
         runs.push(NewRun {
             id,

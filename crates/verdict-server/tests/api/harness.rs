@@ -61,7 +61,10 @@ impl TestServer {
     }
 
     /// Starts a server after adjusting its configuration.
-    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut ServerConfig)) -> Option<Self> {
+    pub async fn spawn_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut ServerConfig),
+    ) -> Option<Self> {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = ServerConfig::with_data_dir(dir.path().to_owned());
         config.listen = "127.0.0.1:0".parse().expect("addr");
@@ -168,7 +171,10 @@ impl Drop for TestServer {
         if let Some((admin_url, name)) = self.pg_database.take() {
             // Drop runs outside async; a short-lived runtime on its own thread cleans up.
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
                     return;
                 };
                 rt.block_on(async move {
@@ -192,20 +198,32 @@ async fn postgres_database() -> Option<(String, String, String)> {
             std::env::var("CI").as_deref() != Ok("true"),
             "CI=true but VERDICT_TEST_POSTGRES_URL is not set: the PostgreSQL half of the suite must run in CI"
         );
-        eprintln!("skipping the PostgreSQL variant: set VERDICT_TEST_POSTGRES_URL (see .ci/start-postgres.sh)");
+        eprintln!(
+            "skipping the PostgreSQL variant: set VERDICT_TEST_POSTGRES_URL (see .ci/start-postgres.sh)"
+        );
         return None;
     };
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&admin_url).await.expect("connect to test PostgreSQL");
+    let pool = sqlx::AnyPool::connect(&admin_url)
+        .await
+        .expect("connect to test PostgreSQL");
     let mut suffix = [0_u8; 6];
     getrandom_fill(&mut suffix);
-    let name = format!("verdict_test_{}", suffix.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let name = format!(
+        "verdict_test_{}",
+        suffix
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&pool)
         .await
         .expect("create test database");
     pool.close().await;
-    let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
     let url = format!("{base}/{name}");
     Some((admin_url, url, name))
 }
@@ -214,7 +232,12 @@ fn getrandom_fill(buf: &mut [u8]) {
     use std::hash::{BuildHasher, Hasher};
     for chunk in buf.chunks_mut(8) {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
+        );
         let v = h.finish().to_le_bytes();
         chunk.copy_from_slice(&v[..chunk.len()]);
     }

@@ -24,15 +24,22 @@ fn wrap(runs: &str) -> String {
 
 async fn same_test_later_updates_the_last_run_and_keeps_history(s: TestServer) {
     s.sign_in().await;
-    let first = wrap(r#"<test_run module="/m" package="p" class="C" name="t" duration="3" status="Passed" started="1430919295889"/>"#);
+    let first = wrap(
+        r#"<test_run module="/m" package="p" class="C" name="t" duration="3" status="Passed" started="1430919295889"/>"#,
+    );
     assert_eq!(s.push_and_wait(&first, false).await["status"], "success");
-    let second = wrap(r#"<test_run module="/m" package="p" class="C" name="t" duration="9" status="Failed" started="1430919400000"/>"#);
+    let second = wrap(
+        r#"<test_run module="/m" package="p" class="C" name="t" duration="9" status="Failed" started="1430919400000"/>"#,
+    );
     assert_eq!(s.push_and_wait(&second, false).await["status"], "success");
     let runs = s.entities("runs").await;
     assert_eq!(runs["total_count"], 1, "{runs}");
     let run = &runs["data"][0];
     assert_eq!(run["status"]["name"], "Failed");
-    assert_eq!(run["native_status"]["logical_name"], "list_node.run_native_status.failed");
+    assert_eq!(
+        run["native_status"]["logical_name"],
+        "list_node.run_native_status.failed"
+    );
     assert_eq!(run["duration"], 9);
     assert_eq!(run["started"], "2015-05-06T13:36:40Z");
     assert!(run["id"].is_string());
@@ -67,17 +74,28 @@ async fn external_run_id_and_environment_make_separate_last_runs(s: TestServer) 
 
 async fn empty_test_runs_and_planned_succeed(s: TestServer) {
     s.sign_in().await;
-    assert_eq!(s.push_and_wait("<test_result><test_runs/></test_result>", false).await["status"], "success");
+    assert_eq!(
+        s.push_and_wait("<test_result><test_runs/></test_result>", false)
+            .await["status"],
+        "success"
+    );
     assert_eq!(s.entities("tests").await["total_count"], 0);
     let planned = wrap(r#"<test_run name="p" duration="0" status="Planned"/>"#);
     assert_eq!(s.push_and_wait(&planned, false).await["status"], "success");
-    assert_eq!(s.entities("runs").await["data"][0]["status"]["name"], "Planned");
+    assert_eq!(
+        s.entities("runs").await["data"][0]["status"]["name"],
+        "Planned"
+    );
 }
 
 async fn clt_and_converter_styles_are_the_same_test(s: TestServer) {
     s.sign_in().await;
-    let clt = wrap(r#"<test_run package="" class="C" name="t" duration="1" status="Passed" started="1"/>"#);
-    let converter = wrap(r#"<test_run module="" package="" class="C" name="t" duration="2" status="Failed" started="2"/>"#);
+    let clt = wrap(
+        r#"<test_run package="" class="C" name="t" duration="1" status="Passed" started="1"/>"#,
+    );
+    let converter = wrap(
+        r#"<test_run module="" package="" class="C" name="t" duration="2" status="Failed" started="2"/>"#,
+    );
     s.push_and_wait(&clt, false).await;
     s.push_and_wait(&converter, false).await;
     assert_eq!(s.entities("tests").await["total_count"], 1);
@@ -96,29 +114,43 @@ async fn custom_fields_and_taxonomies_are_created_and_merged(s: TestServer) {
       </test_runs></test_result>"#;
     assert_eq!(s.push_and_wait(xml, false).await["status"], "success");
     let test = &s.entities("tests").await["data"][0];
-    let mut types: Vec<&str> = test["test_type"]["data"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let mut types: Vec<&str> = test["test_type"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     types.sort_unstable();
     assert_eq!(types, ["A custom type", "Regression"]);
-    assert_eq!(test["framework"]["name"], "JUnit", "seeded value matched case-insensitively");
+    assert_eq!(
+        test["framework"]["name"], "JUnit",
+        "seeded value matched case-insensitively"
+    );
     assert_eq!(test["test_level"]["name"], "Unit Test");
-    let custom = s.entities("list_nodes?query=%22name%20EQ%20%5EA%20custom%20type%5E%22").await;
+    let custom = s
+        .entities("list_nodes?query=%22name%20EQ%20%5EA%20custom%20type%5E%22")
+        .await;
     assert_eq!(custom["total_count"], 1);
     assert_eq!(custom["data"][0]["list_root"], "Test_Type");
     let run = &s.entities("runs").await["data"][0];
     assert_eq!(run["taxonomies"]["data"][0]["name"], "MyValue");
     assert_eq!(run["taxonomies"]["data"][0]["category"]["name"], "MyType");
-    let categories = s.entities("taxonomy_category_nodes?query=%22name%20EQ%20%5EMyType%5E%22").await;
+    let categories = s
+        .entities("taxonomy_category_nodes?query=%22name%20EQ%20%5EMyType%5E%22")
+        .await;
     assert_eq!(categories["total_count"], 1);
 }
 
 async fn errors_descriptions_and_steps_are_stored(s: TestServer) {
     s.sign_in().await;
-    let xml = wrap(r#"<test_run name="t" duration="-5" status="Failed" external_report_url="https://ci/x" run_name="custom name">
+    let xml = wrap(
+        r#"<test_run name="t" duration="-5" status="Failed" external_report_url="https://ci/x" run_name="custom name">
         <error type="java.lang.AssertionError" message="expected:'1' but was:'2'">stack line 1
 at x</error>
         <description>My run description</description>
         <steps iteration="1"><step name="open" duration="2" status="passed"/><step name="check" duration="3" status="failed" external_step_id="s2"><error_message>boom</error_message><input_parameters><parameter name="a" value="1"/></input_parameters></step></steps>
-      </test_run>"#);
+      </test_run>"#,
+    );
     assert_eq!(s.push_and_wait(&xml, false).await["status"], "success");
     let run = &s.entities("runs").await["data"][0];
     assert_eq!(run["name"], "custom name");
@@ -133,9 +165,15 @@ at x</error>
     assert_eq!(steps["data"][1]["status"], "failed");
     assert_eq!(steps["data"][1]["error_message"], "boom");
     assert_eq!(steps["data"][1]["iteration"], "1");
-    assert!(steps["data"][1]["parameters"].as_str().unwrap().contains("\"a\""));
+    assert!(
+        steps["data"][1]["parameters"]
+            .as_str()
+            .unwrap()
+            .contains("\"a\"")
+    );
     // A later push without error clears the error fields.
-    let clean = wrap(r#"<test_run name="t" duration="1" status="Passed" started="4102444800000"/>"#);
+    let clean =
+        wrap(r#"<test_run name="t" duration="1" status="Passed" started="4102444800000"/>"#);
     s.push_and_wait(&clean, false).await;
     let run = &s.entities("runs").await["data"][0];
     assert_eq!(run["name"], "custom name", "the run keeps its name");
@@ -147,7 +185,9 @@ at x</error>
 async fn older_and_repeated_results_follow_the_history_rules(s: TestServer) {
     s.sign_in().await;
     let at = |started: u64, status: &str, pad: &str| {
-        wrap(&format!(r#"<test_run name="t" duration="1" status="{status}" started="{started}"/>{pad}"#))
+        wrap(&format!(
+            r#"<test_run name="t" duration="1" status="{status}" started="{started}"/>{pad}"#
+        ))
     };
     s.push_and_wait(&at(2000, "Passed", ""), false).await;
     // Older result: stored only as a previous run.
@@ -156,13 +196,15 @@ async fn older_and_repeated_results_follow_the_history_rules(s: TestServer) {
     assert_eq!(run["status"]["name"], "Passed");
     assert_eq!(s.entities("previous_runs").await["total_count"], 1);
     // Same (started, status, duration) re-pushed with different bytes: no change.
-    s.push_and_wait(&at(2000, "Passed", "<!-- again -->"), false).await;
+    s.push_and_wait(&at(2000, "Passed", "<!-- again -->"), false)
+        .await;
     assert_eq!(s.entities("previous_runs").await["total_count"], 1);
 }
 
 async fn gherkin_runs_with_background_and_without_scenarios(s: TestServer) {
     s.sign_in().await;
-    let xml = wrap(r#"<gherkin_test_run name="" duration="20" status="Failed">
+    let xml = wrap(
+        r#"<gherkin_test_run name="" duration="20" status="Failed">
         <feature name="Login" path="features/login.feature" tag="" started="1482231569810">
           <file><![CDATA[Feature: Login
   Scenario: ok]]></file>
@@ -171,25 +213,49 @@ async fn gherkin_runs_with_background_and_without_scenarios(s: TestServer) {
             <scenario name="ok" status="Failed"><steps><step name="When x" duration="10" status="passed"/><step name="Then y" duration="10" status="failed"><error_message>nope</error_message></step></steps></scenario>
           </scenarios>
         </feature></gherkin_test_run>
-        <gherkin_test_run name="Bare" duration="1" status="Passed"><feature name="Bare" path="features/bare.feature" tag="" started="1482231569811"><file/></feature></gherkin_test_run>"#);
+        <gherkin_test_run name="Bare" duration="1" status="Passed"><feature name="Bare" path="features/bare.feature" tag="" started="1482231569811"><file/></feature></gherkin_test_run>"#,
+    );
     assert_eq!(s.push_and_wait(&xml, false).await["status"], "success");
     let tests = s.entities("gherkin_tests?order_by=id").await;
     assert_eq!(tests["total_count"], 2, "{tests}");
-    assert_eq!(tests["data"][0]["name"], "Login", "unnamed run takes the feature's name");
-    assert!(tests["data"][0]["script"].as_str().unwrap().starts_with("Feature: Login"));
+    assert_eq!(
+        tests["data"][0]["name"], "Login",
+        "unnamed run takes the feature's name"
+    );
+    assert!(
+        tests["data"][0]["script"]
+            .as_str()
+            .unwrap()
+            .starts_with("Feature: Login")
+    );
     let runs = s.entities("gherkin_runs?order_by=id").await;
     assert_eq!(runs["data"][0]["subtype"], "gherkin_run");
     assert_eq!(runs["data"][0]["started"], "2016-12-20T10:59:29Z");
     let steps = s.entities("run_steps?order_by=position").await;
-    let kinds: Vec<&str> = steps["data"].as_array().unwrap().iter().map(|x| x["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["background", "scenario", "scenario_step", "scenario_step"]);
+    let kinds: Vec<&str> = steps["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["background", "scenario", "scenario_step", "scenario_step"]
+    );
     // Downloaded-from-Verdict feature: the tag's test id wins over the path.
     let id = tests["data"][0]["id"].as_str().unwrap();
-    let moved = wrap(&format!(r#"<gherkin_test_run name="Login" duration="1" status="Passed"><feature name="Login" path="moved/elsewhere.feature" tag="@TID{id}REV0.1" started="1482231569999"><file>Feature: Login v2</file></feature></gherkin_test_run>"#));
+    let moved = wrap(&format!(
+        r#"<gherkin_test_run name="Login" duration="1" status="Passed"><feature name="Login" path="moved/elsewhere.feature" tag="@TID{id}REV0.1" started="1482231569999"><file>Feature: Login v2</file></feature></gherkin_test_run>"#
+    ));
     s.push_and_wait(&moved, false).await;
     let tests = s.entities("gherkin_tests").await;
     assert_eq!(tests["total_count"], 2);
-    let login: Vec<&Value> = tests["data"].as_array().unwrap().iter().filter(|t| t["id"] == id).collect();
+    let login: Vec<&Value> = tests["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["id"] == id)
+        .collect();
     assert_eq!(login[0]["script"], "Feature: Login v2");
 }
 
@@ -202,7 +268,10 @@ async fn same_test_twice_in_one_payload_is_one_test_one_run(s: TestServer) {
     assert_eq!(s.push_and_wait(&xml, false).await["status"], "success");
     let tests = s.entities("tests").await;
     assert_eq!(tests["total_count"], 1);
-    assert_eq!(tests["data"][0]["external_test_id"], "first", "external_test_id only on creation");
+    assert_eq!(
+        tests["data"][0]["external_test_id"], "first",
+        "external_test_id only on creation"
+    );
     let runs = s.entities("runs").await;
     assert_eq!(runs["total_count"], 1);
     assert_eq!(runs["data"][0]["status"]["name"], "Failed");

@@ -26,11 +26,21 @@ async fn xsd_is_served_as_xml(s: TestServer) {
     s.sign_in().await;
     let r = s.client.get(s.ws("test-results/xsd")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/xml"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/xml")
+    );
     let text = r.text().await.unwrap();
     assert!(text.contains("<xs:schema") && text.contains("test_result"));
     // Trailing slash tolerated.
-    let r = s.client.get(format!("{}/", s.ws("test-results/xsd"))).send().await.unwrap();
+    let r = s
+        .client
+        .get(format!("{}/", s.ws("test-results/xsd")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
 
@@ -47,18 +57,36 @@ async fn push_is_202_queued_then_success(s: TestServer) {
     let tests = s.entities("tests").await;
     assert_eq!(tests["total_count"], 1);
     let t = &tests["data"][0];
-    assert_eq!((t["name"].as_str(), t["component"].as_str(), t["package"].as_str(), t["class_name"].as_str()), (Some("testOne"), Some(""), Some(""), Some("")));
+    assert_eq!(
+        (
+            t["name"].as_str(),
+            t["component"].as_str(),
+            t["package"].as_str(),
+            t["class_name"].as_str()
+        ),
+        (Some("testOne"), Some(""), Some(""), Some(""))
+    );
     assert_eq!(t["subtype"], "test_automated");
     let runs = s.entities("runs").await;
     assert_eq!(runs["data"][0]["name"], "testOne");
-    assert_eq!(runs["data"][0]["status"]["logical_name"], "list_node.run_status.passed");
+    assert_eq!(
+        runs["data"][0]["status"]["logical_name"],
+        "list_node.run_status.passed"
+    );
 }
 
 async fn gzip_bodies_in_every_labelling(s: TestServer) {
     s.sign_in().await;
-    for (i, label) in ["gzip", "x-gzip", "application/gzip", "GZIP", ""].iter().enumerate() {
+    for (i, label) in ["gzip", "x-gzip", "application/gzip", "GZIP", ""]
+        .iter()
+        .enumerate()
+    {
         let xml = MINIMAL.replace("testOne", &format!("gz{i}"));
-        let mut req = s.client.post(s.ws("test-results")).header("Content-Type", "application/xml").body(gzip(xml.as_bytes()));
+        let mut req = s
+            .client
+            .post(s.ws("test-results"))
+            .header("Content-Type", "application/xml")
+            .body(gzip(xml.as_bytes()));
         if !label.is_empty() {
             req = req.header("Content-Encoding", *label);
         }
@@ -74,7 +102,9 @@ async fn iso_8859_1_label_on_utf8_body_keeps_accents(s: TestServer) {
     s.sign_in().await;
     let xml = MINIMAL.replace("testOne", "café_é");
     assert_eq!(s.push_and_wait(&xml, false).await["status"], "success");
-    let tests = s.entities("tests?query=%22name%20EQ%20%5Ecaf%C3%A9_%C3%A9%5E%22").await;
+    let tests = s
+        .entities("tests?query=%22name%20EQ%20%5Ecaf%C3%A9_%C3%A9%5E%22")
+        .await;
     assert_eq!(tests["total_count"], 1, "{tests}");
     assert_eq!(tests["data"][0]["name"], "café_é");
 }
@@ -85,8 +115,14 @@ async fn invalid_payloads_are_400_with_line_and_column(s: TestServer) {
     let (status, body) = s.push(xml, false).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let description = body["description"].as_str().unwrap();
-    assert!(description.starts_with("payload is not valid: line 3, column"), "{description}");
-    assert!(description.contains("'passed'") && description.contains("Passed"), "{description}");
+    assert!(
+        description.starts_with("payload is not valid: line 3, column"),
+        "{description}"
+    );
+    assert!(
+        description.contains("'passed'") && description.contains("Passed"),
+        "{description}"
+    );
     assert_eq!(body["properties"]["line"], 3);
     assert!(body["properties"]["column"].as_u64().unwrap() > 1);
     assert_eq!(body["error_code"], "platform.invalid_test_results_payload");
@@ -103,7 +139,13 @@ async fn invalid_payloads_are_400_with_line_and_column(s: TestServer) {
     ] {
         let (status, body) = s.push(bad, false).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
-        assert!(body["description"].as_str().unwrap().starts_with("payload is not valid: line"), "{body}");
+        assert!(
+            body["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("payload is not valid: line"),
+            "{body}"
+        );
     }
     // No task was created by any of them.
     assert_eq!(s.entities("tests").await["total_count"], 0);
@@ -119,10 +161,23 @@ async fn hostile_bodies_are_rejected(s: TestServer) {
     }
     let mut truncated = gzip(MINIMAL.as_bytes());
     truncated.truncate(truncated.len() / 2);
-    let r = s.client.post(s.ws("test-results")).header("Content-Encoding", "gzip").body(truncated).send().await.unwrap();
+    let r = s
+        .client
+        .post(s.ws("test-results"))
+        .header("Content-Encoding", "gzip")
+        .body(truncated)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.json::<Value>().await.unwrap()["description"].is_string());
-    let r = s.client.post(s.ws("test-results?skip-errors=maybe")).body(MINIMAL).send().await.unwrap();
+    let r = s
+        .client
+        .post(s.ws("test-results?skip-errors=maybe"))
+        .body(MINIMAL)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -144,10 +199,23 @@ async fn oversize_bodies_are_413(s: TestServer) {
     let (status, body) = s.push(&big, false).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     // A small gzip that inflates past the limit (a gzip bomb in miniature).
-    let inflating = format!("<test_result><test_runs>{}</test_runs></test_result>", " ".repeat(1 << 20));
-    let r = s.client.post(s.ws("test-results")).header("Content-Encoding", "gzip").body(gzip(inflating.as_bytes())).send().await.unwrap();
+    let inflating = format!(
+        "<test_result><test_runs>{}</test_runs></test_result>",
+        " ".repeat(1 << 20)
+    );
+    let r = s
+        .client
+        .post(s.ws("test-results"))
+        .header("Content-Encoding", "gzip")
+        .body(gzip(inflating.as_bytes()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let description = r.json::<Value>().await.unwrap()["description"].as_str().unwrap().to_owned();
+    let description = r.json::<Value>().await.unwrap()["description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(description.contains("inflated"), "{description}");
 }
 
@@ -164,7 +232,14 @@ async fn identical_pushes_are_deduplicated_per_skip_errors(s: TestServer) {
     let until = again["until"].as_str().unwrap();
     assert!(until.ends_with("+0000") && until.len() == 24, "{until}");
     // Gzip of the same bytes is the same payload.
-    let r = s.client.post(s.ws("test-results")).header("Content-Encoding", "gzip").body(gzip(MINIMAL.as_bytes())).send().await.unwrap();
+    let r = s
+        .client
+        .post(s.ws("test-results"))
+        .header("Content-Encoding", "gzip")
+        .body(gzip(MINIMAL.as_bytes()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["id"].as_i64(), Some(id));
     // skip-errors is part of the key.
     let (_, other) = s.push(MINIMAL, true).await;
@@ -178,7 +253,21 @@ async fn task_status_is_scoped_to_its_workspace(s: TestServer) {
     let id = body["id"].as_i64().unwrap();
     s.wait_task(id).await;
     s.store.ensure_workspace(1001, 3003, "third").await.unwrap();
-    let other = format!("{}/api/shared_spaces/1001/workspaces/3003/test-results/{id}", s.url);
-    assert_eq!(s.client.get(other).send().await.unwrap().status(), StatusCode::NOT_FOUND);
-    assert_eq!(s.client.get(s.ws("test-results/987654")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let other = format!(
+        "{}/api/shared_spaces/1001/workspaces/3003/test-results/{id}",
+        s.url
+    );
+    assert_eq!(
+        s.client.get(other).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.client
+            .get(s.ws("test-results/987654"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 }

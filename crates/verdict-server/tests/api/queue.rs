@@ -31,7 +31,8 @@ async fn a_task_whose_worker_died_is_processed_exactly_once(backend: Backend) {
         dedupe_window_ms: 60_000,
         accepted_at: verdict_store::now_ms(),
     };
-    let PushOutcome::Accepted { task_id } = store.enqueue(&task, &mut &xml[..]).await.unwrap() else {
+    let PushOutcome::Accepted { task_id } = store.enqueue(&task, &mut &xml[..]).await.unwrap()
+    else {
         panic!("expected a new task");
     };
     // Worker A claims with a tiny lease and "dies" holding it.
@@ -41,13 +42,23 @@ async fn a_task_whose_worker_died_is_processed_exactly_once(backend: Backend) {
     // Worker B reclaims the expired lease and processes the task.
     let claimed = store.claim_task("worker-b", 60_000).await.unwrap().unwrap();
     assert_eq!((claimed.id, claimed.attempts), (task_id, 2));
-    assert!(verdict_server::process_claimed_task(&store, &claimed, "worker-b").await.unwrap());
+    assert!(
+        verdict_server::process_claimed_task(&store, &claimed, "worker-b")
+            .await
+            .unwrap()
+    );
     // Worker A comes back and tries to commit: refused, nothing applied twice.
     let late = verdict_server::process_claimed_task(&store, &dead, "dead-worker").await;
     assert!(matches!(late, Ok(false) | Err(_)), "{late:?}");
     let record = store.task(task_id).await.unwrap().unwrap();
     assert_eq!(record.state, TaskState::Success);
-    assert!(store.claim_task("worker-c", 60_000).await.unwrap().is_none());
+    assert!(
+        store
+            .claim_task("worker-c", 60_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let page = store
         .read_entities(&verdict_store::EntityQuery {
             collection: verdict_store::collection_by_name("runs").unwrap(),
@@ -62,4 +73,3 @@ async fn a_task_whose_worker_died_is_processed_exactly_once(backend: Backend) {
         .unwrap();
     assert_eq!(page.total_count, 1);
 }
-

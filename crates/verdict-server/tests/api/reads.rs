@@ -8,7 +8,11 @@ use serde_json::Value;
 use crate::harness::TestServer;
 use crate::on_both_backends;
 
-on_both_backends!(envelope_paging_ordering_and_fields, query_dialects_and_cross_references, bad_queries_are_400_with_position);
+on_both_backends!(
+    envelope_paging_ordering_and_fields,
+    query_dialects_and_cross_references,
+    bad_queries_are_400_with_position
+);
 
 async fn seed(s: &TestServer) {
     s.sign_in().await;
@@ -21,7 +25,12 @@ async fn seed(s: &TestServer) {
 }
 
 fn names(page: &Value) -> Vec<String> {
-    page["data"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_owned()).collect()
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn envelope_paging_ordering_and_fields(s: TestServer) {
@@ -46,12 +55,32 @@ async fn envelope_paging_ordering_and_fields(s: TestServer) {
     let one = s.get_json(&s.ws(&format!("runs/{id}"))).await;
     assert_eq!(one["id"], id);
     assert_eq!(one["type"], "run");
-    assert_eq!(s.client.get(s.ws("runs/99999999")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
-    assert_eq!(s.client.get(s.ws("no_such_collection")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        s.client
+            .get(s.ws("runs/99999999"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.client
+            .get(s.ws("no_such_collection"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
     // Seeded lists and taxonomies are readable.
-    let levels = s.entities("list_nodes?query=%22list_root%20EQ%20%5ETest_Level%5E%22").await;
+    let levels = s
+        .entities("list_nodes?query=%22list_root%20EQ%20%5ETest_Level%5E%22")
+        .await;
     assert_eq!(levels["total_count"], 3);
-    let browsers = s.entities("taxonomy_item_nodes?query=%22category%20EQ%20%7Bname%20EQ%20%5EBrowser%5E%7D%22").await;
+    let browsers = s
+        .entities("taxonomy_item_nodes?query=%22category%20EQ%20%7Bname%20EQ%20%5EBrowser%5E%7D%22")
+        .await;
     assert_eq!(browsers["total_count"], 5);
     let releases = s.entities("releases").await;
     assert_eq!(releases["total_count"], 0);
@@ -71,9 +100,18 @@ async fn query_dialects_and_cross_references(s: TestServer) {
         ("test={package='com.*'}", &["testOne123", "testTwo"]),
         ("\"duration GE 7\"", &["testTwo", "It's"]),
         ("\"duration BTW 6...8\"", &["testTwo"]),
-        ("\"started GT ^1970-01-01T00:00:01Z^\"", &["testTwo", "It's"]),
-        ("\"status EQ {id EQ ^list_node.run_status.failed^}\"", &["testTwo"]),
-        ("\"(name EQ ^testTwo^||name EQ ^It's^);duration LT 8\"", &["testTwo"]),
+        (
+            "\"started GT ^1970-01-01T00:00:01Z^\"",
+            &["testTwo", "It's"],
+        ),
+        (
+            "\"status EQ {id EQ ^list_node.run_status.failed^}\"",
+            &["testTwo"],
+        ),
+        (
+            "\"(name EQ ^testTwo^||name EQ ^It's^);duration LT 8\"",
+            &["testTwo"],
+        ),
         ("\"!name EQ ^testTwo^\"", &["testOne123", "It's"]),
         ("\"taxonomies EQ {name EQ ^Chrome^}\"", &["testTwo"]),
         ("\"taxonomies EQ null\"", &["testOne123", "It's"]),
@@ -92,15 +130,32 @@ async fn query_dialects_and_cross_references(s: TestServer) {
 
 async fn bad_queries_are_400_with_position(s: TestServer) {
     seed(&s).await;
-    for (query, needle) in [("%22nope%20EQ%201%22", "unknown field 'nope'"), ("%22name%20EQ%20%5Eabc%22", "unterminated"), ("%22name%20XX%201%22", "expected an operator")] {
-        let r = s.client.get(s.ws(&format!("runs?query={query}"))).send().await.unwrap();
+    for (query, needle) in [
+        ("%22nope%20EQ%201%22", "unknown field 'nope'"),
+        ("%22name%20EQ%20%5Eabc%22", "unterminated"),
+        ("%22name%20XX%201%22", "expected an operator"),
+    ] {
+        let r = s
+            .client
+            .get(s.ws(&format!("runs?query={query}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{query}");
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["error_code"], "platform.illegal_query");
         let description = body["description"].as_str().unwrap();
-        assert!(description.contains("position") && description.contains(needle), "{description}");
+        assert!(
+            description.contains("position") && description.contains(needle),
+            "{description}"
+        );
     }
-    let r = s.client.get(s.ws("runs?fields=bogus")).send().await.unwrap();
+    let r = s
+        .client
+        .get(s.ws("runs?fields=bogus"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let r = s.client.get(s.ws("runs?limit=ten")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);

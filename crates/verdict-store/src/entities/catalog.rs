@@ -186,7 +186,11 @@ const MILESTONE_FIELDS: &[Field] = &[
     f("creation_time", Date("creation_time")),
 ];
 
-const NAMED_FIELDS: &[Field] = &[f("id", Id), f("name", Text("name")), f("creation_time", Date("creation_time"))];
+const NAMED_FIELDS: &[Field] = &[
+    f("id", Id),
+    f("name", Text("name")),
+    f("creation_time", Date("creation_time")),
+];
 
 const WORK_ITEM_FIELDS: &[Field] = &[
     f("id", Id),
@@ -236,7 +240,11 @@ const fn coll(
     subtypes: &'static [&'static str],
     fields: &'static [Field],
 ) -> Collection {
-    let subtype_column = if subtypes.is_empty() && !has_subtype(table) { None } else { Some("subtype") };
+    let subtype_column = if subtypes.is_empty() && !has_subtype(table) {
+        None
+    } else {
+        Some("subtype")
+    };
     Collection {
         name,
         entity_type,
@@ -249,7 +257,10 @@ const fn coll(
 }
 
 const fn has_subtype(table: &str) -> bool {
-    matches!(table.as_bytes(), b"tests" | b"runs" | b"work_items" | b"taxonomy_nodes")
+    matches!(
+        table.as_bytes(),
+        b"tests" | b"runs" | b"work_items" | b"taxonomy_nodes"
+    )
 }
 
 const fn has_name(table: &str) -> bool {
@@ -259,30 +270,132 @@ const fn has_name(table: &str) -> bool {
 /// Every collection the entity API serves.
 pub const COLLECTIONS: &[Collection] = &[
     coll("tests", "test", "tests", &[], TEST_FIELDS),
-    coll("automated_tests", "test", "tests", &["test_automated"], TEST_FIELDS),
-    coll("gherkin_tests", "test", "tests", &["gherkin_test"], TEST_FIELDS),
+    coll(
+        "automated_tests",
+        "test",
+        "tests",
+        &["test_automated"],
+        TEST_FIELDS,
+    ),
+    coll(
+        "gherkin_tests",
+        "test",
+        "tests",
+        &["gherkin_test"],
+        TEST_FIELDS,
+    ),
     coll("test_suites", "test", "tests", &["test_suite"], TEST_FIELDS),
     coll("runs", "run", "runs", &[], RUN_FIELDS),
-    coll("automated_runs", "run", "runs", &["run_automated"], RUN_FIELDS),
+    coll(
+        "automated_runs",
+        "run",
+        "runs",
+        &["run_automated"],
+        RUN_FIELDS,
+    ),
     coll("gherkin_runs", "run", "runs", &["gherkin_run"], RUN_FIELDS),
     coll("suite_run", "run", "runs", &["run_suite"], RUN_FIELDS),
-    coll("previous_runs", "previous_run", "previous_runs", &[], PREVIOUS_RUN_FIELDS),
+    coll(
+        "previous_runs",
+        "previous_run",
+        "previous_runs",
+        &[],
+        PREVIOUS_RUN_FIELDS,
+    ),
     coll("run_steps", "run_step", "run_steps", &[], RUN_STEP_FIELDS),
-    coll("taxonomy_nodes", "taxonomy_node", "taxonomy_nodes", &[], TAXONOMY_FIELDS),
-    coll("taxonomy_category_nodes", "taxonomy_node", "taxonomy_nodes", &["taxonomy_category_node"], TAXONOMY_FIELDS),
-    coll("taxonomy_item_nodes", "taxonomy_node", "taxonomy_nodes", &["taxonomy_item_node"], TAXONOMY_FIELDS),
-    coll("list_nodes", "list_node", "list_nodes", &[], LIST_NODE_FIELDS),
+    coll(
+        "taxonomy_nodes",
+        "taxonomy_node",
+        "taxonomy_nodes",
+        &[],
+        TAXONOMY_FIELDS,
+    ),
+    coll(
+        "taxonomy_category_nodes",
+        "taxonomy_node",
+        "taxonomy_nodes",
+        &["taxonomy_category_node"],
+        TAXONOMY_FIELDS,
+    ),
+    coll(
+        "taxonomy_item_nodes",
+        "taxonomy_node",
+        "taxonomy_nodes",
+        &["taxonomy_item_node"],
+        TAXONOMY_FIELDS,
+    ),
+    coll(
+        "list_nodes",
+        "list_node",
+        "list_nodes",
+        &[],
+        LIST_NODE_FIELDS,
+    ),
     coll("releases", "release", "releases", &[], RELEASE_FIELDS),
-    coll("milestones", "milestone", "milestones", &[], MILESTONE_FIELDS),
+    coll(
+        "milestones",
+        "milestone",
+        "milestones",
+        &[],
+        MILESTONE_FIELDS,
+    ),
     coll("programs", "program", "programs", &[], NAMED_FIELDS),
-    coll("work_items", "work_item", "work_items", &[], WORK_ITEM_FIELDS),
-    coll("stories", "work_item", "work_items", &["story"], WORK_ITEM_FIELDS),
-    coll("features", "work_item", "work_items", &["feature"], WORK_ITEM_FIELDS),
-    coll("defects", "work_item", "work_items", &["defect"], WORK_ITEM_FIELDS),
-    coll("epics", "work_item", "work_items", &["epic"], WORK_ITEM_FIELDS),
-    coll("quality_stories", "work_item", "work_items", &["quality_story"], WORK_ITEM_FIELDS),
-    coll("application_modules", "product_area", "application_modules", &[], APPLICATION_MODULE_FIELDS),
-    coll("ci_servers", "ci_server", "ci_servers", &[], CI_SERVER_FIELDS),
+    coll(
+        "work_items",
+        "work_item",
+        "work_items",
+        &[],
+        WORK_ITEM_FIELDS,
+    ),
+    coll(
+        "stories",
+        "work_item",
+        "work_items",
+        &["story"],
+        WORK_ITEM_FIELDS,
+    ),
+    coll(
+        "features",
+        "work_item",
+        "work_items",
+        &["feature"],
+        WORK_ITEM_FIELDS,
+    ),
+    coll(
+        "defects",
+        "work_item",
+        "work_items",
+        &["defect"],
+        WORK_ITEM_FIELDS,
+    ),
+    coll(
+        "epics",
+        "work_item",
+        "work_items",
+        &["epic"],
+        WORK_ITEM_FIELDS,
+    ),
+    coll(
+        "quality_stories",
+        "work_item",
+        "work_items",
+        &["quality_story"],
+        WORK_ITEM_FIELDS,
+    ),
+    coll(
+        "application_modules",
+        "product_area",
+        "application_modules",
+        &[],
+        APPLICATION_MODULE_FIELDS,
+    ),
+    coll(
+        "ci_servers",
+        "ci_server",
+        "ci_servers",
+        &[],
+        CI_SERVER_FIELDS,
+    ),
     coll("ci_jobs", "ci_job", "ci_jobs", &[], CI_JOB_FIELDS),
     coll("ci_builds", "ci_build", "ci_builds", &[], CI_BUILD_FIELDS),
 ];

@@ -29,7 +29,11 @@ impl Store {
     ///
     /// # Errors
     /// Duplicate name ([`StoreError::Conflict`]) or database failure.
-    pub async fn create_release(&self, workspace_id: i64, r: &NewRelease) -> Result<i64, StoreError> {
+    pub async fn create_release(
+        &self,
+        workspace_id: i64,
+        r: &NewRelease,
+    ) -> Result<i64, StoreError> {
         let mut tx = self.write.begin().await?;
         let id = self.next_id(&mut tx).await?;
         let inserted = sqlx::query(
@@ -47,7 +51,10 @@ impl Store {
         .await?
         .rows_affected();
         if inserted == 0 {
-            return Err(StoreError::Conflict(format!("a release named '{}' already exists", r.name)));
+            return Err(StoreError::Conflict(format!(
+                "a release named '{}' already exists",
+                r.name
+            )));
         }
         for program in &r.programs {
             sqlx::query("INSERT INTO entity_links (workspace_id, src_id, field, dst_id) VALUES ($1, $2, 'programs', $3)")
@@ -65,7 +72,12 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn create_milestone(&self, workspace_id: i64, name: &str, release_id: Option<i64>) -> Result<i64, StoreError> {
+    pub async fn create_milestone(
+        &self,
+        workspace_id: i64,
+        name: &str,
+        release_id: Option<i64>,
+    ) -> Result<i64, StoreError> {
         let mut tx = self.write.begin().await?;
         let id = self.next_id(&mut tx).await?;
         sqlx::query("INSERT INTO milestones (id, workspace_id, name, release_id, creation_time) VALUES ($1, $2, $3, $4, $5)")
@@ -107,7 +119,11 @@ impl Store {
         };
         let mut tx = self.write.begin().await?;
         let id = self.next_id(&mut tx).await?;
-        let mut q = sqlx::query(sql).bind(id).bind(workspace_id).bind(name).bind(crate::now_ms());
+        let mut q = sqlx::query(sql)
+            .bind(id)
+            .bind(workspace_id)
+            .bind(name)
+            .bind(crate::now_ms());
         if let Some(subtype) = subtype {
             q = q.bind(subtype);
         }
@@ -120,7 +136,12 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn create_test_suite(&self, workspace_id: i64, name: &str, component: &str) -> Result<i64, StoreError> {
+    pub async fn create_test_suite(
+        &self,
+        workspace_id: i64,
+        name: &str,
+        component: &str,
+    ) -> Result<i64, StoreError> {
         let mut tx = self.write.begin().await?;
         let id = self.next_id(&mut tx).await?;
         let now = crate::now_ms();
@@ -169,7 +190,9 @@ impl Store {
         .await?
         .rows_affected();
         if inserted == 0 {
-            return Err(StoreError::Conflict(format!("a ci server with instance id '{instance_id}' already exists")));
+            return Err(StoreError::Conflict(format!(
+                "a ci server with instance id '{instance_id}' already exists"
+            )));
         }
         tx.commit().await?;
         Ok(id)

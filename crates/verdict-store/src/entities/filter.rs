@@ -41,7 +41,12 @@ impl SqlBuilder {
     }
 
     /// Translates `expr` over `collection` aliased as `alias`.
-    pub fn expr(&mut self, collection: &Collection, alias: &str, expr: &Expr) -> Result<String, StoreError> {
+    pub fn expr(
+        &mut self,
+        collection: &Collection,
+        alias: &str,
+        expr: &Expr,
+    ) -> Result<String, StoreError> {
         Ok(match expr {
             Expr::Or(parts) => self.join(collection, alias, parts, " OR ")?,
             Expr::And(parts) => self.join(collection, alias, parts, " AND ")?,
@@ -50,7 +55,13 @@ impl SqlBuilder {
         })
     }
 
-    fn join(&mut self, c: &Collection, alias: &str, parts: &[Expr], sep: &str) -> Result<String, StoreError> {
+    fn join(
+        &mut self,
+        c: &Collection,
+        alias: &str,
+        parts: &[Expr],
+        sep: &str,
+    ) -> Result<String, StoreError> {
         let mut out = Vec::with_capacity(parts.len());
         for p in parts {
             out.push(self.expr(c, alias, p)?);
@@ -58,13 +69,24 @@ impl SqlBuilder {
         Ok(format!("({})", out.join(sep)))
     }
 
-    fn condition(&mut self, c: &Collection, alias: &str, cond: &Condition) -> Result<String, StoreError> {
-        let field = c.field(&cond.field).ok_or_else(|| StoreError::InvalidQuery {
-            position: cond.position,
-            message: format!("unknown field '{}' of {}", cond.field, c.name),
-        })?;
+    fn condition(
+        &mut self,
+        c: &Collection,
+        alias: &str,
+        cond: &Condition,
+    ) -> Result<String, StoreError> {
+        let field = c
+            .field(&cond.field)
+            .ok_or_else(|| StoreError::InvalidQuery {
+                position: cond.position,
+                message: format!("unknown field '{}' of {}", cond.field, c.name),
+            })?;
         match field.kind {
-            FieldKind::Id => self.scalar(&format!("{alias}.id"), Scalar::Id(c.table == "list_nodes", alias), cond),
+            FieldKind::Id => self.scalar(
+                &format!("{alias}.id"),
+                Scalar::Id(c.table == "list_nodes", alias),
+                cond,
+            ),
             FieldKind::Int(col) => self.scalar(&format!("{alias}.{col}"), Scalar::Int, cond),
             FieldKind::Bool(col) => self.scalar(&format!("{alias}.{col}"), Scalar::Bool, cond),
             FieldKind::Date(col) => self.scalar(&format!("{alias}.{col}"), Scalar::Date, cond),
@@ -75,7 +97,9 @@ impl SqlBuilder {
                 match reference_or_null(cond)? {
                     RefTest::Null => Ok(format!("{col} IS NULL")),
                     RefTest::Sub(sub) => Ok(format!("{col} IN ({})", self.subselect(target, sub)?)),
-                    RefTest::Plain => self.scalar(&col, Scalar::Id(target.table == "list_nodes", ""), cond),
+                    RefTest::Plain => {
+                        self.scalar(&col, Scalar::Id(target.table == "list_nodes", ""), cond)
+                    }
                 }
             }
             FieldKind::MultiRef { link, target } => {
@@ -85,9 +109,10 @@ impl SqlBuilder {
                 );
                 match reference_or_null(cond)? {
                     RefTest::Null => Ok(format!("NOT EXISTS ({links})")),
-                    RefTest::Sub(sub) => {
-                        Ok(format!("EXISTS ({links} AND l.dst_id IN ({}))", self.subselect(target, sub)?))
-                    }
+                    RefTest::Sub(sub) => Ok(format!(
+                        "EXISTS ({links} AND l.dst_id IN ({}))",
+                        self.subselect(target, sub)?
+                    )),
                     RefTest::Plain => {
                         let inner = self.scalar("l.dst_id", Scalar::Id(false, ""), cond)?;
                         Ok(format!("EXISTS ({links} AND {inner})"))
@@ -100,10 +125,18 @@ impl SqlBuilder {
     fn subselect(&mut self, target: &Collection, sub: &Expr) -> Result<String, StoreError> {
         let alias = self.alias();
         let filter = self.expr(target, &alias, sub)?;
-        Ok(format!("SELECT {alias}.id FROM {} {alias} WHERE {filter}", target.table))
+        Ok(format!(
+            "SELECT {alias}.id FROM {} {alias} WHERE {filter}",
+            target.table
+        ))
     }
 
-    fn scalar(&mut self, column: &str, kind: Scalar<'_>, cond: &Condition) -> Result<String, StoreError> {
+    fn scalar(
+        &mut self,
+        column: &str,
+        kind: Scalar<'_>,
+        cond: &Condition,
+    ) -> Result<String, StoreError> {
         let mut placeholders = Vec::with_capacity(cond.values.len());
         for value in &cond.values {
             if matches!(value, Value::Null) {
@@ -132,12 +165,23 @@ impl SqlBuilder {
                 continue;
             }
             let param = to_param(kind, value).ok_or_else(|| {
-                invalid(cond, &format!("value {value} does not fit field '{}'", cond.field))
+                invalid(
+                    cond,
+                    &format!("value {value} does not fit field '{}'", cond.field),
+                )
             })?;
             let p = self.bind(param);
-            placeholders.push(if matches!(kind, Scalar::Text) { format!("LOWER({p})") } else { p });
+            placeholders.push(if matches!(kind, Scalar::Text) {
+                format!("LOWER({p})")
+            } else {
+                p
+            });
         }
-        let lhs = if matches!(kind, Scalar::Text) { format!("LOWER({column})") } else { column.to_owned() };
+        let lhs = if matches!(kind, Scalar::Text) {
+            format!("LOWER({column})")
+        } else {
+            column.to_owned()
+        };
         let sql = match (cond.op, placeholders.as_slice()) {
             (Op::Eq, [v]) => format!("{lhs} = {v}"),
             (Op::Lt, [v]) => format!("{lhs} < {v}"),
@@ -197,7 +241,8 @@ fn to_param(kind: Scalar<'_>, value: &Value) -> Option<Param> {
 }
 
 fn target_collection(table: &str) -> Result<&'static Collection, StoreError> {
-    collection_of_table(table).ok_or_else(|| StoreError::NotFound(format!("no collection for table {table}")))
+    collection_of_table(table)
+        .ok_or_else(|| StoreError::NotFound(format!("no collection for table {table}")))
 }
 
 fn invalid(cond: &Condition, message: &str) -> StoreError {

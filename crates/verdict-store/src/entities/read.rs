@@ -75,7 +75,11 @@ impl Store {
         let mut b = SqlBuilder::after(vec![Param::Int(q.workspace_id)]);
         let mut clauses = vec!["t0.workspace_id = $1".to_owned()];
         if !c.subtypes.is_empty() {
-            let list: Vec<String> = c.subtypes.iter().map(|s| b.bind(Param::Text((*s).to_owned()))).collect();
+            let list: Vec<String> = c
+                .subtypes
+                .iter()
+                .map(|s| b.bind(Param::Text((*s).to_owned())))
+                .collect();
             clauses.push(format!("t0.subtype IN ({})", list.join(",")));
         }
         if let Some(expr) = q.filter {
@@ -83,7 +87,12 @@ impl Store {
         }
         let where_sql = clauses.join(" AND ");
         let count_sql = format!("SELECT COUNT(*) FROM {} t0 WHERE {where_sql}", c.table);
-        let total_count: i64 = bind_all(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), &b.params).fetch_one(&self.read).await?;
+        let total_count: i64 = bind_all(
+            sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)),
+            &b.params,
+        )
+        .fetch_one(&self.read)
+        .await?;
 
         let columns = select_columns(c, &selected);
         let order = order_sql(c, &q.order_by)?;
@@ -93,13 +102,18 @@ impl Store {
             q.limit.max(0),
             q.offset.max(0)
         );
-        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(page_sql)), &b.params).fetch_all(&self.read).await?;
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(page_sql)), &b.params)
+            .fetch_all(&self.read)
+            .await?;
         let mut page = Vec::with_capacity(rows.len());
         for row in &rows {
             page.push(row_values(c, &selected, row)?);
         }
         self.resolve_references(c, &selected, &mut page).await?;
-        Ok(EntityPage { total_count, rows: page })
+        Ok(EntityPage {
+            total_count,
+            rows: page,
+        })
     }
 
     /// Fills multi-references and names every reference of the page.
@@ -126,13 +140,19 @@ impl Store {
         for row in page.iter() {
             for (_, v) in &row.fields {
                 for r in refs_in(v) {
-                    wanted.entry(table_of_type(r.entity_type, c)).or_default().insert(r.id);
+                    wanted
+                        .entry(table_of_type(r.entity_type, c))
+                        .or_default()
+                        .insert(r.id);
                 }
             }
         }
         let mut named: BTreeMap<i64, RefValue> = BTreeMap::new();
         for (table, ids) in wanted {
-            for r in self.name_refs(table, &ids.into_iter().collect::<Vec<_>>()).await? {
+            for r in self
+                .name_refs(table, &ids.into_iter().collect::<Vec<_>>())
+                .await?
+            {
                 named.insert(r.id, r);
             }
         }
@@ -158,12 +178,17 @@ impl Store {
         Ok(())
     }
 
-    async fn links_of(&self, ids: &[i64], link: &str) -> Result<BTreeMap<i64, Vec<i64>>, StoreError> {
+    async fn links_of(
+        &self,
+        ids: &[i64],
+        link: &str,
+    ) -> Result<BTreeMap<i64, Vec<i64>>, StoreError> {
         let mut out: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "SELECT src_id, dst_id FROM entity_links WHERE field = $1 AND src_id IN ({}) ORDER BY src_id, dst_id",
-                crate::bulk::placeholders(2, chunk.len())
+                "SELECT src_id, dst_id FROM entity_links WHERE field = {} AND src_id IN ({}) ORDER BY src_id, dst_id",
+                crate::bulk::placeholder(self.backend, 1),
+                crate::bulk::placeholders(self.backend, 2, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(link);
             for id in chunk {
@@ -177,7 +202,11 @@ impl Store {
     }
 
     /// Names (and for list nodes / taxonomies, logical names / categories) of referenced ids.
-    async fn name_refs(&self, table: &'static str, ids: &[i64]) -> Result<Vec<RefValue>, StoreError> {
+    async fn name_refs(
+        &self,
+        table: &'static str,
+        ids: &[i64],
+    ) -> Result<Vec<RefValue>, StoreError> {
         let Some(target) = collection_of_table(table) else {
             return Ok(Vec::new());
         };
@@ -192,7 +221,7 @@ impl Store {
         for chunk in ids.chunks(500) {
             let sql = format!(
                 "SELECT id, {name}{extra} FROM {table} WHERE id IN ({})",
-                crate::bulk::placeholders(1, chunk.len())
+                crate::bulk::placeholders(self.backend, 1, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for id in chunk {
@@ -213,7 +242,11 @@ impl Store {
             }
         }
         if !categories.is_empty() {
-            let cats = Box::pin(self.name_refs("taxonomy_nodes", &categories.into_iter().collect::<Vec<_>>())).await?;
+            let cats = Box::pin(self.name_refs(
+                "taxonomy_nodes",
+                &categories.into_iter().collect::<Vec<_>>(),
+            ))
+            .await?;
             for r in &mut out {
                 if let Some(cat) = &mut r.category
                     && let Some(named) = cats.iter().find(|c| c.id == cat.id)
@@ -226,7 +259,10 @@ impl Store {
     }
 }
 
-fn selected_fields(c: &Collection, names: Option<&[String]>) -> Result<Vec<&'static Field>, StoreError> {
+fn selected_fields(
+    c: &Collection,
+    names: Option<&[String]>,
+) -> Result<Vec<&'static Field>, StoreError> {
     let all: Vec<&'static Field> = c.fields.iter().collect();
     let Some(names) = names else {
         return Ok(all);
@@ -251,7 +287,10 @@ fn select_columns(_c: &Collection, selected: &[&'static Field]) -> String {
     for f in selected {
         match f.kind {
             FieldKind::Id | FieldKind::MultiRef { .. } => cols.push("NULL".to_owned()),
-            FieldKind::Text(col) | FieldKind::Int(col) | FieldKind::Bool(col) | FieldKind::Date(col) => {
+            FieldKind::Text(col)
+            | FieldKind::Int(col)
+            | FieldKind::Bool(col)
+            | FieldKind::Date(col) => {
                 cols.push(format!("t0.{col}"));
             }
             FieldKind::Ref { column, .. } => cols.push(format!("t0.{column}")),
@@ -263,13 +302,18 @@ fn select_columns(_c: &Collection, selected: &[&'static Field]) -> String {
 fn order_sql(c: &Collection, keys: &[OrderKey]) -> Result<String, StoreError> {
     let mut parts = Vec::new();
     for key in keys {
-        let field = c.field(&key.field).ok_or_else(|| StoreError::InvalidQuery {
-            position: 0,
-            message: format!("unknown field '{}' of {} in order_by", key.field, c.name),
-        })?;
+        let field = c
+            .field(&key.field)
+            .ok_or_else(|| StoreError::InvalidQuery {
+                position: 0,
+                message: format!("unknown field '{}' of {} in order_by", key.field, c.name),
+            })?;
         let col = match field.kind {
             FieldKind::Id => "t0.id".to_owned(),
-            FieldKind::Text(col) | FieldKind::Int(col) | FieldKind::Bool(col) | FieldKind::Date(col) => {
+            FieldKind::Text(col)
+            | FieldKind::Int(col)
+            | FieldKind::Bool(col)
+            | FieldKind::Date(col) => {
                 format!("t0.{col}")
             }
             FieldKind::Ref { column, .. } => format!("t0.{column}"),
@@ -280,26 +324,42 @@ fn order_sql(c: &Collection, keys: &[OrderKey]) -> Result<String, StoreError> {
                 });
             }
         };
-        parts.push(format!("{col} {}", if key.descending { "DESC" } else { "ASC" }));
+        parts.push(format!(
+            "{col} {}",
+            if key.descending { "DESC" } else { "ASC" }
+        ));
     }
     parts.push("t0.id ASC".to_owned());
     Ok(parts.join(", "))
 }
 
-fn row_values(c: &Collection, selected: &[&'static Field], row: &sqlx::any::AnyRow) -> Result<EntityRow, StoreError> {
+fn row_values(
+    c: &Collection,
+    selected: &[&'static Field],
+    row: &sqlx::any::AnyRow,
+) -> Result<EntityRow, StoreError> {
     let id: i64 = row.try_get(0)?;
     let mut fields = Vec::with_capacity(selected.len());
     for (i, f) in selected.iter().enumerate() {
         let at = i + 1;
         let value = match f.kind {
             FieldKind::Id => FieldValue::Text(id.to_string()),
-            FieldKind::Text(_) => row.try_get::<Option<String>, _>(at)?.map_or(FieldValue::Null, FieldValue::Text),
-            FieldKind::Int(_) => row.try_get::<Option<i64>, _>(at)?.map_or(FieldValue::Null, FieldValue::Int),
-            FieldKind::Bool(_) => FieldValue::Bool(row.try_get::<Option<i64>, _>(at)?.unwrap_or(0) != 0),
-            FieldKind::Date(_) => row.try_get::<Option<i64>, _>(at)?.map_or(FieldValue::Null, FieldValue::Date),
-            FieldKind::Ref { target, .. } => {
-                FieldValue::Ref(row.try_get::<Option<i64>, _>(at)?.map(|id| bare_ref(target, id)))
+            FieldKind::Text(_) => row
+                .try_get::<Option<String>, _>(at)?
+                .map_or(FieldValue::Null, FieldValue::Text),
+            FieldKind::Int(_) => row
+                .try_get::<Option<i64>, _>(at)?
+                .map_or(FieldValue::Null, FieldValue::Int),
+            FieldKind::Bool(_) => {
+                FieldValue::Bool(row.try_get::<Option<i64>, _>(at)?.unwrap_or(0) != 0)
             }
+            FieldKind::Date(_) => row
+                .try_get::<Option<i64>, _>(at)?
+                .map_or(FieldValue::Null, FieldValue::Date),
+            FieldKind::Ref { target, .. } => FieldValue::Ref(
+                row.try_get::<Option<i64>, _>(at)?
+                    .map(|id| bare_ref(target, id)),
+            ),
             FieldKind::MultiRef { .. } => FieldValue::Multi(Vec::new()),
         };
         fields.push((f.name, value));

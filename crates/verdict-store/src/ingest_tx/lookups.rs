@@ -26,8 +26,14 @@ pub struct SuiteInfo {
 }
 
 impl IngestTx {
-    async fn release_where(&mut self, clause: &str, bind: ReleaseKey<'_>) -> Result<Option<ReleaseInfo>, StoreError> {
-        let sql = format!("SELECT id, name FROM releases WHERE workspace_id = $1 AND {clause} ORDER BY is_default DESC, start_date DESC, id DESC LIMIT 1");
+    async fn release_where(
+        &mut self,
+        clause: &str,
+        bind: ReleaseKey<'_>,
+    ) -> Result<Option<ReleaseInfo>, StoreError> {
+        let sql = format!(
+            "SELECT id, name FROM releases WHERE workspace_id = $1 AND {clause} ORDER BY is_default DESC, start_date DESC, id DESC LIMIT 1"
+        );
         let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.workspace_id);
         let q = match bind {
             ReleaseKey::Id(id) => q.bind(id),
@@ -38,11 +44,12 @@ impl IngestTx {
             return Ok(None);
         };
         let id: i64 = row.try_get(0)?;
-        let programs: Vec<i64> =
-            sqlx::query_scalar("SELECT dst_id FROM entity_links WHERE src_id = $1 AND field = 'programs'")
-                .bind(id)
-                .fetch_all(&mut *self.tx)
-                .await?;
+        let programs: Vec<i64> = sqlx::query_scalar(
+            "SELECT dst_id FROM entity_links WHERE src_id = $1 AND field = 'programs'",
+        )
+        .bind(id)
+        .fetch_all(&mut *self.tx)
+        .await?;
         Ok(Some(ReleaseInfo {
             id,
             name: row.try_get(1)?,
@@ -63,7 +70,8 @@ impl IngestTx {
     /// # Errors
     /// Database failure.
     pub async fn release_by_name(&mut self, name: &str) -> Result<Option<ReleaseInfo>, StoreError> {
-        self.release_where("name = $2", ReleaseKey::Name(name)).await
+        self.release_where("name = $2", ReleaseKey::Name(name))
+            .await
     }
 
     /// `release name="_default_"`: the release marked default, else the one
@@ -72,10 +80,14 @@ impl IngestTx {
     /// # Errors
     /// Database failure.
     pub async fn default_release(&mut self, at: i64) -> Result<Option<ReleaseInfo>, StoreError> {
-        if let Some(r) = self.release_where("is_default = $2", ReleaseKey::Id(1)).await? {
+        if let Some(r) = self
+            .release_where("is_default = $2", ReleaseKey::Id(1))
+            .await?
+        {
             return Ok(Some(r));
         }
-        self.release_where("start_date <= $2 AND end_date >= $2", ReleaseKey::Time(at)).await
+        self.release_where("start_date <= $2 AND end_date >= $2", ReleaseKey::Time(at))
+            .await
     }
 
     /// A milestone's release, when the milestone exists (`Some(None)`: no release).
@@ -83,12 +95,14 @@ impl IngestTx {
     /// # Errors
     /// Database failure.
     pub async fn milestone_release(&mut self, id: i64) -> Result<Option<Option<i64>>, StoreError> {
-        let row = sqlx::query("SELECT release_id FROM milestones WHERE workspace_id = $1 AND id = $2")
-            .bind(self.workspace_id)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.map(|r| r.try_get(0).map_err(StoreError::from)).transpose()
+        let row =
+            sqlx::query("SELECT release_id FROM milestones WHERE workspace_id = $1 AND id = $2")
+                .bind(self.workspace_id)
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        row.map(|r| r.try_get(0).map_err(StoreError::from))
+            .transpose()
     }
 
     /// Whether an entity with `id` exists in `table` of this workspace.
@@ -153,12 +167,17 @@ impl IngestTx {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn ci_server_by_instance(&mut self, instance_id: &str) -> Result<Option<i64>, StoreError> {
-        let id = sqlx::query_scalar("SELECT id FROM ci_servers WHERE workspace_id = $1 AND instance_id = $2")
-            .bind(self.workspace_id)
-            .bind(instance_id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+    pub async fn ci_server_by_instance(
+        &mut self,
+        instance_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let id = sqlx::query_scalar(
+            "SELECT id FROM ci_servers WHERE workspace_id = $1 AND instance_id = $2",
+        )
+        .bind(self.workspace_id)
+        .bind(instance_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
         Ok(id)
     }
 
@@ -166,16 +185,28 @@ impl IngestTx {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn ci_job(&mut self, server_id: i64, ci_id: &str, name: &str, now: i64) -> Result<i64, StoreError> {
-        let found = sqlx::query_scalar("SELECT id FROM ci_jobs WHERE ci_server_id = $1 AND ci_id = $2")
-            .bind(server_id)
-            .bind(ci_id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+    pub async fn ci_job(
+        &mut self,
+        server_id: i64,
+        ci_id: &str,
+        name: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let found =
+            sqlx::query_scalar("SELECT id FROM ci_jobs WHERE ci_server_id = $1 AND ci_id = $2")
+                .bind(server_id)
+                .bind(ci_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
         if let Some(id) = found {
             return Ok(id);
         }
-        let id = self.allocate_ids(1).await?.first().copied().unwrap_or_default();
+        let id = self
+            .allocate_ids(1)
+            .await?
+            .first()
+            .copied()
+            .unwrap_or_default();
         sqlx::query(
             "INSERT INTO ci_jobs (id, workspace_id, ci_server_id, ci_id, name, creation_time) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -194,16 +225,28 @@ impl IngestTx {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn ci_build(&mut self, job_id: i64, build: &CiBuildSpec<'_>, now: i64) -> Result<i64, StoreError> {
-        let found = sqlx::query_scalar("SELECT id FROM ci_builds WHERE ci_job_id = $1 AND build_ci_id = $2")
-            .bind(job_id)
-            .bind(build.build_ci_id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+    pub async fn ci_build(
+        &mut self,
+        job_id: i64,
+        build: &CiBuildSpec<'_>,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let found = sqlx::query_scalar(
+            "SELECT id FROM ci_builds WHERE ci_job_id = $1 AND build_ci_id = $2",
+        )
+        .bind(job_id)
+        .bind(build.build_ci_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
         if let Some(id) = found {
             return Ok(id);
         }
-        let id = self.allocate_ids(1).await?.first().copied().unwrap_or_default();
+        let id = self
+            .allocate_ids(1)
+            .await?
+            .first()
+            .copied()
+            .unwrap_or_default();
         sqlx::query(
             "INSERT INTO ci_builds (id, workspace_id, ci_job_id, build_ci_id, name, sub_type, artifact_id, creation_time) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -238,7 +281,12 @@ impl IngestTx {
         if let Some(id) = found {
             return Ok(id);
         }
-        let id = self.allocate_ids(1).await?.first().copied().unwrap_or_default();
+        let id = self
+            .allocate_ids(1)
+            .await?
+            .first()
+            .copied()
+            .unwrap_or_default();
         sqlx::query(
             "INSERT INTO list_nodes (id, workspace_id, list_name, name, name_key, logical_name) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -269,7 +317,11 @@ impl IngestTx {
         }
     }
 
-    async fn taxonomy_find(&mut self, category_id: Option<i64>, name: &str) -> Result<Option<i64>, StoreError> {
+    async fn taxonomy_find(
+        &mut self,
+        category_id: Option<i64>,
+        name: &str,
+    ) -> Result<Option<i64>, StoreError> {
         let sql = if category_id.is_some() {
             "SELECT id FROM taxonomy_nodes WHERE workspace_id = $1 AND name_key = $2 AND category_id = $3"
         } else {
@@ -284,8 +336,17 @@ impl IngestTx {
         Ok(id)
     }
 
-    async fn taxonomy_create(&mut self, category_id: Option<i64>, name: &str) -> Result<i64, StoreError> {
-        let id = self.allocate_ids(1).await?.first().copied().unwrap_or_default();
+    async fn taxonomy_create(
+        &mut self,
+        category_id: Option<i64>,
+        name: &str,
+    ) -> Result<i64, StoreError> {
+        let id = self
+            .allocate_ids(1)
+            .await?
+            .first()
+            .copied()
+            .unwrap_or_default();
         seed::insert_taxonomy(&mut self.tx, self.workspace_id, id, name, category_id).await?;
         Ok(id)
     }

@@ -156,15 +156,23 @@ impl IngestTx {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn find_tests(&mut self, subtype: &str, keys: &[&str]) -> Result<Vec<ExistingTest>, StoreError> {
+    pub async fn find_tests(
+        &mut self,
+        subtype: &str,
+        keys: &[&str],
+    ) -> Result<Vec<ExistingTest>, StoreError> {
         let mut found = Vec::new();
         for chunk in keys.chunks(500) {
             let sql = format!(
                 "SELECT id, identity_key, test_level_id, testing_tool_type_id, framework_id, script FROM tests \
-                 WHERE workspace_id = $1 AND subtype = $2 AND identity_key IN ({})",
-                bulk::placeholders(3, chunk.len())
+                 WHERE workspace_id = {} AND subtype = {} AND identity_key IN ({})",
+                bulk::placeholder(self.backend, 1),
+                bulk::placeholder(self.backend, 2),
+                bulk::placeholders(self.backend, 3, chunk.len())
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.workspace_id).bind(subtype);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(self.workspace_id)
+                .bind(subtype);
             for key in chunk {
                 q = q.bind(*key);
             }
@@ -186,7 +194,10 @@ impl IngestTx {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn gherkin_test_by_id(&mut self, id: i64) -> Result<Option<ExistingTest>, StoreError> {
+    pub async fn gherkin_test_by_id(
+        &mut self,
+        id: i64,
+    ) -> Result<Option<ExistingTest>, StoreError> {
         let row = sqlx::query(
             "SELECT id, identity_key, test_level_id, testing_tool_type_id, framework_id, script FROM tests \
              WHERE workspace_id = $1 AND subtype = 'gherkin_test' AND id = $2",
@@ -237,11 +248,23 @@ impl IngestTx {
             })
             .collect();
         let columns = [
-            "id", "workspace_id", "subtype", "name", "component", "package", "class_name", "external_test_id",
-            "test_level_id", "testing_tool_type_id", "framework_id", "script", "identity_key", "creation_time",
+            "id",
+            "workspace_id",
+            "subtype",
+            "name",
+            "component",
+            "package",
+            "class_name",
+            "external_test_id",
+            "test_level_id",
+            "testing_tool_type_id",
+            "framework_id",
+            "script",
+            "identity_key",
+            "creation_time",
             "last_modified",
         ];
-        bulk::insert_rows(&mut self.tx, "tests", &columns, &rows, false).await
+        bulk::insert_rows(self.backend, &mut self.tx, "tests", &columns, &rows, false).await
     }
 
     /// Overwrites the given single-valued fields of a test.
@@ -273,8 +296,9 @@ impl IngestTx {
         let mut found = Vec::new();
         for chunk in keys.chunks(500) {
             let sql = format!(
-                "SELECT id, run_key, {RUN_VALUE_COLUMNS} FROM runs WHERE workspace_id = $1 AND run_key IN ({})",
-                bulk::placeholders(2, chunk.len())
+                "SELECT id, run_key, {RUN_VALUE_COLUMNS} FROM runs WHERE workspace_id = {} AND run_key IN ({})",
+                bulk::placeholder(self.backend, 1),
+                bulk::placeholders(self.backend, 2, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.workspace_id);
             for key in chunk {
@@ -326,19 +350,40 @@ impl IngestTx {
             })
             .collect();
         let mut columns = vec![
-            "id", "workspace_id", "subtype", "test_id", "run_key", "name", "release_id", "milestone_id",
-            "program_id", "test_level_id", "testing_tool_type_id", "framework_id", "external_run_id",
-            "external_assets", "run_type", "parent_suite_id", "task_id", "creation_time", "last_modified",
+            "id",
+            "workspace_id",
+            "subtype",
+            "test_id",
+            "run_key",
+            "name",
+            "release_id",
+            "milestone_id",
+            "program_id",
+            "test_level_id",
+            "testing_tool_type_id",
+            "framework_id",
+            "external_run_id",
+            "external_assets",
+            "run_type",
+            "parent_suite_id",
+            "task_id",
+            "creation_time",
+            "last_modified",
         ];
         columns.extend(RUN_VALUE_COLUMNS.split(", "));
-        bulk::insert_rows(&mut self.tx, "runs", &columns, &rows, false).await
+        bulk::insert_rows(self.backend, &mut self.tx, "runs", &columns, &rows, false).await
     }
 
     /// Overwrites a last run's result values.
     ///
     /// # Errors
     /// Database failure.
-    pub async fn update_run(&mut self, run_id: i64, v: &RunUpdate, now: i64) -> Result<(), StoreError> {
+    pub async fn update_run(
+        &mut self,
+        run_id: i64,
+        v: &RunUpdate,
+        now: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE runs SET status = $2, status_id = $3, native_status_id = $4, started = $5, duration = $6, \
              description = $7, error_type = $8, error_message = $9, error_stack = $10, external_report_url = $11, \
@@ -367,7 +412,11 @@ impl IngestTx {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn insert_previous_runs(&mut self, runs: &[NewPreviousRun], now: i64) -> Result<(), StoreError> {
+    pub async fn insert_previous_runs(
+        &mut self,
+        runs: &[NewPreviousRun],
+        now: i64,
+    ) -> Result<(), StoreError> {
         let (ws, task) = (self.workspace_id, self.task_id);
         let rows: Vec<Vec<Cell<'_>>> = runs
             .iter()
@@ -385,7 +434,15 @@ impl IngestTx {
             .collect();
         let mut columns = vec!["id", "workspace_id", "run_id", "task_id", "creation_time"];
         columns.extend(RUN_VALUE_COLUMNS.split(", "));
-        bulk::insert_rows(&mut self.tx, "previous_runs", &columns, &rows, false).await
+        bulk::insert_rows(
+            self.backend,
+            &mut self.tx,
+            "previous_runs",
+            &columns,
+            &rows,
+            false,
+        )
+        .await
     }
 
     /// Removes the steps of runs about to get new ones.
@@ -394,7 +451,10 @@ impl IngestTx {
     /// Database failure.
     pub async fn delete_steps(&mut self, run_ids: &[i64]) -> Result<(), StoreError> {
         for chunk in run_ids.chunks(500) {
-            let sql = format!("DELETE FROM run_steps WHERE run_id IN ({})", bulk::placeholders(1, chunk.len()));
+            let sql = format!(
+                "DELETE FROM run_steps WHERE run_id IN ({})",
+                bulk::placeholders(self.backend, 1, chunk.len())
+            );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(*id);
@@ -431,9 +491,28 @@ impl IngestTx {
             })
             .collect();
         let columns = [
-            "id", "workspace_id", "run_id", "position", "kind", "scenario", "iteration", "name", "status",
-            "duration", "error_message", "external_step_id", "parameters",
+            "id",
+            "workspace_id",
+            "run_id",
+            "position",
+            "kind",
+            "scenario",
+            "iteration",
+            "name",
+            "status",
+            "duration",
+            "error_message",
+            "external_step_id",
+            "parameters",
         ];
-        bulk::insert_rows(&mut self.tx, "run_steps", &columns, &rows, false).await
+        bulk::insert_rows(
+            self.backend,
+            &mut self.tx,
+            "run_steps",
+            &columns,
+            &rows,
+            false,
+        )
+        .await
     }
 }

@@ -22,7 +22,11 @@ fn the_protocol_example_message() {
 fn columns_count_characters() {
     let xml = doc("<test_run name=\"ééé😀\" duration=\"1\" status=\"x\"/>");
     // <test_result><test_runs> is 24 characters; status starts 35 characters later.
-    assert!(error(&xml).starts_with("line 1, column 60: attribute 'status'"), "{}", error(&xml));
+    assert!(
+        error(&xml).starts_with("line 1, column 60: attribute 'status'"),
+        "{}",
+        error(&xml)
+    );
     let latin = b"<?xml version=\"1.0\" encoding=\"latin1\"?>\n<test_result><test_runs><test_run name=\"\xe9\xe9\" duration=\"1\" status=\"x\"/></test_runs></test_result>";
     let err = read(latin).unwrap_err();
     assert_eq!((err.line, err.column), (2, 58));
@@ -40,7 +44,10 @@ fn attribute_errors() {
             "line 1, column 73: attribute 'colour' is not allowed on <test_run>",
         ),
         (
-            doc(&format!("<test_run name=\"{}\" duration=\"1\" status=\"Passed\"/>", "x".repeat(256))),
+            doc(&format!(
+                "<test_run name=\"{}\" duration=\"1\" status=\"Passed\"/>",
+                "x".repeat(256)
+            )),
             "line 1, column 35: attribute 'name' of <test_run> is 256 characters long; at most 255 are allowed",
         ),
         (
@@ -60,11 +67,15 @@ fn attribute_errors() {
             "line 1, column 73: attribute 'external_report_url' of <test_run> has value 'ftp://x'; expected a URL starting with http:/, https:/, td:/, tds:/ or testdirector",
         ),
         (
-            doc(&format!("{RUN}><release_ref id=\"123456789012345678901234567890123456\"/></test_run>")),
+            doc(&format!(
+                "{RUN}><release_ref id=\"123456789012345678901234567890123456\"/></test_run>"
+            )),
             "line 1, column 86: attribute 'id' of <release_ref> has value '123456789012345678901234567890123456'; the number is outside the 64-bit integer range",
         ),
         (
-            doc(&format!("{RUN}><test_fields><test_field type=\"test_level\" value=\"x\"/></test_fields></test_run>")),
+            doc(&format!(
+                "{RUN}><test_fields><test_field type=\"test_level\" value=\"x\"/></test_fields></test_run>"
+            )),
             "line 1, column 98: attribute 'type' of <test_field> has value 'test_level'; allowed: Test_Level, Test_Type, Testing_Tool_Type, Framework",
         ),
     ];
@@ -133,22 +144,53 @@ fn structure_errors() {
 #[test]
 fn gherkin_errors() {
     let feature = "<feature name=\"\" path=\"p\" started=\"1\"><file/></feature>";
-    let xml = doc(&format!("<gherkin_test_run name=\"\" duration=\"1\" status=\"Passed\">{feature}</gherkin_test_run>"));
-    assert_eq!(error(&xml), "line 1, column 80: <feature> is missing required attribute 'tag'");
-    let xml = doc("<gherkin_test_run name=\"\" duration=\"1\" status=\"Passed\"><feature name=\"\" path=\"p\" tag=\"\" started=\"1\"><file/><scenarios><scenario name=\"s\" status=\"Passed\"/></scenarios></feature></gherkin_test_run>");
-    assert_eq!(error(&xml), "line 1, column 143: <scenario> is missing <steps>");
+    let xml = doc(&format!(
+        "<gherkin_test_run name=\"\" duration=\"1\" status=\"Passed\">{feature}</gherkin_test_run>"
+    ));
+    assert_eq!(
+        error(&xml),
+        "line 1, column 80: <feature> is missing required attribute 'tag'"
+    );
+    let xml = doc(
+        "<gherkin_test_run name=\"\" duration=\"1\" status=\"Passed\"><feature name=\"\" path=\"p\" tag=\"\" started=\"1\"><file/><scenarios><scenario name=\"s\" status=\"Passed\"/></scenarios></feature></gherkin_test_run>",
+    );
+    assert_eq!(
+        error(&xml),
+        "line 1, column 143: <scenario> is missing <steps>"
+    );
 }
 
 #[test]
 fn not_well_formed() {
     let cases: [(&[u8], &str); 7] = [
-        (b"<test_result><test_runs>", "line 1, column 25: the document ends inside <test_runs> (truncated?)"),
-        (b"<test_result><test_runs></test_result>", "line 1, column 25: end tag </test_result> does not match start tag <test_runs>"),
-        (b"<test_result><test_runs/></test_result>x", "line 1, column 40: text is not allowed after the root element"),
-        (b"<test_result><test_runs><test_run name=\"a\" name=\"b\"/></test_runs></test_result>", "line 1, column 44: attribute 'name' appears twice on <test_run>"),
-        (b"<test_result><test_runs>&nbsp;</test_runs></test_result>", "line 1, column 25: entity '&nbsp;' is not defined (only &lt; &gt; &amp; &apos; &quot; and character references are)"),
-        (b"<test_result>\n<test_runs>\x01</test_runs></test_result>", "line 2, column 12: character U+0001 is not allowed in XML"),
-        (b"<test_result><test_runs name=\"<\"/></test_result>", "line 1, column 31: '<' is not allowed in attribute values"),
+        (
+            b"<test_result><test_runs>",
+            "line 1, column 25: the document ends inside <test_runs> (truncated?)",
+        ),
+        (
+            b"<test_result><test_runs></test_result>",
+            "line 1, column 25: end tag </test_result> does not match start tag <test_runs>",
+        ),
+        (
+            b"<test_result><test_runs/></test_result>x",
+            "line 1, column 40: text is not allowed after the root element",
+        ),
+        (
+            b"<test_result><test_runs><test_run name=\"a\" name=\"b\"/></test_runs></test_result>",
+            "line 1, column 44: attribute 'name' appears twice on <test_run>",
+        ),
+        (
+            b"<test_result><test_runs>&nbsp;</test_runs></test_result>",
+            "line 1, column 25: entity '&nbsp;' is not defined (only &lt; &gt; &amp; &apos; &quot; and character references are)",
+        ),
+        (
+            b"<test_result>\n<test_runs>\x01</test_runs></test_result>",
+            "line 2, column 12: character U+0001 is not allowed in XML",
+        ),
+        (
+            b"<test_result><test_runs name=\"<\"/></test_result>",
+            "line 1, column 31: '<' is not allowed in attribute values",
+        ),
     ];
     for (xml, expected) in cases {
         let err = read(xml).unwrap_err();
@@ -162,17 +204,35 @@ fn kinds() {
     assert_eq!(kind(b""), PayloadErrorKind::Empty);
     assert_eq!(kind(b" \n\t"), PayloadErrorKind::Empty);
     assert_eq!(kind(b"<!-- only -->"), PayloadErrorKind::NotWellFormed);
-    assert_eq!(kind(b"<!DOCTYPE test_result><test_result><test_runs/></test_result>"), PayloadErrorKind::Doctype);
+    assert_eq!(
+        kind(b"<!DOCTYPE test_result><test_result><test_runs/></test_result>"),
+        PayloadErrorKind::Doctype
+    );
     assert_eq!(
         kind(b"<!DOCTYPE test_result [<!ENTITY a \"b\">]><test_result><test_runs/></test_result>"),
         PayloadErrorKind::Doctype
     );
-    assert_eq!(kind(b"<!DOCTYPE test_result [ <!ENTITY"), PayloadErrorKind::Doctype);
-    assert_eq!(kind(b"<test_result><test_runs>\xff</test_runs></test_result>"), PayloadErrorKind::Encoding);
-    assert_eq!(kind(b"<?xml version=\"1.0\" encoding=\"UTF-16\"?><test_result/>"), PayloadErrorKind::Encoding);
+    assert_eq!(
+        kind(b"<!DOCTYPE test_result [ <!ENTITY"),
+        PayloadErrorKind::Doctype
+    );
+    assert_eq!(
+        kind(b"<test_result><test_runs>\xff</test_runs></test_result>"),
+        PayloadErrorKind::Encoding
+    );
+    assert_eq!(
+        kind(b"<?xml version=\"1.0\" encoding=\"UTF-16\"?><test_result/>"),
+        PayloadErrorKind::Encoding
+    );
     assert_eq!(kind(b"\xff\xfe<\x00"), PayloadErrorKind::Encoding);
-    assert_eq!(kind(b"<?xml version=\"1.0\" encoding=\"ascii\"?><test_result name=\"\xe9\"/>"), PayloadErrorKind::Encoding);
-    assert_eq!(kind(b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><test_result/>"), PayloadErrorKind::Encoding);
+    assert_eq!(
+        kind(b"<?xml version=\"1.0\" encoding=\"ascii\"?><test_result name=\"\xe9\"/>"),
+        PayloadErrorKind::Encoding
+    );
+    assert_eq!(
+        kind(b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><test_result/>"),
+        PayloadErrorKind::Encoding
+    );
 }
 
 #[test]
@@ -190,7 +250,9 @@ fn io_errors_are_reported() {
 
 #[test]
 fn the_first_error_in_document_order_wins() {
-    let xml = doc(&format!("<test_run name=\"\" duration=\"x\" status=\"passed\"/>{RUN} foo=\"1\"/>"));
+    let xml = doc(&format!(
+        "<test_run name=\"\" duration=\"x\" status=\"passed\"/>{RUN} foo=\"1\"/>"
+    ));
     assert!(error(&xml).contains("attribute 'name' of <test_run> is empty"));
     let xml = doc(&format!("{RUN}/><test_run/>"));
     let mut reader = crate::octane::PayloadReader::new(xml.as_bytes()).unwrap();

@@ -165,7 +165,10 @@ fn rich_payload_items() {
     assert_eq!(runs[0], rich_run());
     let plain = &runs[1];
     assert_eq!(plain.status, RunStatus::Planned);
-    assert_eq!((plain.module.as_deref(), plain.started, plain.manual), (None, None, false));
+    assert_eq!(
+        (plain.module.as_deref(), plain.started, plain.manual),
+        (None, None, false)
+    );
     assert!(plain.context.is_empty() && plain.error.is_none() && plain.steps.is_empty());
 }
 
@@ -174,7 +177,10 @@ fn any_buffer_size_gives_the_same_values() {
     let text = RICH.replace("name=\"plain\"", "name=\"plé😀in\"");
     let expected = read(text.as_bytes()).unwrap();
     for capacity in [1, 2, 3, 5, 7, 64] {
-        assert_eq!(read_with_capacity(text.as_bytes(), capacity).unwrap(), expected);
+        assert_eq!(
+            read_with_capacity(text.as_bytes(), capacity).unwrap(),
+            expected
+        );
     }
 }
 
@@ -214,7 +220,9 @@ fn latin1_declared_documents_are_decoded() {
 
 #[test]
 fn utf8_is_the_default() {
-    let run = &test_runs(&doc("<test_run name=\"café\" duration=\"1\" status=\"Passed\"/>"))[0];
+    let run = &test_runs(&doc(
+        "<test_run name=\"café\" duration=\"1\" status=\"Passed\"/>",
+    ))[0];
     assert_eq!(run.name, "café");
 }
 
@@ -235,15 +243,26 @@ fn vendor_error_sample_values() {
     let third = samples.split("<!-- next sample -->").nth(2).unwrap();
     let run = &test_runs(third.trim())[0];
     let error = run.error.as_ref().unwrap();
-    assert_eq!(error.error_type.as_deref(), Some("java.lang.AssertionError"));
-    assert_eq!(error.message.as_deref(), Some("expected:'111' but was:'222'"));
-    assert!(error.stack_trace.starts_with("java.lang.AssertionError: expected:'111' but was:'222'\nat org.junit"));
+    assert_eq!(
+        error.error_type.as_deref(),
+        Some("java.lang.AssertionError")
+    );
+    assert_eq!(
+        error.message.as_deref(),
+        Some("expected:'111' but was:'222'")
+    );
+    assert!(
+        error
+            .stack_trace
+            .starts_with("java.lang.AssertionError: expected:'111' but was:'222'\nat org.junit")
+    );
     assert_eq!(run.description.as_deref(), Some("My run description"));
 }
 
 #[test]
 fn gherkin_with_background() {
-    let xml = doc(r#"<gherkin_test_run name="" duration="173757728" status="Passed" external_run_id="r1">
+    let xml = doc(
+        r#"<gherkin_test_run name="" duration="173757728" status="Passed" external_run_id="r1">
       <feature name="F" path="src/f.feature" tag="@TID4002REV0.2.0" started=" 1482231569810" identifier="id">
         <file><![CDATA[Feature: F
   Scenario: S]]> &amp; more</file>
@@ -259,9 +278,13 @@ fn gherkin_with_background() {
           </scenario>
         </scenarios>
       </feature>
-    </gherkin_test_run>"#);
+    </gherkin_test_run>"#,
+    );
     let run = &gherkin_runs(&xml)[0];
-    assert_eq!((run.name.as_str(), run.duration, run.status), ("", 173_757_728, RunStatus::Passed));
+    assert_eq!(
+        (run.name.as_str(), run.duration, run.status),
+        ("", 173_757_728, RunStatus::Passed)
+    );
     assert_eq!(run.external_run_id.as_deref(), Some("r1"));
     let feature = &run.feature;
     assert_eq!(feature.tag, "@TID4002REV0.2.0");
@@ -286,14 +309,19 @@ fn gherkin_with_background() {
         ])
     );
     let scenario = &feature.scenarios[0];
-    assert_eq!((scenario.status, scenario.outline_index), (RunStatus::Failed, Some(2)));
+    assert_eq!(
+        (scenario.status, scenario.outline_index),
+        (RunStatus::Failed, Some(2))
+    );
     assert_eq!(scenario.steps[0].status, "failed");
 }
 
 #[test]
 fn gherkin_without_scenarios_or_background() {
-    let xml = doc(r#"<gherkin_test_run name="g" duration="1" status="Skipped"><feature name="" path="p" tag="" started="0"><file/></feature></gherkin_test_run>
-        <gherkin_test_run name="h" duration="1" status="Passed"><feature name="" path="p" tag="" started="0"><file>x<any a="1"><b/>y</any></file><scenarios><background/></scenarios></feature></gherkin_test_run>"#);
+    let xml = doc(
+        r#"<gherkin_test_run name="g" duration="1" status="Skipped"><feature name="" path="p" tag="" started="0"><file/></feature></gherkin_test_run>
+        <gherkin_test_run name="h" duration="1" status="Passed"><feature name="" path="p" tag="" started="0"><file>x<any a="1"><b/>y</any></file><scenarios><background/></scenarios></feature></gherkin_test_run>"#,
+    );
     let runs = gherkin_runs(&xml);
     assert_eq!(runs[0].feature.background, None);
     assert!(runs[0].feature.scenarios.is_empty());
@@ -303,7 +331,9 @@ fn gherkin_without_scenarios_or_background() {
 
 #[test]
 fn streaming_api() {
-    let xml = doc("<test_run name=\"a\" duration=\"1\" status=\"Passed\"/><test_run name=\"b\" duration=\"1\" status=\"Passed\"/>");
+    let xml = doc(
+        "<test_run name=\"a\" duration=\"1\" status=\"Passed\"/><test_run name=\"b\" duration=\"1\" status=\"Passed\"/>",
+    );
     let mut reader = crate::octane::PayloadReader::new(xml.as_bytes()).unwrap();
     assert!(reader.header().build.is_none());
     assert!(reader.next_item().unwrap().is_some());
@@ -321,4 +351,11 @@ fn xsi_locations_and_comments_anywhere() {
     </test_runs></test_result><!--c-->"#;
     let run = &test_runs(xml)[0];
     assert_eq!(run.error.as_ref().unwrap().stack_trace, "xy");
+}
+
+#[test]
+fn the_reader_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<crate::octane::PayloadReader<&[u8]>>();
+    assert_send::<crate::octane::PayloadError>();
 }

@@ -1,0 +1,188 @@
+//! Nothing is lost: the real `verdict serve` process is killed with SIGKILL
+//! while it processes a large task; after a restart the task completes and
+//! every run exists exactly once.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+const RUNS: u64 = 60_000;
+
+fn start(data_dir: &std::path::Path, database_url: Option<&str>) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_verdict"));
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--task-lease-secs",
+        "2",
+        "--workers",
+        "1",
+    ])
+    .arg("--data-dir")
+    .arg(data_dir)
+    .env("VERDICT_ADMIN_PASSWORD", "crash")
+    .env("VERDICT_LOG", "warn")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
+    if let Some(url) = database_url {
+        cmd.args(["--database-url", url]);
+    }
+    let mut child = cmd.spawn().expect("verdict starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("server printed its address")
+            .expect("line");
+        if let Some(url) = line.strip_prefix("verdict listening on ") {
+            break url.to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+fn payload() -> Vec<u8> {
+    let mut xml = b"<test_result><test_runs>".to_vec();
+    for i in 0..RUNS {
+        write!(
+            xml,
+            r#"<test_run package="crash" class="C{}" name="t{i}" duration="1" status="Passed"/>"#,
+            i % 50
+        )
+        .unwrap();
+    }
+    xml.extend_from_slice(b"</test_runs></test_result>");
+    xml
+}
+
+async fn client(url: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{url}/authentication/sign_in"))
+        .json(&serde_json::json!({"user": "admin", "password": "crash"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    client
+}
+
+async fn status(client: &reqwest::Client, url: &str, id: i64) -> String {
+    let task: Value = client
+        .get(format!(
+            "{url}/api/shared_spaces/1001/workspaces/1002/test-results/{id}"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    task["status"].as_str().unwrap().to_owned()
+}
+
+async fn count(client: &reqwest::Client, url: &str, collection: &str) -> i64 {
+    let page: Value = client
+        .get(format!(
+            "{url}/api/shared_spaces/1001/workspaces/1002/{collection}?limit=1"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["total_count"].as_i64().unwrap()
+}
+
+async fn kill_mid_task_then_resume(database_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, url) = start(dir.path(), database_url);
+    let c = client(&url).await;
+    let reply: Value = c
+        .post(format!(
+            "{url}/api/shared_spaces/1001/workspaces/1002/test-results"
+        ))
+        .body(payload())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = reply["id"].as_i64().expect("202 with an id");
+    // Kill as soon as the worker has started on it.
+    for _ in 0..2000 {
+        if status(&c, &url, id).await != "queued" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let (mut server, url) = start(dir.path(), database_url);
+    let c = client(&url).await;
+    let mut last = String::new();
+    for _ in 0..1200 {
+        last = status(&c, &url, id).await;
+        if last != "queued" && last != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(last, "success");
+    assert_eq!(count(&c, &url, "tests").await, RUNS as i64);
+    assert_eq!(count(&c, &url, "runs").await, RUNS as i64);
+    assert_eq!(count(&c, &url, "previous_runs").await, 0);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_task_resumes_exactly_once_on_sqlite() {
+    kill_mid_task_then_resume(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_task_resumes_exactly_once_on_postgres() {
+    let Ok(admin_url) = std::env::var("VERDICT_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true needs VERDICT_TEST_POSTGRES_URL"
+        );
+        eprintln!("skipping: set VERDICT_TEST_POSTGRES_URL to run the PostgreSQL variant");
+        return;
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&admin_url).await.unwrap();
+    let name = format!("verdict_crash_{}", std::process::id());
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    kill_mid_task_then_resume(Some(&format!("{base}/{name}"))).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&pool)
+    .await
+    .unwrap();
+}
