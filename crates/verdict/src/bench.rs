@@ -23,28 +23,27 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
     }
 }
 
-/// A payload of `runs` distinct new tests (a first push), `tag` keeping payloads apart.
-fn payload(runs: u64, tag: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(usize::try_from(runs).unwrap_or(0) * 150 + 64);
-    out.extend_from_slice(b"<test_result><test_runs>\n");
+/// Writes a payload of `runs` distinct new tests (a first push); `tag` keeps payloads apart.
+fn write_payload(out: &mut impl Write, runs: u64, tag: &str) -> std::io::Result<()> {
+    out.write_all(b"<test_result><test_runs>\n")?;
     for i in 0..runs {
         let status = if i % 10 == 0 { "Failed" } else { "Passed" };
-        let _ = writeln!(
+        writeln!(
             out,
             r#"<test_run module="bench" package="com.acme.pkg{}" class="Class{}" name="test{i}{tag}" duration="{}" status="{status}" started="1700000000000"/>"#,
             i % 100,
             i % 1000,
             i % 500
-        );
+        )?;
     }
-    out.extend_from_slice(b"</test_runs></test_result>\n");
-    out
+    out.write_all(b"</test_runs></test_result>\n")
 }
 
-fn gzip(bytes: &[u8]) -> Result<Vec<u8>, std::io::Error> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(bytes)?;
-    e.finish()
+/// A small payload in memory (HTTP bench).
+fn payload(runs: u64, tag: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(usize::try_from(runs).unwrap_or(0) * 150 + 64);
+    let _ = write_payload(&mut out, runs, tag);
+    out
 }
 
 /// Peak resident set size of this process (Linux `VmHWM`), in MiB.
@@ -84,14 +83,37 @@ async fn signed_in_client(url: &str) -> Result<reqwest::Client, BoxError> {
 }
 
 async fn ingest(runs: u64, database_url: Option<String>) -> Result<(), BoxError> {
-    let xml = payload(runs, "");
+    // The payload lives on disk, plain and gzipped, so this process's peak RSS
+    // is the server's (and the streaming client's), not the payload's.
+    let dir = tempfile::tempdir()?;
+    let plain = dir.path().join("payload.xml");
+    let packed = dir.path().join("payload.xml.gz");
+    write_payload(
+        &mut std::io::BufWriter::new(std::fs::File::create(&plain)?),
+        runs,
+        "",
+    )?;
+    let mut gz = flate2::write::GzEncoder::new(
+        std::io::BufWriter::new(std::fs::File::create(&packed)?),
+        flate2::Compression::fast(),
+    );
+    std::io::copy(
+        &mut std::io::BufReader::new(std::fs::File::open(&plain)?),
+        &mut gz,
+    )?;
+    gz.finish()?.flush()?;
+    let size = std::fs::metadata(&plain)?.len();
     println!(
-        "payload: {runs} runs, {:.1} MiB",
-        xml.len() as f64 / 1_048_576.0
+        "payload: {runs} runs, {:.1} MiB ({:.1} MiB gzipped)",
+        size as f64 / 1_048_576.0,
+        std::fs::metadata(&packed)?.len() as f64 / 1_048_576.0
     );
 
     let started = Instant::now();
-    let mut reader = verdict_ingest::PayloadReader::new(&xml[..])?;
+    let mut reader = verdict_ingest::PayloadReader::new(std::io::BufReader::with_capacity(
+        1 << 16,
+        std::fs::File::open(&plain)?,
+    ))?;
     let mut items = 0_u64;
     while reader.next_item()?.is_some() {
         items += 1;
@@ -101,14 +123,16 @@ async fn ingest(runs: u64, database_url: Option<String>) -> Result<(), BoxError>
         "validate+parse: {items} runs in {:.3} s = {:.0} runs/s ({:.0} MiB/s)",
         parse.as_secs_f64(),
         items as f64 / parse.as_secs_f64(),
-        xml.len() as f64 / 1_048_576.0 / parse.as_secs_f64()
+        size as f64 / 1_048_576.0 / parse.as_secs_f64()
     );
+    if let Some(mib) = peak_rss_mib() {
+        println!("peak RSS after validate+parse: {mib:.0} MiB");
+    }
 
-    let body = gzip(&xml)?;
-    drop(xml);
-    let (server, _dir) = start(database_url).await?;
+    let (server, _data) = start(database_url).await?;
     let client = signed_in_client(&server.url()).await?;
     let ws = format!("{}/api/shared_spaces/1001/workspaces/1002", server.url());
+    let body = reqwest::Body::wrap_stream(tokio_util_stream(tokio::fs::File::open(&packed).await?));
     let started = Instant::now();
     let reply: serde_json::Value = client
         .post(format!("{ws}/test-results"))
@@ -143,10 +167,28 @@ async fn ingest(runs: u64, database_url: Option<String>) -> Result<(), BoxError>
         accepted.as_secs_f64()
     );
     if let Some(mib) = peak_rss_mib() {
-        println!("peak RSS of the process: {mib:.0} MiB");
+        println!("peak RSS of the process (server + client): {mib:.0} MiB");
     }
     server.shutdown().await;
     Ok(())
+}
+
+/// A file as a stream of 64 KiB chunks, read as the request is sent.
+fn tokio_util_stream(
+    file: tokio::fs::File,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+    futures_util::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0_u8; 1 << 16];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(buf), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    })
 }
 
 async fn http(pushes: u64, clients: usize, runs_per_push: u64) -> Result<(), BoxError> {

@@ -2,6 +2,9 @@
 //! while it processes a large task; after a restart the task completes and
 //! every run exists exactly once.
 
+// Test code: a failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

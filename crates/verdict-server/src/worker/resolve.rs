@@ -79,9 +79,9 @@ impl Resolver {
             }
         }
         if let Some(id) = ctx.milestone {
-            if !self.milestones.contains_key(&id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = self.milestones.entry(id) {
                 let found = tx.milestone_release(id).await?;
-                self.milestones.insert(id, found);
+                e.insert(found);
             }
             match self.milestones.get(&id).copied().flatten() {
                 Some(release) => r.milestone = Some((id, release)),
@@ -89,9 +89,9 @@ impl Resolver {
             }
         }
         if let Some(id) = ctx.program {
-            if !self.programs.contains_key(&id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = self.programs.entry(id) {
                 let found = tx.program_exists(id).await?;
-                self.programs.insert(id, found);
+                e.insert(found);
             }
             if self.programs.get(&id).copied().unwrap_or(false) {
                 r.program = Some(id);
@@ -100,9 +100,9 @@ impl Resolver {
             }
         }
         if let Some(suite) = &ctx.suite {
-            if !self.suites.contains_key(&suite.id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = self.suites.entry(suite.id) {
                 let found = tx.suite(suite.id).await?;
-                self.suites.insert(suite.id, found);
+                e.insert(found);
             }
             match self.suites.get(&suite.id).cloned().flatten() {
                 Some(info) => {

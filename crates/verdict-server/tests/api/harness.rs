@@ -22,7 +22,8 @@ pub enum Backend {
 
 /// A running server plus everything needed to talk to it and to clean up.
 pub struct TestServer {
-    running: Option<RunningServer>,
+    /// Keeps the server's handles; its tasks end with the test's runtime.
+    _running: RunningServer,
     pub url: String,
     pub client: reqwest::Client,
     pub store: Store,
@@ -86,7 +87,7 @@ impl TestServer {
         Some(Self {
             url: running.url(),
             store: running.store.clone(),
-            running: Some(running),
+            _running: running,
             client,
             _dir: dir,
             pg_database,
@@ -156,13 +157,6 @@ impl TestServer {
     /// GET a workspace collection with a query string.
     pub async fn entities(&self, collection_and_query: &str) -> Value {
         self.get_json(&self.ws(collection_and_query)).await
-    }
-
-    /// Stops the server (workers finish their task first).
-    pub async fn stop(mut self) {
-        if let Some(running) = self.running.take() {
-            running.shutdown().await;
-        }
     }
 }
 

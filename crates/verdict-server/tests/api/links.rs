@@ -272,7 +272,7 @@ async fn links_resolve_by_id_and_name(s: TestServer) {
         format!("item 0: program {other_program} is not assigned to release {release}")
     );
     // Runs are queryable through their links.
-    let q = format!("runs?query=%22release%20EQ%20%7Bname%20EQ%20%5EmyRelease%5E%7D%22");
+    let q = "runs?query=%22release%20EQ%20%7Bname%20EQ%20%5EmyRelease%5E%7D%22".to_string();
     assert_eq!(s.entities(&q).await["total_count"], 1);
 }
 

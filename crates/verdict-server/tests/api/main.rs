@@ -2,6 +2,9 @@
 //! clients' request sequences (protocol §8) and every acceptance case of
 //! protocol §9, on SQLite and on PostgreSQL.
 
+// Test code: a failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod harness;
 
 mod auth;
