@@ -149,6 +149,8 @@ fn router(state: AppState) -> Router {
         .route(&format!("{ws}/{{collection}}"), get(entities::list))
         .route(&format!("{ws}/{{collection}}/{{id}}"), get(entities::one))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(correlation_scope))
         .with_state(state)
 }
 
@@ -156,6 +158,24 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => ApiError::Unavailable(format!("database unreachable: {e}")).into_response(),
+    }
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{method} is not supported on {}", uri.path()))
+}
+
+/// Runs the request with its `X-Correlation-ID` in scope for error bodies.
+async fn correlation_scope(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let id = req
+        .headers()
+        .get("x-correlation-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_owned);
+    match id {
+        Some(id) => crate::error::CORRELATION_ID.scope(id, next.run(req)).await,
+        None => next.run(req).await,
     }
 }
 

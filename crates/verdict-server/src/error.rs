@@ -25,6 +25,9 @@ pub enum ApiError {
     /// 404: unknown shared space, workspace, collection, entity or task.
     #[error("{0}")]
     NotFound(String),
+    /// 405: the path exists but not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// 413: body larger than the configured limits.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -57,6 +60,10 @@ impl ApiError {
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "platform.authentication_required"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "platform.forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "platform.entity_not_found"),
+            Self::MethodNotAllowed(_) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "platform.method_not_allowed",
+            ),
             Self::PayloadTooLarge(_) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "platform.payload_too_large")
             }
@@ -109,7 +116,15 @@ impl IntoResponse for ApiError {
     }
 }
 
+tokio::task_local! {
+    /// The request's `X-Correlation-ID`, echoed in its error bodies (protocol §2.5).
+    pub static CORRELATION_ID: String;
+}
+
 fn next_correlation_id() -> String {
+    if let Ok(id) = CORRELATION_ID.try_with(Clone::clone) {
+        return id;
+    }
     let mut bytes = [0_u8; 8];
     if getrandom::fill(&mut bytes).is_err() {
         return "unknown".to_owned();

@@ -129,10 +129,10 @@ impl Store {
             && let Some(duplicate) = self
                 .live_duplicate(&mut tx, &task.dedupe_key, task.accepted_at)
                 .await?
-            {
-                tx.commit().await?;
-                return Ok(duplicate);
-            }
+        {
+            tx.commit().await?;
+            return Ok(duplicate);
+        }
         let task_id: i64 = sqlx::query_scalar(
             "INSERT INTO tasks (workspace_id, state, skip_errors, accepted_at, payload_encoding, payload_size) \
              VALUES ($1, 'queued', $2, $3, $4, $5) RETURNING id",

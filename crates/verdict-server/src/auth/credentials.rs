@@ -11,13 +11,15 @@ use crate::error::ApiError;
 /// blocking pool so it never stalls the async workers.
 pub async fn verify(store: &Store, id: &str, secret: &str) -> Result<Option<UserRecord>, ApiError> {
     if let Some(user) = store.user_by_name(id).await?
-        && check(secret, user.password_hash.clone()).await? {
-            return Ok(Some(user));
-        }
+        && check(secret, user.password_hash.clone()).await?
+    {
+        return Ok(Some(user));
+    }
     if let Some(key) = store.api_key(id).await?
-        && check(secret, key.secret_hash.clone()).await? {
-            return Ok(Some(key.user));
-        }
+        && check(secret, key.secret_hash.clone()).await?
+    {
+        return Ok(Some(key.user));
+    }
     Ok(None)
 }
 

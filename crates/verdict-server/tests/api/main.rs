@@ -8,6 +8,7 @@
 mod harness;
 
 mod auth;
+mod clients;
 mod links;
 mod processing;
 mod push;
