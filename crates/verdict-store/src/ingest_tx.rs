@@ -3,7 +3,8 @@
 //! owns the task's lease (so a reclaimed task is applied exactly once).
 
 mod lookups;
-mod rows;
+mod runs;
+mod tests;
 
 use sqlx::{Any, Transaction};
 
@@ -14,9 +15,8 @@ use crate::ids;
 use crate::tasks::TaskState;
 
 pub use lookups::{CiBuildSpec, ReleaseInfo, SuiteInfo};
-pub use rows::{
-    ExistingRun, ExistingTest, NewPreviousRun, NewRun, NewStep, NewTest, RunUpdate, TestUpdate,
-};
+pub use runs::{ExistingRun, NewPreviousRun, NewRun, NewStep, RunUpdate};
+pub use tests::{ExistingTest, NewTest, TestUpdate};
 
 /// An open processing transaction for one task in one workspace.
 pub struct IngestTx {

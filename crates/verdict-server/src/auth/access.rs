@@ -34,6 +34,18 @@ pub async fn workspace(
     }
 }
 
+/// Resolves `{sp}/{ws}` path segments (anything but a number is a 404) for `who`.
+pub async fn workspace_path(
+    state: &AppState,
+    who: &Principal,
+    shared_space: &str,
+    workspace_id: &str,
+) -> Result<WorkspaceRecord, ApiError> {
+    let sp = crate::octane::results::path_id(shared_space, "shared space")?;
+    let ws = crate::octane::results::path_id(workspace_id, "workspace")?;
+    workspace(state, who, sp, ws).await
+}
+
 /// Checks that the shared space exists and the caller may see it.
 pub async fn shared_space(
     state: &AppState,

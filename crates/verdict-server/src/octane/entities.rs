@@ -25,13 +25,7 @@ pub async fn list(
     Path((sp, ws, collection)): Path<(String, String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
-    let workspace = access::workspace(
-        &state,
-        &who,
-        path_id(&sp, "shared space")?,
-        path_id(&ws, "workspace")?,
-    )
-    .await?;
+    let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
     let collection = collection_by_name(&collection)
         .ok_or_else(|| ApiError::NotFound(format!("unknown collection '{collection}'")))?;
     let param = |name: &str| {
@@ -64,13 +58,7 @@ pub async fn one(
     Path((sp, ws, collection, id)): Path<(String, String, String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
-    let workspace = access::workspace(
-        &state,
-        &who,
-        path_id(&sp, "shared space")?,
-        path_id(&ws, "workspace")?,
-    )
-    .await?;
+    let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
     let collection = collection_by_name(&collection)
         .ok_or_else(|| ApiError::NotFound(format!("unknown collection '{collection}'")))?;
     let id = path_id(&id, "entity")?;

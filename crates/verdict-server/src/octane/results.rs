@@ -33,13 +33,7 @@ pub async fn xsd(
     who: Principal,
     Path((sp, ws)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    access::workspace(
-        &state,
-        &who,
-        path_id(&sp, "shared space")?,
-        path_id(&ws, "workspace")?,
-    )
-    .await?;
+    access::workspace_path(&state, &who, &sp, &ws).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/xml")],
         verdict_ingest::OCTANE_XSD,
@@ -56,13 +50,7 @@ pub async fn push(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let workspace = access::workspace(
-        &state,
-        &who,
-        path_id(&sp, "shared space")?,
-        path_id(&ws, "workspace")?,
-    )
-    .await?;
+    let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
     let skip_errors = skip_errors(params.get("skip-errors").map(String::as_str))?;
     let limits = Limits {
         max_body: state.config.max_body_bytes,
@@ -171,13 +159,7 @@ pub async fn status(
     who: Principal,
     Path((sp, ws, task)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let workspace = access::workspace(
-        &state,
-        &who,
-        path_id(&sp, "shared space")?,
-        path_id(&ws, "workspace")?,
-    )
-    .await?;
+    let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
     let id = path_id(&task, "task")?;
     match state.store.task(id).await? {
         Some(task) if task.workspace_id == workspace.id => Ok(Json(task_json(&task))),
