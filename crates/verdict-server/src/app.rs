@@ -18,7 +18,7 @@ use verdict_store::{Store, StoreError};
 use crate::auth::sign_in;
 use crate::config::ServerConfig;
 use crate::error::ApiError;
-use crate::octane::{entities, results, tenancy};
+use crate::octane::{entities, entity_write, results, tenancy};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -146,8 +146,20 @@ fn router(state: AppState) -> Router {
         .route(&format!("{ws}/test-results/xsd"), get(results::xsd))
         .route(&format!("{ws}/test-results"), post(results::push))
         .route(&format!("{ws}/test-results/{{task}}"), get(results::status))
-        .route(&format!("{ws}/{{collection}}"), get(entities::list))
-        .route(&format!("{ws}/{{collection}}/{{id}}"), get(entities::one))
+        .route(
+            &format!("{ws}/{{collection}}"),
+            get(entities::list)
+                .post(entity_write::create)
+                .put(entity_write::update_many)
+                .delete(entity_write::delete_many),
+        )
+        .route(
+            &format!("{ws}/{{collection}}/{{id}}"),
+            get(entities::one)
+                .put(entity_write::update_one)
+                .delete(entity_write::delete_one),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(correlation_scope))

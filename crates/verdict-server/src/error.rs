@@ -28,6 +28,13 @@ pub enum ApiError {
     /// 405: the path exists but not with this method.
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// 409: a single entity breaks a uniqueness rule (a business error).
+    #[error("{0}")]
+    Duplicate(String),
+    /// 409 in the bulk form (`errors`, `total_count`, `exceeds_total_count`):
+    /// some entities of a bulk request were refused, nothing was applied.
+    #[error("{} of the entities were refused", .0.len())]
+    Bulk(Vec<BulkError>),
     /// 413: body larger than the configured limits.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -37,6 +44,15 @@ pub enum ApiError {
     /// 503: the database is unavailable.
     #[error("{0}")]
     Unavailable(String),
+}
+
+/// One refused entity of a bulk request.
+#[derive(Debug, Clone)]
+pub struct BulkError {
+    pub index: usize,
+    pub code: &'static str,
+    pub message: String,
+    pub business: bool,
 }
 
 impl ApiError {
@@ -60,6 +76,9 @@ impl ApiError {
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "platform.authentication_required"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "platform.forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "platform.entity_not_found"),
+            Self::Duplicate(_) | Self::Bulk(_) => {
+                (StatusCode::CONFLICT, "platform.duplicate_entity_error")
+            }
             Self::MethodNotAllowed(_) => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "platform.method_not_allowed",
@@ -101,17 +120,38 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
+        if let Self::Bulk(errors) = &self {
+            let errors: Vec<serde_json::Value> = errors
+                .iter()
+                .map(|e| {
+                    json!({
+                        "error_code": e.code,
+                        "correlation_id": correlation_id,
+                        "description": e.message,
+                        "description_translated": e.message,
+                        "properties": null,
+                        "business_error": e.business,
+                        "index": e.index,
+                    })
+                })
+                .collect();
+            let body = json!({"errors": errors, "total_count": errors.len(), "exceeds_total_count": false});
+            return (status, axum::Json(body)).into_response();
+        }
         let properties = match &self {
             Self::BadRequest { properties, .. } => properties.clone(),
             _ => None,
         };
-        let body = json!({
+        let mut body = json!({
             "error_code": code,
             "correlation_id": correlation_id,
             "description": description,
             "description_translated": description,
             "properties": properties,
         });
+        if matches!(self, Self::Duplicate(_)) {
+            body["business_error"] = json!(true);
+        }
         (status, axum::Json(body)).into_response()
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod body;
 pub mod entities;
+pub mod entity_input;
+pub mod entity_write;
 pub mod render;
 pub mod results;
 pub mod tenancy;

@@ -6,3 +6,4 @@ pub mod catalog;
 pub mod create;
 mod filter;
 pub mod read;
+pub mod write;

@@ -21,9 +21,10 @@ mod tenancy;
 pub use auth::{ApiKeyRecord, SessionRecord, UserRecord};
 pub use connect::{Backend, Store};
 pub use entities::{
-    catalog::{Collection, FieldKind, collection_by_name},
+    catalog::{Collection, Field, FieldKind, WriteRules, collection_by_name},
     create::{NamedTable, NewRelease},
     read::{EntityPage, EntityQuery, EntityRow, FieldValue, RefValue},
+    write::{EntityInput, FailureKind, InputValue, WriteFailure},
 };
 pub use error::StoreError;
 pub use ingest_tx::{

@@ -7,11 +7,18 @@ use crate::connect::{Backend, Store};
 use crate::error::StoreError;
 
 /// (version, sqlite SQL, postgres SQL). Both sets keep the same numbering.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    include_str!("../migrations/sqlite/0001_init.sql"),
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../migrations/sqlite/0002_entities_ci.sql"),
+        include_str!("../migrations/postgres/0002_entities_ci.sql"),
+    ),
+];
 
 /// Applies every migration newer than the database's version, each in its own
 /// transaction. On PostgreSQL an advisory lock keeps concurrent nodes apart.

@@ -162,14 +162,15 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-/// Small JSON bodies (sign-in): gunzipped when they start with the gzip magic.
+/// JSON bodies (sign-in, entity writes): gunzipped when they start with the
+/// gzip magic, at most 64 MiB inflated.
 pub fn inflate_small(body: &[u8]) -> Result<Vec<u8>, ApiError> {
     if !body.starts_with(&[0x1f, 0x8b]) {
         return Ok(body.to_vec());
     }
     let mut out = Vec::new();
     flate2::read::MultiGzDecoder::new(body)
-        .take(1 << 20)
+        .take(64 << 20)
         .read_to_end(&mut out)
         .map_err(|e| {
             ApiError::bad_request(

@@ -40,7 +40,7 @@ pub async fn list(
         collection,
         workspace_id: workspace.id,
         filter: filter.as_ref(),
-        fields: fields(param("fields"))?,
+        fields: fields_param(param("fields"))?,
         order_by: parse_order_by(param("order_by").unwrap_or("")).map_err(query_error)?,
         limit: number(param("limit"), "limit")?
             .unwrap_or(DEFAULT_LIMIT)
@@ -63,7 +63,7 @@ pub async fn one(
         .ok_or_else(|| ApiError::NotFound(format!("unknown collection '{collection}'")))?;
     let id = path_id(&id, "entity")?;
     let by_id = verdict_domain::query::parse_query(&format!("id EQ {id}")).map_err(query_error)?;
-    let fields_param = params
+    let fields_param_text = params
         .iter()
         .rev()
         .find(|(k, _)| k == "fields")
@@ -72,7 +72,7 @@ pub async fn one(
         collection,
         workspace_id: workspace.id,
         filter: Some(&by_id),
-        fields: fields(fields_param)?,
+        fields: fields_param(fields_param_text)?,
         order_by: Vec::new(),
         limit: 1,
         offset: 0,
@@ -85,7 +85,8 @@ pub async fn one(
     Ok(Json(render::entity(row)))
 }
 
-fn fields(param: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
+/// The `fields` parameter as field names (`None`: all fields).
+pub fn fields_param(param: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
     let Some(text) = param else {
         return Ok(None);
     };
@@ -110,7 +111,8 @@ fn number(param: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
         .transpose()
 }
 
-fn query_error(e: QueryError) -> ApiError {
+/// A query syntax error as a 400 with its position.
+pub fn query_error(e: QueryError) -> ApiError {
     ApiError::BadRequest {
         code: "platform.illegal_query",
         message: e.to_string(),

@@ -9,6 +9,7 @@ mod harness;
 
 mod auth;
 mod clients;
+mod entity_api;
 mod links;
 mod processing;
 mod push;

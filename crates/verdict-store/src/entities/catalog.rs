@@ -49,6 +49,27 @@ pub struct Collection {
     /// Column used as the reference `name`.
     pub name_column: Option<&'static str>,
     pub fields: &'static [Field],
+    /// How the entity API may create and change entities (`None`: read-only).
+    pub write: Option<WriteRules>,
+}
+
+/// What the entity API accepts when creating or changing entities of a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteRules {
+    /// Fields a POST must give.
+    pub required: &'static [&'static str],
+    /// Names are unique in the workspace: a duplicate is a 409 business error.
+    pub unique_name: bool,
+    /// Fields the API never sets (computed, or owned by injection).
+    pub read_only: &'static [&'static str],
+}
+
+const fn rules(required: &'static [&'static str], unique_name: bool) -> Option<WriteRules> {
+    Some(WriteRules {
+        required,
+        unique_name,
+        read_only: &["id", "creation_time", "last_modified"],
+    })
 }
 
 impl Collection {
@@ -171,6 +192,7 @@ const LIST_NODE_FIELDS: &[Field] = &[
 const RELEASE_FIELDS: &[Field] = &[
     f("id", Id),
     f("name", Text("name")),
+    f("description", Text("description")),
     f("start_date", Date("start_date")),
     f("end_date", Date("end_date")),
     f("is_default", Bool("is_default")),
@@ -195,6 +217,7 @@ const NAMED_FIELDS: &[Field] = &[
 const WORK_ITEM_FIELDS: &[Field] = &[
     f("id", Id),
     f("name", Text("name")),
+    f("description", Text("description")),
     f("subtype", Text("subtype")),
     f("parent", r("parent_id", "work_items")),
     f("release", r("release_id", "releases")),
@@ -210,6 +233,7 @@ const APPLICATION_MODULE_FIELDS: &[Field] = &[
 
 const CI_SERVER_FIELDS: &[Field] = &[
     f("id", Id),
+    f("creation_time", Date("creation_time")),
     f("name", Text("name")),
     f("instance_id", Text("instance_id")),
     f("server_type", Text("server_type")),
@@ -222,6 +246,11 @@ const CI_JOB_FIELDS: &[Field] = &[
     f("name", Text("name")),
     f("ci_id", Text("ci_id")),
     f("ci_server", r("ci_server_id", "ci_servers")),
+    f("pipeline", r("pipeline_id", "pipelines")),
+    f("parameters", Text("parameters")),
+    f("branch", Text("branch")),
+    f("executor", r("executor_id", "executors")),
+    f("creation_time", Date("creation_time")),
 ];
 
 const CI_BUILD_FIELDS: &[Field] = &[
@@ -231,6 +260,48 @@ const CI_BUILD_FIELDS: &[Field] = &[
     f("ci_job", r("ci_job_id", "ci_jobs")),
     f("sub_type", Text("sub_type")),
     f("artifact_id", Text("artifact_id")),
+    f("number", Text("number")),
+    f("start_time", Date("start_time")),
+    f("duration", Int("duration")),
+    f("status", Text("status")),
+    f("result", Text("result")),
+    f("parameters", Text("parameters")),
+    f("causes", Text("causes")),
+    f("creation_time", Date("creation_time")),
+];
+
+const PIPELINE_FIELDS: &[Field] = &[
+    f("id", Id),
+    f("name", Text("name")),
+    f("ci_server", r("ci_server_id", "ci_servers")),
+    f("root_job", r("root_job_id", "ci_jobs")),
+    f("multi_branch_type", Text("multi_branch_type")),
+    f("creation_time", Date("creation_time")),
+];
+
+const PIPELINE_NODE_FIELDS: &[Field] = &[
+    f("id", Id),
+    f("name", Text("name")),
+    f("pipeline", r("pipeline_id", "pipelines")),
+    f("ci_job", r("ci_job_id", "ci_jobs")),
+    f("creation_time", Date("creation_time")),
+];
+
+const EXECUTOR_FIELDS: &[Field] = &[
+    f("id", Id),
+    f("name", Text("name")),
+    f("subtype", Text("subtype")),
+    f("creation_time", Date("creation_time")),
+];
+
+const ATTACHMENT_FIELDS: &[Field] = &[
+    f("id", Id),
+    f("name", Text("name")),
+    f("size", Int("size")),
+    f("owner_work_item", r("owner_work_item_id", "work_items")),
+    f("owner_test", r("owner_test_id", "tests")),
+    f("owner_run", r("owner_run_id", "runs")),
+    f("creation_time", Date("creation_time")),
 ];
 
 const fn coll(
@@ -239,6 +310,7 @@ const fn coll(
     table: &'static str,
     subtypes: &'static [&'static str],
     fields: &'static [Field],
+    write: Option<WriteRules>,
 ) -> Collection {
     let subtype_column = if subtypes.is_empty() && !has_subtype(table) {
         None
@@ -253,13 +325,14 @@ const fn coll(
         subtypes,
         name_column: if has_name(table) { Some("name") } else { None },
         fields,
+        write,
     }
 }
 
 const fn has_subtype(table: &str) -> bool {
     matches!(
         table.as_bytes(),
-        b"tests" | b"runs" | b"work_items" | b"taxonomy_nodes"
+        b"tests" | b"runs" | b"work_items" | b"taxonomy_nodes" | b"executors"
     )
 }
 
@@ -267,15 +340,19 @@ const fn has_name(table: &str) -> bool {
     !matches!(table.as_bytes(), b"previous_runs")
 }
 
+const NAMED: Option<WriteRules> = rules(&["name"], false);
+const UNIQUE: Option<WriteRules> = rules(&["name"], true);
+
 /// Every collection the entity API serves.
 pub const COLLECTIONS: &[Collection] = &[
-    coll("tests", "test", "tests", &[], TEST_FIELDS),
+    coll("tests", "test", "tests", &[], TEST_FIELDS, None),
     coll(
         "automated_tests",
         "test",
         "tests",
         &["test_automated"],
         TEST_FIELDS,
+        None,
     ),
     coll(
         "gherkin_tests",
@@ -283,32 +360,57 @@ pub const COLLECTIONS: &[Collection] = &[
         "tests",
         &["gherkin_test"],
         TEST_FIELDS,
+        None,
     ),
-    coll("test_suites", "test", "tests", &["test_suite"], TEST_FIELDS),
-    coll("runs", "run", "runs", &[], RUN_FIELDS),
+    coll(
+        "test_suites",
+        "test",
+        "tests",
+        &["test_suite"],
+        TEST_FIELDS,
+        NAMED,
+    ),
+    coll("runs", "run", "runs", &[], RUN_FIELDS, None),
     coll(
         "automated_runs",
         "run",
         "runs",
         &["run_automated"],
         RUN_FIELDS,
+        None,
     ),
-    coll("gherkin_runs", "run", "runs", &["gherkin_run"], RUN_FIELDS),
-    coll("suite_run", "run", "runs", &["run_suite"], RUN_FIELDS),
+    coll(
+        "gherkin_runs",
+        "run",
+        "runs",
+        &["gherkin_run"],
+        RUN_FIELDS,
+        None,
+    ),
+    coll("suite_run", "run", "runs", &["run_suite"], RUN_FIELDS, None),
     coll(
         "previous_runs",
         "previous_run",
         "previous_runs",
         &[],
         PREVIOUS_RUN_FIELDS,
+        None,
     ),
-    coll("run_steps", "run_step", "run_steps", &[], RUN_STEP_FIELDS),
+    coll(
+        "run_steps",
+        "run_step",
+        "run_steps",
+        &[],
+        RUN_STEP_FIELDS,
+        None,
+    ),
     coll(
         "taxonomy_nodes",
         "taxonomy_node",
         "taxonomy_nodes",
         &[],
         TAXONOMY_FIELDS,
+        NAMED,
     ),
     coll(
         "taxonomy_category_nodes",
@@ -316,6 +418,7 @@ pub const COLLECTIONS: &[Collection] = &[
         "taxonomy_nodes",
         &["taxonomy_category_node"],
         TAXONOMY_FIELDS,
+        NAMED,
     ),
     coll(
         "taxonomy_item_nodes",
@@ -323,6 +426,7 @@ pub const COLLECTIONS: &[Collection] = &[
         "taxonomy_nodes",
         &["taxonomy_item_node"],
         TAXONOMY_FIELDS,
+        NAMED,
     ),
     coll(
         "list_nodes",
@@ -330,22 +434,32 @@ pub const COLLECTIONS: &[Collection] = &[
         "list_nodes",
         &[],
         LIST_NODE_FIELDS,
+        None,
     ),
-    coll("releases", "release", "releases", &[], RELEASE_FIELDS),
+    coll(
+        "releases",
+        "release",
+        "releases",
+        &[],
+        RELEASE_FIELDS,
+        UNIQUE,
+    ),
     coll(
         "milestones",
         "milestone",
         "milestones",
         &[],
         MILESTONE_FIELDS,
+        NAMED,
     ),
-    coll("programs", "program", "programs", &[], NAMED_FIELDS),
+    coll("programs", "program", "programs", &[], NAMED_FIELDS, NAMED),
     coll(
         "work_items",
         "work_item",
         "work_items",
         &[],
         WORK_ITEM_FIELDS,
+        rules(&["name", "subtype"], false),
     ),
     coll(
         "stories",
@@ -353,6 +467,7 @@ pub const COLLECTIONS: &[Collection] = &[
         "work_items",
         &["story"],
         WORK_ITEM_FIELDS,
+        NAMED,
     ),
     coll(
         "features",
@@ -360,6 +475,7 @@ pub const COLLECTIONS: &[Collection] = &[
         "work_items",
         &["feature"],
         WORK_ITEM_FIELDS,
+        NAMED,
     ),
     coll(
         "defects",
@@ -367,6 +483,7 @@ pub const COLLECTIONS: &[Collection] = &[
         "work_items",
         &["defect"],
         WORK_ITEM_FIELDS,
+        NAMED,
     ),
     coll(
         "epics",
@@ -374,6 +491,7 @@ pub const COLLECTIONS: &[Collection] = &[
         "work_items",
         &["epic"],
         WORK_ITEM_FIELDS,
+        NAMED,
     ),
     coll(
         "quality_stories",
@@ -381,6 +499,7 @@ pub const COLLECTIONS: &[Collection] = &[
         "work_items",
         &["quality_story"],
         WORK_ITEM_FIELDS,
+        NAMED,
     ),
     coll(
         "application_modules",
@@ -388,6 +507,7 @@ pub const COLLECTIONS: &[Collection] = &[
         "application_modules",
         &[],
         APPLICATION_MODULE_FIELDS,
+        NAMED,
     ),
     coll(
         "ci_servers",
@@ -395,9 +515,56 @@ pub const COLLECTIONS: &[Collection] = &[
         "ci_servers",
         &[],
         CI_SERVER_FIELDS,
+        rules(&["name"], false),
     ),
-    coll("ci_jobs", "ci_job", "ci_jobs", &[], CI_JOB_FIELDS),
-    coll("ci_builds", "ci_build", "ci_builds", &[], CI_BUILD_FIELDS),
+    coll(
+        "ci_jobs",
+        "ci_job",
+        "ci_jobs",
+        &[],
+        CI_JOB_FIELDS,
+        rules(&["ci_id", "ci_server"], false),
+    ),
+    coll(
+        "ci_builds",
+        "ci_build",
+        "ci_builds",
+        &[],
+        CI_BUILD_FIELDS,
+        None,
+    ),
+    coll(
+        "pipelines",
+        "pipeline",
+        "pipelines",
+        &[],
+        PIPELINE_FIELDS,
+        None,
+    ),
+    coll(
+        "pipeline_nodes",
+        "pipeline_node",
+        "pipeline_nodes",
+        &[],
+        PIPELINE_NODE_FIELDS,
+        None,
+    ),
+    coll(
+        "executors",
+        "executor",
+        "executors",
+        &[],
+        EXECUTOR_FIELDS,
+        NAMED,
+    ),
+    coll(
+        "attachments",
+        "attachment",
+        "attachments",
+        &[],
+        ATTACHMENT_FIELDS,
+        None,
+    ),
 ];
 
 /// Looks a collection up by its URL segment.
