@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Router, ServiceExt};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -18,7 +18,7 @@ use verdict_store::{Store, StoreError};
 use crate::auth::sign_in;
 use crate::config::ServerConfig;
 use crate::error::ApiError;
-use crate::octane::{entities, entity_write, results, tenancy};
+use crate::octane::{ci, ci_entities, entities, entity_write, results, tenancy};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -133,7 +133,48 @@ impl RunningServer {
 
 fn router(state: AppState) -> Router {
     let ws = "/api/shared_spaces/{sp}/workspaces/{ws}";
+    let ci = "/internal-api/shared_spaces/{sp}/analytics/ci";
     Router::new()
+        .route(
+            &format!("{ci}/servers/connectivity/status"),
+            get(ci::connectivity),
+        )
+        .route(
+            &format!("{ci}/servers/{{inst}}/jobs/{{job}}/tests-result-preflight"),
+            get(ci::preflight),
+        )
+        .route(&format!("{ci}/servers/{{inst}}/tasks"), get(ci::tasks))
+        .route(
+            &format!("{ci}/servers/{{inst}}/tasks/{{id}}/result"),
+            put(ci::task_result),
+        )
+        .route(
+            &format!("{ci}/servers/{{inst}}/pipeline-roots"),
+            get(ci::pipeline_roots),
+        )
+        .route(&format!("{ci}/events"), put(ci::events))
+        .route(&format!("{ci}/test-results"), post(ci::push))
+        .route(&format!("{ci}/test-results/{{task}}"), get(ci::push_status))
+        .route(&format!("{ci}/pipeline_update"), put(ci::keep_raw))
+        .route(&format!("{ci}/ci_job_update"), put(ci::keep_raw))
+        .route(
+            "/internal-api/shared_spaces/{sp}/workspaces/{ws}/analytics/ci/github_feature_toggles",
+            get(ci::feature_toggles),
+        )
+        .route(
+            &format!("{ws}/analytics/ci/builds"),
+            put(ci_entities::builds),
+        )
+        .route(
+            &format!("{ws}/analytics/ci/pull-requests"),
+            put(ci_entities::pull_requests),
+        )
+        .route(
+            &format!("{ws}/pipelines"),
+            get(entities::list_pipelines)
+                .post(ci_entities::create_pipelines)
+                .put(entity_write::update_pipelines),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/authentication/sign_in", post(sign_in::sign_in))

@@ -29,6 +29,9 @@ pub struct ServerConfig {
     pub task_lease: Duration,
     /// Mark cookies `Secure` (only behind HTTPS: clients drop them on http).
     pub secure_cookies: bool,
+    /// How long the Java CI SDK's task long-poll is held before its 204
+    /// (it re-polls at once, so answering immediately would spin).
+    pub ci_task_poll_hold: Duration,
     /// Reported by the CI connectivity probe.
     pub octane_version: String,
 }
@@ -49,6 +52,7 @@ impl ServerConfig {
             workers: 2,
             task_lease: Duration::from_secs(60),
             secure_cookies: false,
+            ci_task_poll_hold: Duration::from_secs(20),
             octane_version: "25.4.0".to_owned(),
         }
     }

@@ -3,6 +3,8 @@
 //! never below.
 
 pub mod body;
+pub mod ci;
+pub mod ci_entities;
 pub mod entities;
 pub mod entity_input;
 pub mod entity_write;

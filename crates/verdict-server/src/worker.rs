@@ -1,6 +1,7 @@
 //! Task workers: claim queued test-results tasks with a lease, stream the
 //! stored payload through the parser and apply it in one transaction.
 
+mod ci_target;
 mod feed;
 mod prepare;
 pub mod process;
@@ -8,4 +9,5 @@ mod resolve;
 mod runner;
 mod write;
 
+pub use ci_target::workspaces as ci_workspaces;
 pub use runner::spawn_workers;

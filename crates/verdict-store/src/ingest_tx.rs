@@ -55,6 +55,22 @@ impl Store {
 }
 
 impl IngestTx {
+    /// Moves the transaction on to another workspace (a CI push fanned out to
+    /// several workspaces is still one transaction).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn switch_workspace(&mut self, workspace_id: i64) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(workspace_id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        self.workspace_id = workspace_id;
+        Ok(())
+    }
+
     /// Fresh entity ids for rows about to be inserted.
     ///
     /// # Errors

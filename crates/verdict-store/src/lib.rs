@@ -8,6 +8,7 @@
 
 mod auth;
 mod bulk;
+mod ci;
 mod connect;
 mod entities;
 mod error;
@@ -19,6 +20,7 @@ mod tasks;
 mod tenancy;
 
 pub use auth::{ApiKeyRecord, SessionRecord, UserRecord};
+pub use ci::{BuildReport, NewPipeline};
 pub use connect::{Backend, Store};
 pub use entities::{
     catalog::{Collection, Field, FieldKind, WriteRules, collection_by_name},
@@ -32,7 +34,7 @@ pub use ingest_tx::{
     ReleaseInfo, RunUpdate, SuiteInfo, TestUpdate,
 };
 pub use seed::{logical_name, name_key};
-pub use tasks::{ClaimedTask, NewTask, PushOutcome, TaskRecord, TaskState};
+pub use tasks::{CiTarget, ClaimedTask, NewTask, PushOutcome, TaskRecord, TaskState};
 pub use tenancy::{SharedSpaceRecord, WorkspaceRecord};
 
 /// Milliseconds since the Unix epoch: the one time unit stored.

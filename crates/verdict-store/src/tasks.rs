@@ -46,11 +46,23 @@ impl TaskState {
     }
 }
 
+/// Where a CI push goes (protocol §4.5): resolved to workspaces when processed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CiTarget {
+    pub shared_space_id: i64,
+    pub instance_id: String,
+    pub job_ci_id: String,
+    pub build_ci_id: String,
+}
+
 /// A task as the status endpoint reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskRecord {
     pub id: i64,
+    /// 0 for a CI push (its workspaces are found when it is processed).
     pub workspace_id: i64,
+    /// Set for CI pushes.
+    pub shared_space_id: Option<i64>,
     pub state: TaskState,
     pub skip_errors: bool,
     pub accepted_at: i64,
@@ -69,6 +81,8 @@ pub struct NewTask {
     pub dedupe_key: String,
     pub dedupe_window_ms: i64,
     pub accepted_at: i64,
+    /// `Some` for the CI endpoint's pushes.
+    pub ci: Option<CiTarget>,
 }
 
 /// Result of [`Store::enqueue`].
@@ -83,6 +97,7 @@ pub enum PushOutcome {
 pub struct ClaimedTask {
     pub id: i64,
     pub workspace_id: i64,
+    pub ci: Option<CiTarget>,
     pub skip_errors: bool,
     pub accepted_at: i64,
     pub payload_encoding: String,
@@ -92,7 +107,8 @@ pub struct ClaimedTask {
 /// Payload chunk size: large enough to be cheap, small enough to stream.
 const CHUNK_BYTES: usize = 1 << 20;
 
-const TASK_COLUMNS: &str = "id, workspace_id, state, skip_errors, accepted_at, error_details";
+const TASK_COLUMNS: &str =
+    "id, workspace_id, state, skip_errors, accepted_at, error_details, shared_space_id";
 
 fn task_from_row(r: &sqlx::any::AnyRow) -> Result<TaskRecord, StoreError> {
     Ok(TaskRecord {
@@ -102,6 +118,7 @@ fn task_from_row(r: &sqlx::any::AnyRow) -> Result<TaskRecord, StoreError> {
         skip_errors: r.try_get::<i64, _>(3)? != 0,
         accepted_at: r.try_get(4)?,
         error_details: r.try_get(5)?,
+        shared_space_id: r.try_get(6)?,
     })
 }
 
@@ -133,15 +150,22 @@ impl Store {
             tx.commit().await?;
             return Ok(duplicate);
         }
+        let ci = task.ci.clone().unwrap_or_default();
         let task_id: i64 = sqlx::query_scalar(
-            "INSERT INTO tasks (workspace_id, state, skip_errors, accepted_at, payload_encoding, payload_size) \
-             VALUES ($1, 'queued', $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO tasks (workspace_id, state, skip_errors, accepted_at, payload_encoding, payload_size, \
+             kind, shared_space_id, ci_instance_id, ci_job_id, ci_build_id) \
+             VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(task.workspace_id)
         .bind(i64::from(task.skip_errors))
         .bind(task.accepted_at)
         .bind(task.payload_encoding)
         .bind(task.payload_size)
+        .bind(if task.ci.is_some() { "ci" } else { "workspace" })
+        .bind(task.ci.as_ref().map(|c| c.shared_space_id))
+        .bind(task.ci.as_ref().map(|_| ci.instance_id.as_str()))
+        .bind(task.ci.as_ref().map(|_| ci.job_ci_id.as_str()))
+        .bind(task.ci.as_ref().map(|_| ci.build_ci_id.as_str()))
         .fetch_one(&mut *tx)
         .await?;
         let mut buffer = vec![0_u8; CHUNK_BYTES];
@@ -236,7 +260,8 @@ impl Store {
             "UPDATE tasks SET state = 'running', lease_until = $1, lease_owner = $2, attempts = attempts + 1 \
              WHERE id = (SELECT id FROM tasks WHERE state = 'queued' OR (state = 'running' AND lease_until < $3) \
              ORDER BY id LIMIT 1{skip_locked}) \
-             RETURNING id, workspace_id, skip_errors, accepted_at, payload_encoding, attempts"
+             RETURNING id, workspace_id, skip_errors, accepted_at, payload_encoding, attempts, \
+             kind, shared_space_id, ci_instance_id, ci_job_id, ci_build_id"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(now + lease_ms)
@@ -252,6 +277,16 @@ impl Store {
                 accepted_at: r.try_get(3)?,
                 payload_encoding: r.try_get(4)?,
                 attempts: r.try_get(5)?,
+                ci: if r.try_get::<String, _>(6)? == "ci" {
+                    Some(CiTarget {
+                        shared_space_id: r.try_get::<Option<i64>, _>(7)?.unwrap_or_default(),
+                        instance_id: r.try_get::<Option<String>, _>(8)?.unwrap_or_default(),
+                        job_ci_id: r.try_get::<Option<String>, _>(9)?.unwrap_or_default(),
+                        build_ci_id: r.try_get::<Option<String>, _>(10)?.unwrap_or_default(),
+                    })
+                } else {
+                    None
+                },
             })
         })
         .transpose()

@@ -51,6 +51,16 @@ pub async fn list(
     Ok(Json(render::page(&page)))
 }
 
+/// GET …/workspaces/{ws}/pipelines (a static route: POST takes special shapes).
+pub async fn list_pipelines(
+    state: State<AppState>,
+    who: Principal,
+    Path((sp, ws)): Path<(String, String)>,
+    params: Query<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
+    list(state, who, Path((sp, ws, "pipelines".to_owned())), params).await
+}
+
 /// GET …/workspaces/{ws}/{collection}/{id}
 pub async fn one(
     State(state): State<AppState>,

@@ -163,6 +163,25 @@ pub async fn update_many(
     ))
 }
 
+/// PUT …/workspaces/{ws}/pipelines — bulk update (Azure DevOps sends
+/// `{"data":[…],"total_count":n}`).
+pub async fn update_pipelines(
+    state: State<AppState>,
+    who: Principal,
+    Path((sp, ws)): Path<(String, String)>,
+    params: Params,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    update_many(
+        state,
+        who,
+        Path((sp, ws, "pipelines".to_owned())),
+        params,
+        body,
+    )
+    .await
+}
+
 /// DELETE …/workspaces/{ws}/{collection}/{id}
 pub async fn delete_one(
     State(state): State<AppState>,
@@ -287,7 +306,7 @@ fn bad(message: String) -> ApiError {
 }
 
 /// Entities by id, in the given order, rendered with `fields`.
-async fn read_by_ids(
+pub(crate) async fn read_by_ids(
     state: &AppState,
     c: &'static Collection,
     workspace_id: i64,

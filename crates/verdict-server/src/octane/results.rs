@@ -52,29 +52,68 @@ pub async fn push(
 ) -> Result<Response, ApiError> {
     let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
     let skip_errors = skip_errors(params.get("skip-errors").map(String::as_str))?;
+    let target = format!(
+        "|{}|{}|{skip_errors}",
+        workspace.shared_space_id, workspace.id
+    );
+    accept(
+        &state,
+        workspace.id,
+        None,
+        skip_errors,
+        &target,
+        &headers,
+        body,
+    )
+    .await
+}
+
+/// Validates, de-duplicates and durably stores a push; 202 with the task.
+/// `dedupe_target` names where the payload goes (part of the dedupe key).
+pub async fn accept(
+    state: &AppState,
+    workspace_id: i64,
+    ci: Option<verdict_store::CiTarget>,
+    skip_errors: bool,
+    dedupe_target: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let limits = Limits {
         max_body: state.config.max_body_bytes,
         max_inflated: state.config.max_inflated_bytes,
     };
-    let spooled = body::spool(body, &headers, &state.spool_dir, limits).await?;
+    let spooled = body::spool(body, headers, &state.spool_dir, limits).await?;
     let payload_hash = validate(&spooled, limits).await?;
+    let ci = match ci {
+        Some(ci)
+            if ci.instance_id.is_empty()
+                || ci.job_ci_id.is_empty()
+                || ci.build_ci_id.is_empty() =>
+        {
+            Some(complete_build_context(ci, &spooled, limits).await?)
+        }
+        other => other,
+    };
+    let dedupe_target = match &ci {
+        Some(ci) => format!(
+            "ci|{}|{}|{}|{}|{skip_errors}",
+            ci.shared_space_id, ci.instance_id, ci.job_ci_id, ci.build_ci_id
+        ),
+        None => dedupe_target.to_owned(),
+    };
     let mut key = Sha256::new();
     key.update(payload_hash);
-    key.update(
-        format!(
-            "|{}|{}|{skip_errors}",
-            workspace.shared_space_id, workspace.id
-        )
-        .as_bytes(),
-    );
+    key.update(dedupe_target.as_bytes());
     let task = NewTask {
-        workspace_id: workspace.id,
+        workspace_id,
         skip_errors,
         payload_encoding: if spooled.gzip { "gzip" } else { "identity" },
         payload_size: i64::try_from(spooled.size).unwrap_or(i64::MAX),
         dedupe_key: hex(&key.finalize()),
         dedupe_window_ms: i64::try_from(state.config.dedupe_window.as_millis()).unwrap_or(i64::MAX),
         accepted_at: verdict_store::now_ms(),
+        ci,
     };
     let mut file = tokio::fs::File::open(spooled.file.path())
         .await
@@ -95,8 +134,45 @@ pub async fn push(
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
+/// Fills a CI push's missing build context from the payload's `<build>`
+/// element (protocol §4.5); neither → 400.
+async fn complete_build_context(
+    mut ci: verdict_store::CiTarget,
+    spooled: &body::Spooled,
+    limits: Limits,
+) -> Result<verdict_store::CiTarget, ApiError> {
+    let path = spooled.file.path().to_owned();
+    let (size, gzip) = (spooled.size, spooled.gzip);
+    let build = tokio::task::spawn_blocking(move || {
+        let reader =
+            body::inflated_reader(&path, size, gzip, limits, Arc::new(InflateGuard::default()))
+                .ok()?;
+        let reader = verdict_ingest::PayloadReader::new(std::io::BufReader::new(reader)).ok()?;
+        reader.header().build.clone()
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let Some(build) = build else {
+        return Err(ApiError::bad_request(
+            "platform.invalid_test_results_payload",
+            "no build context: give instance-id, job-ci-id and build-ci-id, or a <build> element"
+                .to_owned(),
+        ));
+    };
+    if ci.instance_id.is_empty() {
+        ci.instance_id = build.server_id;
+    }
+    if ci.job_ci_id.is_empty() {
+        ci.job_ci_id = build.job_id;
+    }
+    if ci.build_ci_id.is_empty() {
+        ci.build_ci_id = build.build_id;
+    }
+    Ok(ci)
+}
+
 /// `skip-errors`: `true`/`false` in any case; absent = false.
-fn skip_errors(value: Option<&str>) -> Result<bool, ApiError> {
+pub fn skip_errors(value: Option<&str>) -> Result<bool, ApiError> {
     match value.map(str::to_ascii_lowercase).as_deref() {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),

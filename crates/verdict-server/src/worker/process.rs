@@ -46,15 +46,82 @@ pub async fn process_claimed_task(
     task: &ClaimedTask,
     owner: &str,
 ) -> Result<bool, ProcessError> {
+    let Some(ci) = &task.ci else {
+        let mut tx = store.begin_ingest(task.workspace_id, task.id).await?;
+        let pass = process_into(store, &mut tx, task, None).await?;
+        let (state, details) = pass.verdict(task.skip_errors);
+        return Ok(tx.finish(owner, state, details.as_deref()).await?);
+    };
+    // Auto-registration writes outside the task's transaction (SQLite has one writer).
+    let workspaces = super::ci_target::workspaces(store, ci).await?;
+    let mut tx = store
+        .begin_ingest(workspaces.first().copied().unwrap_or_default(), task.id)
+        .await?;
+    if workspaces.is_empty() {
+        let details = format!(
+            "global: no workspace knows ci server '{}'",
+            ci.instance_id.replace(';', ",")
+        );
+        return Ok(tx.finish(owner, TaskState::Failed, Some(&details)).await?);
+    }
+    let mut worst = TaskState::Success;
+    let mut details = Vec::new();
+    for ws in &workspaces {
+        tx.switch_workspace(*ws).await?;
+        let pass = process_into(store, &mut tx, task, Some(ci)).await?;
+        let (state, text) = pass.verdict(task.skip_errors);
+        worst = super::ci_target::worse(worst, state);
+        if let Some(text) = text {
+            let prefixed: Vec<String> = text
+                .split(';')
+                .map(|e| format!("workspace {ws}: {e}"))
+                .collect();
+            details.push(prefixed.join(";"));
+        }
+    }
+    let details = (!details.is_empty()).then(|| details.join(";"));
+    Ok(tx.finish(owner, worst, details.as_deref()).await?)
+}
+
+/// The result of applying a payload to one workspace.
+struct Pass {
+    stopped: bool,
+    items_skipped: u64,
+    problems: Vec<Problem>,
+}
+
+impl Pass {
+    fn verdict(&self, skip_errors: bool) -> (TaskState, Option<String>) {
+        let state = match rules::outcome(self.stopped, self.items_skipped, self.problems.len()) {
+            Outcome::Success => TaskState::Success,
+            Outcome::Warning => TaskState::Warning,
+            Outcome::Failed => TaskState::Failed,
+        };
+        (
+            state,
+            rules::error_details(&self.problems, skip_errors && !self.stopped),
+        )
+    }
+}
+
+/// Streams the stored payload into the transaction's current workspace.
+async fn process_into(
+    store: &Store,
+    tx: &mut IngestTx,
+    task: &ClaimedTask,
+    ci: Option<&verdict_store::CiTarget>,
+) -> Result<Pass, ProcessError> {
     let mut items = feed::start(store.clone(), task.id, task.payload_encoding == "gzip");
-    let mut tx = store.begin_ingest(task.workspace_id, task.id).await?;
-    let header = match items.recv().await {
+    let mut header = match items.recv().await {
         Some(Parsed::Header(h)) => h,
         Some(Parsed::Failed(e)) => return Err(ProcessError::Payload(e.to_string())),
         Some(Parsed::Items(_)) | None => {
             return Err(ProcessError::Payload("payload ended early".to_owned()));
         }
     };
+    if let Some(ci) = ci {
+        header.build = Some(super::ci_target::build_context(ci, header.build.take()));
+    }
     let mut job = Job {
         skip_errors: task.skip_errors,
         injection_time: task.accepted_at,
@@ -67,11 +134,12 @@ pub async fn process_claimed_task(
         suite_runs: SuiteRuns::default(),
         status_ids: HashMap::new(),
     };
-    if !global(&mut job, &mut tx, &header).await? {
-        let details = rules::error_details(&job.problems, false);
-        return Ok(tx
-            .finish(owner, TaskState::Failed, details.as_deref())
-            .await?);
+    if !global(&mut job, tx, &header).await? {
+        return Ok(Pass {
+            stopped: true,
+            items_skipped: 0,
+            problems: job.problems,
+        });
     }
     let now = verdict_store::now_ms();
     while let Some(parsed) = items.recv().await {
@@ -79,25 +147,22 @@ pub async fn process_claimed_task(
             Parsed::Items(batch) => {
                 let mut ready: Vec<PreparedItem> = Vec::with_capacity(batch.len());
                 for item in batch {
-                    if let Some(p) = prepare_item(&mut job, &mut tx, item).await? {
+                    if let Some(p) = prepare_item(&mut job, tx, item).await? {
                         ready.push(p);
                     }
                 }
-                write::write_batch(&mut tx, ready, now).await?;
+                write::write_batch(tx, ready, now).await?;
             }
             Parsed::Failed(e) => return Err(ProcessError::Payload(e.to_string())),
             Parsed::Header(_) => return Err(ProcessError::Payload("second header".to_owned())),
         }
     }
     job.problems.extend(job.suite_runs.overflow_problems());
-    let outcome = rules::outcome(false, job.items_skipped, job.problems.len());
-    let state = match outcome {
-        Outcome::Success => TaskState::Success,
-        Outcome::Warning => TaskState::Warning,
-        Outcome::Failed => TaskState::Failed,
-    };
-    let details = rules::error_details(&job.problems, job.skip_errors);
-    Ok(tx.finish(owner, state, details.as_deref()).await?)
+    Ok(Pass {
+        stopped: false,
+        items_skipped: job.items_skipped,
+        problems: job.problems,
+    })
 }
 
 /// Resolves the global context once. False = stop: nothing is written

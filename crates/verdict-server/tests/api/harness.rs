@@ -71,6 +71,7 @@ impl TestServer {
         config.listen = "127.0.0.1:0".parse().expect("addr");
         config.admin_password = Some(ADMIN_PASSWORD.to_owned());
         config.workers = 2;
+        config.ci_task_poll_hold = Duration::from_millis(300);
         let mut pg_database = None;
         if let Backend::Postgres = backend {
             let (admin_url, url, name) = postgres_database().await?;

@@ -30,6 +30,7 @@ async fn a_task_whose_worker_died_is_processed_exactly_once(backend: Backend) {
         dedupe_key: "queue-test".to_owned(),
         dedupe_window_ms: 60_000,
         accepted_at: verdict_store::now_ms(),
+        ci: None,
     };
     let PushOutcome::Accepted { task_id } = store.enqueue(&task, &mut &xml[..]).await.unwrap()
     else {

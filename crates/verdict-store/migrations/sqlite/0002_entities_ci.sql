@@ -1,5 +1,10 @@
 -- Verdict schema v2 (SQLite): entity writes, CI integration, attachments.
 -- Keep in step with postgres/0002_entities_ci.sql.
+ALTER TABLE tasks ADD COLUMN kind TEXT NOT NULL DEFAULT 'workspace';
+ALTER TABLE tasks ADD COLUMN shared_space_id INTEGER;
+ALTER TABLE tasks ADD COLUMN ci_instance_id TEXT;
+ALTER TABLE tasks ADD COLUMN ci_job_id TEXT;
+ALTER TABLE tasks ADD COLUMN ci_build_id TEXT;
 ALTER TABLE work_items ADD COLUMN description TEXT;
 ALTER TABLE releases ADD COLUMN description TEXT;
 ALTER TABLE ci_servers ADD COLUMN last_seen INTEGER;

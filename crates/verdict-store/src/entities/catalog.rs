@@ -539,7 +539,7 @@ pub const COLLECTIONS: &[Collection] = &[
         "pipelines",
         &[],
         PIPELINE_FIELDS,
-        None,
+        NAMED,
     ),
     coll(
         "pipeline_nodes",

@@ -1,0 +1,81 @@
+//! CI pushes (protocol §4.5): which workspaces a push goes to, registering
+//! the CI server when the shared space has a single workspace, and the build
+//! context taken from the query parameters.
+
+use verdict_domain::payload::BuildRef;
+use verdict_store::{CiTarget, Store, StoreError, TaskState};
+
+/// Workspaces to process a CI push into (§4.5 steps 1–3); empty = none knows the server.
+pub async fn workspaces(store: &Store, ci: &CiTarget) -> Result<Vec<i64>, StoreError> {
+    let found = store
+        .ci_workspaces(ci.shared_space_id, &ci.instance_id, Some(&ci.job_ci_id))
+        .await?;
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    let all = store.workspaces(ci.shared_space_id).await?;
+    let [only] = all.as_slice() else {
+        return Ok(Vec::new());
+    };
+    let server_type = store
+        .last_server_type(ci.shared_space_id, &ci.instance_id)
+        .await?
+        .unwrap_or_else(|| "unknown".to_owned());
+    match store
+        .create_ci_server(
+            only.id,
+            &ci.instance_id,
+            &ci.instance_id,
+            &server_type,
+            None,
+        )
+        .await
+    {
+        Ok(_) => {}
+        // Registered meanwhile by another request: fine.
+        Err(StoreError::Conflict(_)) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(vec![only.id])
+}
+
+/// The build a CI push reports: the query parameters, with display names
+/// from the body's `build` element when it names the same build.
+#[must_use]
+pub fn build_context(ci: &CiTarget, body: Option<BuildRef>) -> BuildRef {
+    let mut build = BuildRef {
+        server_id: ci.instance_id.clone(),
+        job_id: ci.job_ci_id.clone(),
+        build_id: ci.build_ci_id.clone(),
+        ..BuildRef::default()
+    };
+    if let Some(b) = body {
+        if build.job_id.is_empty() {
+            build.job_id = b.job_id.clone();
+        }
+        if build.build_id.is_empty() {
+            build.build_id = b.build_id.clone();
+        }
+        if b.job_id == build.job_id {
+            build.job_name = b.job_name;
+        }
+        if b.build_id == build.build_id {
+            build.build_name = b.build_name;
+            build.sub_type = b.sub_type;
+            build.artifact_id = b.artifact_id;
+        }
+    }
+    build
+}
+
+/// Worst of two task states: error > failed > warning > success.
+#[must_use]
+pub fn worse(a: TaskState, b: TaskState) -> TaskState {
+    let rank = |s: TaskState| match s {
+        TaskState::Error => 4,
+        TaskState::Failed => 3,
+        TaskState::Warning => 2,
+        _ => 1,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}

@@ -1,0 +1,394 @@
+//! CI integration state (protocol §4.5, §6): which workspaces know a CI
+//! server, CI jobs and builds reported by plugins, pipelines.
+
+use crate::connect::Store;
+use crate::error::StoreError;
+use crate::ids;
+
+/// A build as a plugin reports it (`PUT …/analytics/ci/builds`, CI events).
+#[derive(Debug, Clone, Default)]
+pub struct BuildReport {
+    pub build_ci_id: String,
+    pub name: Option<String>,
+    pub number: Option<String>,
+    pub start_time: Option<i64>,
+    pub duration: Option<i64>,
+    pub status: Option<String>,
+    pub result: Option<String>,
+    /// JSON text.
+    pub parameters: Option<String>,
+    /// JSON text.
+    pub causes: Option<String>,
+}
+
+/// A pipeline to create with its jobs.
+#[derive(Debug, Clone, Default)]
+pub struct NewPipeline {
+    pub name: String,
+    pub ci_server_id: i64,
+    pub root_job_ci_id: String,
+    /// (ci id, display name, parameters JSON) of each job.
+    pub jobs: Vec<(String, String, Option<String>)>,
+}
+
+impl Store {
+    /// Workspaces of a shared space whose CI server has `instance_id`; when
+    /// some of them also know job `job_ci_id`, only those (§4.5 steps 1–2).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn ci_workspaces(
+        &self,
+        shared_space_id: i64,
+        instance_id: &str,
+        job_ci_id: Option<&str>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let all: Vec<i64> = sqlx::query_scalar(
+            "SELECT s.workspace_id FROM ci_servers s JOIN workspaces w ON w.id = s.workspace_id \
+             WHERE w.shared_space_id = $1 AND s.instance_id = $2 ORDER BY s.workspace_id",
+        )
+        .bind(shared_space_id)
+        .bind(instance_id)
+        .fetch_all(&self.read)
+        .await?;
+        let Some(job) = job_ci_id.filter(|j| !j.is_empty()) else {
+            return Ok(all);
+        };
+        let with_job: Vec<i64> = sqlx::query_scalar(
+            "SELECT s.workspace_id FROM ci_servers s JOIN workspaces w ON w.id = s.workspace_id \
+             JOIN ci_jobs j ON j.ci_server_id = s.id \
+             WHERE w.shared_space_id = $1 AND s.instance_id = $2 AND j.ci_id = $3 ORDER BY s.workspace_id",
+        )
+        .bind(shared_space_id)
+        .bind(instance_id)
+        .bind(job)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(if with_job.is_empty() { all } else { with_job })
+    }
+
+    /// The CI server with `instance_id` in a workspace.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn ci_server_id(
+        &self,
+        workspace_id: i64,
+        instance_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let id = sqlx::query_scalar(
+            "SELECT id FROM ci_servers WHERE workspace_id = $1 AND instance_id = $2",
+        )
+        .bind(workspace_id)
+        .bind(instance_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(id)
+    }
+
+    /// Records the plugin version a CI server reports (task polling).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn set_plugin_version(
+        &self,
+        shared_space_id: i64,
+        instance_id: &str,
+        version: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE ci_servers SET plugin_version = $3, last_seen = $4 WHERE instance_id = $2 \
+             AND workspace_id IN (SELECT id FROM workspaces WHERE shared_space_id = $1)",
+        )
+        .bind(shared_space_id)
+        .bind(instance_id)
+        .bind(version)
+        .bind(crate::now_ms())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Finds or creates the CI job `ci_id` of a server; a new name replaces the old.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn upsert_ci_job(
+        &self,
+        workspace_id: i64,
+        server_id: i64,
+        ci_id: &str,
+        name: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM ci_jobs WHERE ci_server_id = $1 AND ci_id = $2")
+                .bind(server_id)
+                .bind(ci_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let id = if let Some(id) = found {
+            if let Some(name) = name {
+                sqlx::query("UPDATE ci_jobs SET name = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            id
+        } else {
+            let id = ids::allocate(self.backend, &mut tx, 1)
+                .await?
+                .first()
+                .copied()
+                .unwrap_or_default();
+            sqlx::query(
+                "INSERT INTO ci_jobs (id, workspace_id, ci_server_id, ci_id, name, creation_time) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(workspace_id)
+            .bind(server_id)
+            .bind(ci_id)
+            .bind(name.unwrap_or(ci_id))
+            .bind(crate::now_ms())
+            .execute(&mut *tx)
+            .await?;
+            id
+        };
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Finds or creates a build of a job and overwrites the values given.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn upsert_ci_build(
+        &self,
+        workspace_id: i64,
+        job_id: i64,
+        b: &BuildReport,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM ci_builds WHERE ci_job_id = $1 AND build_ci_id = $2",
+        )
+        .bind(job_id)
+        .bind(&b.build_ci_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let id = ids::allocate(self.backend, &mut tx, 1)
+                    .await?
+                    .first()
+                    .copied()
+                    .unwrap_or_default();
+                sqlx::query(
+                    "INSERT INTO ci_builds (id, workspace_id, ci_job_id, build_ci_id, name, creation_time) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(id)
+                .bind(workspace_id)
+                .bind(job_id)
+                .bind(&b.build_ci_id)
+                .bind(b.name.as_deref().unwrap_or(&b.build_ci_id))
+                .bind(crate::now_ms())
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        sqlx::query(
+            "UPDATE ci_builds SET name = COALESCE($2, name), number = COALESCE($3, number), start_time = COALESCE($4, start_time), \
+             duration = COALESCE($5, duration), status = COALESCE($6, status), result = COALESCE($7, result), \
+             parameters = COALESCE($8, parameters), causes = COALESCE($9, causes) WHERE id = $1",
+        )
+        .bind(id)
+        .bind(b.name.as_deref())
+        .bind(b.number.as_deref())
+        .bind(b.start_time)
+        .bind(b.duration)
+        .bind(b.status.as_deref())
+        .bind(b.result.as_deref())
+        .bind(b.parameters.as_deref())
+        .bind(b.causes.as_deref())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Creates a pipeline with its jobs and nodes; `Conflict` when the name is
+    /// taken in the shared space.
+    ///
+    /// # Errors
+    /// Duplicate name or database failure.
+    pub async fn create_pipeline(
+        &self,
+        shared_space_id: i64,
+        workspace_id: i64,
+        p: &NewPipeline,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let taken: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pipelines WHERE shared_space_id = $1 AND name = $2",
+        )
+        .bind(shared_space_id)
+        .bind(&p.name)
+        .fetch_one(&mut *tx)
+        .await?;
+        if taken > 0 {
+            return Err(StoreError::Conflict(format!(
+                "a pipeline named '{}' already exists in the shared space",
+                p.name
+            )));
+        }
+        let id = ids::allocate(self.backend, &mut tx, 1)
+            .await?
+            .first()
+            .copied()
+            .unwrap_or_default();
+        let now = crate::now_ms();
+        sqlx::query(
+            "INSERT INTO pipelines (id, workspace_id, shared_space_id, name, ci_server_id, creation_time) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(workspace_id)
+        .bind(shared_space_id)
+        .bind(&p.name)
+        .bind(p.ci_server_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let mut jobs = p.jobs.clone();
+        if !jobs.iter().any(|(ci, _, _)| *ci == p.root_job_ci_id) {
+            jobs.insert(
+                0,
+                (p.root_job_ci_id.clone(), p.root_job_ci_id.clone(), None),
+            );
+        }
+        for (ci_id, name, parameters) in &jobs {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM ci_jobs WHERE ci_server_id = $1 AND ci_id = $2")
+                    .bind(p.ci_server_id)
+                    .bind(ci_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let job = match found {
+                Some(job) => job,
+                None => {
+                    let job = ids::allocate(self.backend, &mut tx, 1)
+                        .await?
+                        .first()
+                        .copied()
+                        .unwrap_or_default();
+                    sqlx::query(
+                        "INSERT INTO ci_jobs (id, workspace_id, ci_server_id, ci_id, name, creation_time) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(job)
+                    .bind(workspace_id)
+                    .bind(p.ci_server_id)
+                    .bind(ci_id)
+                    .bind(name)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    job
+                }
+            };
+            sqlx::query("UPDATE ci_jobs SET pipeline_id = $2, parameters = COALESCE($3, parameters) WHERE id = $1")
+                .bind(job)
+                .bind(id)
+                .bind(parameters.as_deref())
+                .execute(&mut *tx)
+                .await?;
+            let node = ids::allocate(self.backend, &mut tx, 1)
+                .await?
+                .first()
+                .copied()
+                .unwrap_or_default();
+            sqlx::query(
+                "INSERT INTO pipeline_nodes (id, workspace_id, pipeline_id, ci_job_id, name, creation_time) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(node)
+            .bind(workspace_id)
+            .bind(id)
+            .bind(job)
+            .bind(name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if *ci_id == p.root_job_ci_id {
+                sqlx::query("UPDATE pipelines SET root_job_id = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(job)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Keeps a CI payload the server does not interpret (pull requests, pipeline updates).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn keep_raw_ci_event(
+        &self,
+        shared_space_id: i64,
+        kind: &str,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO ci_raw_events (shared_space_id, kind, body, received_at) VALUES ($1, $2, $3, $4)")
+            .bind(shared_space_id)
+            .bind(kind)
+            .bind(body)
+            .bind(crate::now_ms())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// The `server.type` last reported for an instance (CI events), if any.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn last_server_type(
+        &self,
+        shared_space_id: i64,
+        instance_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let kind = format!("server_type:{instance_id}");
+        let t = sqlx::query_scalar(
+            "SELECT body FROM ci_raw_events WHERE shared_space_id = $1 AND kind = $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(shared_space_id)
+        .bind(kind)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(t)
+    }
+
+    /// A CI server of a workspace by display name (the documented pipeline
+    /// shape names the server by name when it has no instance id).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn read_ci_server_by_name(
+        &self,
+        workspace_id: i64,
+        name: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let id = sqlx::query_scalar(
+            "SELECT id FROM ci_servers WHERE workspace_id = $1 AND name = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(workspace_id)
+        .bind(name)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(id)
+    }
+}
