@@ -18,7 +18,7 @@ use verdict_store::{Store, StoreError};
 use crate::auth::sign_in;
 use crate::config::ServerConfig;
 use crate::error::ApiError;
-use crate::octane::{ci, ci_entities, entities, entity_write, results, tenancy};
+use crate::octane::{attachments, ci, ci_entities, entities, entity_write, results, tenancy};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -29,6 +29,8 @@ pub struct AppState {
     pub spool_dir: PathBuf,
     /// Notified on every accepted push so an idle worker starts at once.
     pub wake_workers: Arc<Notify>,
+    /// Attachment bytes.
+    pub blobs: crate::blobs::BlobStore,
 }
 
 /// Why the server could not start.
@@ -84,11 +86,13 @@ impl Server {
             wake.clone(),
             shutdown_rx.clone(),
         );
+        let blobs = crate::blobs::BlobStore::open(config.data_dir.join("blobs"))?;
         let state = AppState {
             store: store.clone(),
             config: Arc::new(config),
             spool_dir,
             wake_workers: wake,
+            blobs,
         };
         let app = axum::middleware::map_request(strip_trailing_slash).layer(router(state));
         let mut stop = shutdown_rx;
@@ -168,6 +172,14 @@ fn router(state: AppState) -> Router {
         .route(
             &format!("{ws}/analytics/ci/pull-requests"),
             put(ci_entities::pull_requests),
+        )
+        .route(
+            &format!("{ws}/attachments"),
+            get(attachments::list).post(attachments::upload),
+        )
+        .route(
+            &format!("{ws}/attachments/{{id}}"),
+            get(attachments::get).delete(attachments::delete),
         )
         .route(
             &format!("{ws}/pipelines"),

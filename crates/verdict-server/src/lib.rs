@@ -7,6 +7,7 @@
 
 mod app;
 mod auth;
+mod blobs;
 mod bootstrap;
 mod config;
 mod error;

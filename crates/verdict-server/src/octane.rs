@@ -2,6 +2,7 @@
 //! test-results injection and the entity read API. Wire shapes live here and
 //! never below.
 
+pub mod attachments;
 pub mod body;
 pub mod ci;
 pub mod ci_entities;

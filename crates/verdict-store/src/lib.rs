@@ -6,6 +6,7 @@
 //! and each backend keeps its own migrations (`migrations/{sqlite,postgres}`).
 //! See `docs/adr/0001-store-any-driver.md`.
 
+mod attachments;
 mod auth;
 mod bulk;
 mod ci;
@@ -19,6 +20,7 @@ mod seed;
 mod tasks;
 mod tenancy;
 
+pub use attachments::{AttachmentBlob, AttachmentOwner};
 pub use auth::{ApiKeyRecord, SessionRecord, UserRecord};
 pub use ci::{BuildReport, NewPipeline};
 pub use connect::{Backend, Store};

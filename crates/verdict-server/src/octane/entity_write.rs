@@ -233,9 +233,10 @@ fn writable(c: &Collection) -> Result<(), ApiError> {
 }
 
 fn deleted_envelope(c: &Collection, ids: &[i64]) -> Value {
+    let entity_type = c.subtypes.first().copied().unwrap_or(c.entity_type);
     let data: Vec<Value> = ids
         .iter()
-        .map(|id| json!({"type": c.entity_type, "id": id.to_string()}))
+        .map(|id| json!({"type": entity_type, "id": id.to_string()}))
         .collect();
     json!({"total_count": data.len(), "data": data, "exceeds_total_count": false})
 }

@@ -19,7 +19,9 @@ pub fn page(page: &EntityPage) -> Value {
 #[must_use]
 pub fn entity(row: &EntityRow) -> Value {
     let mut obj = Map::new();
-    obj.insert("type".to_owned(), Value::String(row.entity_type.to_owned()));
+    // Compat: Octane's `type` is the concrete type (`defect`), as the SDKs expect.
+    let entity_type = row.subtype.as_deref().unwrap_or(row.entity_type);
+    obj.insert("type".to_owned(), Value::String(entity_type.to_owned()));
     obj.insert("id".to_owned(), Value::String(row.id.to_string()));
     for (name, value) in &row.fields {
         obj.insert((*name).to_owned(), field(value));
@@ -44,7 +46,8 @@ fn field(value: &FieldValue) -> Value {
 
 fn reference(r: &RefValue) -> Value {
     let mut obj = Map::new();
-    obj.insert("type".to_owned(), Value::String(r.entity_type.to_owned()));
+    let entity_type = r.subtype.as_deref().unwrap_or(r.entity_type);
+    obj.insert("type".to_owned(), Value::String(entity_type.to_owned()));
     obj.insert("id".to_owned(), Value::String(r.id.to_string()));
     if let Some(name) = &r.name {
         obj.insert("name".to_owned(), Value::String(name.clone()));

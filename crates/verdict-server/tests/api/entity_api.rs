@@ -41,7 +41,10 @@ async fn create_read_update_delete_defects_in_bulk(s: TestServer) {
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["total_count"], 2);
     assert_eq!(created["data"][0]["name"], "d1");
-    assert_eq!(created["data"][0]["type"], "work_item");
+    assert_eq!(
+        created["data"][0]["type"], "defect",
+        "Octane types are concrete"
+    );
     assert_eq!(created["data"][0]["subtype"], "defect");
     assert_eq!(created["data"][1]["name"], "d2");
     let id1 = created["data"][0]["id"].as_str().unwrap().to_owned();
@@ -94,7 +97,7 @@ async fn create_read_update_delete_defects_in_bulk(s: TestServer) {
     let (status, deleted) =
         send(&s, reqwest::Method::DELETE, &format!("defects/{id1}"), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(deleted["data"][0], json!({"type": "work_item", "id": id1}));
+    assert_eq!(deleted["data"][0], json!({"type": "defect", "id": id1}));
     let (status, _) = send(&s, reqwest::Method::DELETE, &format!("defects/{id1}"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, deleted) = send(

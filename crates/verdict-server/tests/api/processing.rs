@@ -43,7 +43,7 @@ async fn same_test_later_updates_the_last_run_and_keeps_history(s: TestServer) {
     assert_eq!(run["duration"], 9);
     assert_eq!(run["started"], "2015-05-06T13:36:40Z");
     assert!(run["id"].is_string());
-    assert_eq!(run["test"]["type"], "test");
+    assert_eq!(run["test"]["type"], "test_automated");
     assert_eq!(run["test"]["name"], "t");
     let previous = s.entities("previous_runs").await;
     assert_eq!(previous["total_count"], 1);

@@ -54,7 +54,7 @@ async fn envelope_paging_ordering_and_fields(s: TestServer) {
     let id = page["data"][0]["id"].as_str().unwrap();
     let one = s.get_json(&s.ws(&format!("runs/{id}"))).await;
     assert_eq!(one["id"], id);
-    assert_eq!(one["type"], "run");
+    assert_eq!(one["type"], "run_automated");
     assert_eq!(
         s.client
             .get(s.ws("runs/99999999"))

@@ -28,6 +28,8 @@ pub struct EntityQuery<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefValue {
     pub entity_type: &'static str,
+    /// The concrete type (`defect`, `test_automated`), which Octane puts in `type`.
+    pub subtype: Option<String>,
     pub id: i64,
     pub name: Option<String>,
     /// List nodes carry their logical name.
@@ -53,6 +55,8 @@ pub enum FieldValue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityRow {
     pub entity_type: &'static str,
+    /// The concrete type (`defect`, `run_automated`), which Octane puts in `type`.
+    pub subtype: Option<String>,
     pub id: i64,
     pub fields: Vec<(&'static str, FieldValue)>,
 }
@@ -215,12 +219,13 @@ impl Store {
             "taxonomy_nodes" => ", NULL, category_id",
             _ => ", NULL, NULL",
         };
+        let subtype = target.subtype_column.unwrap_or("NULL");
         let name = target.name_column.unwrap_or("NULL");
         let mut out = Vec::new();
         let mut categories = BTreeSet::new();
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "SELECT id, {name}{extra} FROM {table} WHERE id IN ({})",
+                "SELECT id, {name}{extra}, {subtype} FROM {table} WHERE id IN ({})",
                 crate::bulk::placeholders(self.backend, 1, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -234,6 +239,7 @@ impl Store {
                 }
                 out.push(RefValue {
                     entity_type: target.entity_type,
+                    subtype: r.try_get(4)?,
                     id: r.try_get(0)?,
                     name: r.try_get(1)?,
                     logical_name: r.try_get(2)?,
@@ -364,8 +370,13 @@ fn row_values(
         };
         fields.push((f.name, value));
     }
+    let subtype = fields.iter().find_map(|(name, v)| match (name, v) {
+        (&"subtype", FieldValue::Text(t)) => Some(t.clone()),
+        _ => None,
+    });
     Ok(EntityRow {
         entity_type: c.entity_type,
+        subtype,
         id,
         fields,
     })
@@ -374,6 +385,7 @@ fn row_values(
 fn bare_ref(table: &str, id: i64) -> RefValue {
     RefValue {
         entity_type: collection_of_table(table).map_or("entity", |c| c.entity_type),
+        subtype: None,
         id,
         name: None,
         logical_name: None,
