@@ -18,7 +18,9 @@ use verdict_store::{Store, StoreError};
 use crate::auth::sign_in;
 use crate::config::ServerConfig;
 use crate::error::ApiError;
-use crate::octane::{attachments, ci, ci_entities, entities, entity_write, results, tenancy};
+use crate::octane::{
+    attachments, ci, ci_entities, entities, entity_write, metadata, results, tenancy,
+};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -173,6 +175,8 @@ fn router(state: AppState) -> Router {
             &format!("{ws}/analytics/ci/pull-requests"),
             put(ci_entities::pull_requests),
         )
+        .route(&format!("{ws}/metadata/entities"), get(metadata::entities))
+        .route(&format!("{ws}/metadata/fields"), get(metadata::fields))
         .route(
             &format!("{ws}/attachments"),
             get(attachments::list).post(attachments::upload),

@@ -9,6 +9,7 @@ pub mod ci_entities;
 pub mod entities;
 pub mod entity_input;
 pub mod entity_write;
+pub mod metadata;
 pub mod render;
 pub mod results;
 pub mod tenancy;

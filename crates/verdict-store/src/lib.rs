@@ -25,7 +25,10 @@ pub use auth::{ApiKeyRecord, SessionRecord, UserRecord};
 pub use ci::{BuildReport, NewPipeline};
 pub use connect::{Backend, Store};
 pub use entities::{
-    catalog::{Collection, Field, FieldKind, WriteRules, collection_by_name},
+    catalog::{
+        COLLECTIONS, Collection, Field, FieldKind, WriteRules, collection_by_name,
+        collection_of_table,
+    },
     create::{NamedTable, NewRelease},
     read::{EntityPage, EntityQuery, EntityRow, FieldValue, RefValue},
     write::{EntityInput, FailureKind, InputValue, WriteFailure},

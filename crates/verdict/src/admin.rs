@@ -4,7 +4,9 @@
 use verdict_server::{generate_secret, hash_secret};
 use verdict_store::Store;
 
-use crate::cli::{AdminArgs, AdminCommand, ApiKeyCommand, UserCommand};
+use crate::cli::{
+    AdminArgs, AdminCommand, ApiKeyCommand, SharedSpaceCommand, UserCommand, WorkspaceCommand,
+};
 
 /// Runs an admin command.
 pub async fn run(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
@@ -25,6 +27,14 @@ pub async fn run(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
     let result = match args.command {
         AdminCommand::User { command } => user(&store, command).await,
         AdminCommand::ApiKey { command } => api_key(&store, command).await,
+        AdminCommand::SharedSpace {
+            command: SharedSpaceCommand::Create { id, name },
+        } => store
+            .ensure_shared_space(id, &name)
+            .await
+            .map_err(Into::into)
+            .map(|()| println!("shared space: {id}")),
+        AdminCommand::Workspace { command } => workspace(&store, command).await,
     };
     store.close().await;
     result
@@ -78,5 +88,48 @@ async fn api_key(store: &Store, command: ApiKeyCommand) -> Result<(), Box<dyn st
         .await?;
     println!("client_id: {client_id}");
     println!("client_secret: {secret}");
+    Ok(())
+}
+
+async fn workspace(
+    store: &Store,
+    command: WorkspaceCommand,
+) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        WorkspaceCommand::Create {
+            shared_space,
+            id,
+            name,
+        } => {
+            if store.shared_space(shared_space).await?.is_none() {
+                return Err(format!("no shared space {shared_space}; create it first").into());
+            }
+            let created = store.ensure_workspace(shared_space, id, &name).await?;
+            println!(
+                "workspace: {id}{}",
+                if created { "" } else { " (already existed)" }
+            );
+        }
+        WorkspaceCommand::Grant {
+            user,
+            workspace,
+            role,
+        } => {
+            let found = store
+                .user_by_name(&user)
+                .await?
+                .ok_or_else(|| format!("no user named '{user}'"))?;
+            let exists = store.shared_spaces().await?;
+            let mut known = false;
+            for sp in exists {
+                known |= store.workspace(sp.id, workspace).await?.is_some();
+            }
+            if !known {
+                return Err(format!("no workspace {workspace}").into());
+            }
+            store.grant_role(found.id, workspace, &role).await?;
+            println!("granted {role} in workspace {workspace} to {user}");
+        }
+    }
     Ok(())
 }

@@ -95,6 +95,49 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+    /// Shared spaces (the outermost tenants).
+    SharedSpace {
+        #[command(subcommand)]
+        command: SharedSpaceCommand,
+    },
+    /// Workspaces inside a shared space.
+    Workspace {
+        #[command(subcommand)]
+        command: WorkspaceCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SharedSpaceCommand {
+    /// Create a shared space (idempotent).
+    Create {
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace with its seeded lists and taxonomies (idempotent).
+    Create {
+        #[arg(long)]
+        shared_space: i64,
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        name: String,
+    },
+    /// Grant a user a role in a workspace (replaces an earlier role there).
+    Grant {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        workspace: i64,
+        #[arg(long, default_value = "member")]
+        role: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

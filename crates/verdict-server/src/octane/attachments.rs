@@ -71,20 +71,20 @@ pub async fn upload(
 /// The owner parameter: `owner_work_item`, `owner_test` or `owner_run`, its
 /// value an id, a quoted id or a reference object `{"type","id"}`.
 fn owner_of(params: &HashMap<String, String>) -> Result<AttachmentOwner, ApiError> {
-    let kinds: [(&str, fn(i64) -> AttachmentOwner); 3] = [
-        ("owner_work_item", AttachmentOwner::WorkItem),
-        ("owner_test", AttachmentOwner::Test),
-        ("owner_run", AttachmentOwner::Run),
-    ];
-    for (param, make) in kinds {
-        if let Some(value) = params.get(param) {
-            let id = parse_owner_id(value).ok_or_else(|| {
-                bad(format!(
-                    "'{param}' must be an id or a reference, not '{value}'"
-                ))
-            })?;
-            return Ok(make(id));
-        }
+    for param in ["owner_work_item", "owner_test", "owner_run"] {
+        let Some(value) = params.get(param) else {
+            continue;
+        };
+        let id = parse_owner_id(value).ok_or_else(|| {
+            bad(format!(
+                "'{param}' must be an id or a reference, not '{value}'"
+            ))
+        })?;
+        return Ok(match param {
+            "owner_test" => AttachmentOwner::Test(id),
+            "owner_run" => AttachmentOwner::Run(id),
+            _ => AttachmentOwner::WorkItem(id),
+        });
     }
     Err(bad(
         "attachment needs an owner: owner_work_item, owner_test or owner_run".to_owned(),

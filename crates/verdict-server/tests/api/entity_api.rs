@@ -110,6 +110,21 @@ async fn create_read_update_delete_defects_in_bulk(s: TestServer) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(deleted["total_count"], 1);
     assert_eq!(s.entities("defects").await["total_count"], 0);
+    // Metadata describes the same model.
+    let entities = s
+        .entities("metadata/entities?query=%22name%20EQ%20%5Edefect%5E%22")
+        .await;
+    assert_eq!(entities["data"][0]["features"][0]["url"], "defects");
+    let fields = s
+        .entities("metadata/fields?query=%22entity_name%20EQ%20%5Edefect%5E%22")
+        .await;
+    let release = fields["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "release")
+        .unwrap();
+    assert_eq!(release["field_type_data"]["targets"][0]["type"], "release");
     // Injection-owned collections cannot be written.
     let (status, _) = send(
         &s,

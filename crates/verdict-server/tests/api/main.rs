@@ -17,3 +17,4 @@ mod processing;
 mod push;
 mod queue;
 mod reads;
+mod skip_errors;
