@@ -46,6 +46,7 @@ pub async fn list(
             .unwrap_or(DEFAULT_LIMIT)
             .clamp(0, MAX_LIMIT),
         offset: number(param("offset"), "offset")?.unwrap_or(0).max(0),
+        ref_fields: ref_fields_param(param("fields"))?,
     };
     let page = state.store.read_entities(&query).await?;
     Ok(Json(render::page(&page)))
@@ -86,6 +87,7 @@ pub async fn one(
         order_by: Vec::new(),
         limit: 1,
         offset: 0,
+        ref_fields: Vec::new(),
     };
     let page = state.store.read_entities(&query).await?;
     let row = page
@@ -93,6 +95,19 @@ pub async fn one(
         .first()
         .ok_or_else(|| ApiError::NotFound(format!("{} {id} not found", collection.entity_type)))?;
     Ok(Json(render::entity(row)))
+}
+
+/// Sub-fields asked for on references: `ci_job{ci_id}` → `("ci_job", ["ci_id"])`.
+pub fn ref_fields_param(param: Option<&str>) -> Result<Vec<(String, Vec<String>)>, ApiError> {
+    let Some(text) = param else {
+        return Ok(Vec::new());
+    };
+    Ok(parse_fields(text)
+        .map_err(query_error)?
+        .into_iter()
+        .filter(|f| !f.sub_fields.is_empty())
+        .map(|f| (f.name, f.sub_fields.into_iter().map(|s| s.name).collect()))
+        .collect())
 }
 
 /// The `fields` parameter as field names (`None`: all fields).

@@ -330,6 +330,7 @@ pub(crate) async fn read_by_ids(
             order_by: Vec::new(),
             limit: i64::try_from(chunk.len()).unwrap_or(500),
             offset: 0,
+            ref_fields: Vec::new(),
         };
         let page = state.store.read_entities(&query).await?;
         for id in chunk {
@@ -357,6 +358,7 @@ async fn matching_ids(
         order_by: Vec::new(),
         limit: 100_000,
         offset: 0,
+        ref_fields: Vec::new(),
     };
     Ok(state
         .store

@@ -58,5 +58,8 @@ fn reference(r: &RefValue) -> Value {
     if let Some(category) = &r.category {
         obj.insert("category".to_owned(), reference(category));
     }
+    for (name, value) in &r.extra {
+        obj.insert((*name).to_owned(), field(value));
+    }
     Value::Object(obj)
 }

@@ -69,6 +69,7 @@ async fn a_task_whose_worker_died_is_processed_exactly_once(backend: Backend) {
             order_by: Vec::new(),
             limit: 10,
             offset: 0,
+            ref_fields: Vec::new(),
         })
         .await
         .unwrap();

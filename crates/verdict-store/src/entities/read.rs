@@ -22,6 +22,8 @@ pub struct EntityQuery<'a> {
     pub order_by: Vec<OrderKey>,
     pub limit: i64,
     pub offset: i64,
+    /// Extra fields wanted on references (`ci_job{ci_id}` → `("ci_job", ["ci_id"])`).
+    pub ref_fields: Vec<(String, Vec<String>)>,
 }
 
 /// A reference to another entity, as rendered inside an entity.
@@ -36,6 +38,8 @@ pub struct RefValue {
     pub logical_name: Option<String>,
     /// Taxonomy items carry their category.
     pub category: Option<Box<RefValue>>,
+    /// Fields asked for with `ref{field,…}`.
+    pub extra: Vec<(&'static str, FieldValue)>,
 }
 
 /// A rendered field value.
@@ -114,6 +118,9 @@ impl Store {
             page.push(row_values(c, &selected, row)?);
         }
         self.resolve_references(c, &selected, &mut page).await?;
+        for (field, subs) in &q.ref_fields {
+            Box::pin(self.add_ref_fields(c, q.workspace_id, field, subs, &mut page)).await?;
+        }
         Ok(EntityPage {
             total_count,
             rows: page,
@@ -182,6 +189,86 @@ impl Store {
         Ok(())
     }
 
+    /// Reads `subs` of the entities `field` points at and attaches them to the references.
+    async fn add_ref_fields(
+        &self,
+        c: &Collection,
+        workspace_id: i64,
+        field: &str,
+        subs: &[String],
+        page: &mut [EntityRow],
+    ) -> Result<(), StoreError> {
+        let Some(target) = c.field(field).and_then(|f| match f.kind {
+            FieldKind::Ref { target, .. } | FieldKind::MultiRef { target, .. } => {
+                collection_of_table(target)
+            }
+            _ => None,
+        }) else {
+            return Ok(());
+        };
+        let wanted: Vec<String> = subs
+            .iter()
+            .filter(|s| !matches!(s.as_str(), "id" | "type" | "name"))
+            .cloned()
+            .collect();
+        let ids: BTreeSet<i64> = page
+            .iter()
+            .flat_map(|r| {
+                r.fields
+                    .iter()
+                    .filter(|(n, _)| *n == field)
+                    .flat_map(|(_, v)| refs_in(v))
+            })
+            .map(|r| r.id)
+            .collect();
+        if wanted.is_empty() || ids.is_empty() {
+            return Ok(());
+        }
+        let filter = Expr::Cond(verdict_domain::query::Condition {
+            field: "id".to_owned(),
+            op: verdict_domain::query::Op::In,
+            values: ids
+                .iter()
+                .map(|id| verdict_domain::query::Value::Number(*id))
+                .collect(),
+            position: 0,
+        });
+        let query = EntityQuery {
+            collection: target,
+            workspace_id,
+            filter: Some(&filter),
+            fields: Some(wanted.clone()),
+            order_by: Vec::new(),
+            limit: i64::try_from(ids.len()).unwrap_or(i64::MAX),
+            offset: 0,
+            ref_fields: Vec::new(),
+        };
+        let rows = self.read_entities(&query).await?.rows;
+        for row in page.iter_mut() {
+            for (name, value) in &mut row.fields {
+                if *name != field {
+                    continue;
+                }
+                let refs: Vec<&mut RefValue> = match value {
+                    FieldValue::Ref(Some(r)) => vec![r],
+                    FieldValue::Multi(list) => list.iter_mut().collect(),
+                    _ => Vec::new(),
+                };
+                for r in refs {
+                    if let Some(target_row) = rows.iter().find(|t| t.id == r.id) {
+                        r.extra = target_row
+                            .fields
+                            .iter()
+                            .filter(|(n, _)| wanted.iter().any(|w| w == n))
+                            .cloned()
+                            .collect();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     async fn links_of(
         &self,
         ids: &[i64],
@@ -244,6 +331,7 @@ impl Store {
                     name: r.try_get(1)?,
                     logical_name: r.try_get(2)?,
                     category: category.map(|id| Box::new(bare_ref("taxonomy_nodes", id))),
+                    extra: Vec::new(),
                 });
             }
         }
@@ -390,6 +478,7 @@ fn bare_ref(table: &str, id: i64) -> RefValue {
         name: None,
         logical_name: None,
         category: None,
+        extra: Vec::new(),
     }
 }
 
