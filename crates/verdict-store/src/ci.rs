@@ -31,6 +31,50 @@ pub struct NewPipeline {
     pub jobs: Vec<(String, String, Option<String>)>,
 }
 
+/// Finds the job `ci_id` of a CI server, or creates it named `name`; with
+/// `rename`, an existing job takes the new name.
+pub(crate) async fn find_or_create_job(
+    backend: crate::connect::Backend,
+    conn: &mut sqlx::AnyConnection,
+    workspace_id: i64,
+    server_id: i64,
+    ci_id: &str,
+    name: Option<&str>,
+    rename: bool,
+) -> Result<i64, StoreError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM ci_jobs WHERE ci_server_id = $1 AND ci_id = $2")
+            .bind(server_id)
+            .bind(ci_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some(id) = found {
+        if let (true, Some(name)) = (rename, name) {
+            sqlx::query("UPDATE ci_jobs SET name = $2 WHERE id = $1")
+                .bind(id)
+                .bind(name)
+                .execute(&mut *conn)
+                .await?;
+        }
+        return Ok(id);
+    }
+    let id = ids::allocate(backend, conn, 1)
+        .await?
+        .first()
+        .copied()
+        .unwrap_or_default();
+    sqlx::query("INSERT INTO ci_jobs (id, workspace_id, ci_server_id, ci_id, name, creation_time) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id)
+        .bind(workspace_id)
+        .bind(server_id)
+        .bind(ci_id)
+        .bind(name.unwrap_or(ci_id))
+        .bind(crate::now_ms())
+        .execute(&mut *conn)
+        .await?;
+    Ok(id)
+}
+
 impl Store {
     /// Workspaces of a shared space whose CI server has `instance_id`; when
     /// some of them also know job `job_ci_id`, only those (§4.5 steps 1–2).
@@ -121,40 +165,16 @@ impl Store {
         name: Option<&str>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write.begin().await?;
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM ci_jobs WHERE ci_server_id = $1 AND ci_id = $2")
-                .bind(server_id)
-                .bind(ci_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let id = if let Some(id) = found {
-            if let Some(name) = name {
-                sqlx::query("UPDATE ci_jobs SET name = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(name)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            id
-        } else {
-            let id = ids::allocate(self.backend, &mut tx, 1)
-                .await?
-                .first()
-                .copied()
-                .unwrap_or_default();
-            sqlx::query(
-                "INSERT INTO ci_jobs (id, workspace_id, ci_server_id, ci_id, name, creation_time) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(id)
-            .bind(workspace_id)
-            .bind(server_id)
-            .bind(ci_id)
-            .bind(name.unwrap_or(ci_id))
-            .bind(crate::now_ms())
-            .execute(&mut *tx)
-            .await?;
-            id
-        };
+        let id = find_or_create_job(
+            self.backend,
+            &mut tx,
+            workspace_id,
+            server_id,
+            ci_id,
+            name,
+            true,
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -269,34 +289,16 @@ impl Store {
             );
         }
         for (ci_id, name, parameters) in &jobs {
-            let found: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM ci_jobs WHERE ci_server_id = $1 AND ci_id = $2")
-                    .bind(p.ci_server_id)
-                    .bind(ci_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let job = match found {
-                Some(job) => job,
-                None => {
-                    let job = ids::allocate(self.backend, &mut tx, 1)
-                        .await?
-                        .first()
-                        .copied()
-                        .unwrap_or_default();
-                    sqlx::query(
-                        "INSERT INTO ci_jobs (id, workspace_id, ci_server_id, ci_id, name, creation_time) VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(job)
-                    .bind(workspace_id)
-                    .bind(p.ci_server_id)
-                    .bind(ci_id)
-                    .bind(name)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                    job
-                }
-            };
+            let job = find_or_create_job(
+                self.backend,
+                &mut tx,
+                workspace_id,
+                p.ci_server_id,
+                ci_id,
+                Some(name),
+                false,
+            )
+            .await?;
             sqlx::query("UPDATE ci_jobs SET pipeline_id = $2, parameters = COALESCE($3, parameters) WHERE id = $1")
                 .bind(job)
                 .bind(id)

@@ -197,9 +197,7 @@ async fn global(
     job.global = resolved;
     if let (Some(build), Some(server_id)) = (&header.build, server) {
         let job_name = build.job_name.as_deref().unwrap_or(&build.job_id);
-        let ci_job = tx
-            .ci_job(server_id, &build.job_id, job_name, job.injection_time)
-            .await?;
+        let ci_job = tx.ci_job(server_id, &build.job_id, job_name).await?;
         let spec = verdict_store::CiBuildSpec {
             build_ci_id: &build.build_id,
             name: build.build_name.as_deref().unwrap_or(&build.build_id),

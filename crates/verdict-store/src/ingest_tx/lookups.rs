@@ -190,35 +190,17 @@ impl IngestTx {
         server_id: i64,
         ci_id: &str,
         name: &str,
-        now: i64,
     ) -> Result<i64, StoreError> {
-        let found =
-            sqlx::query_scalar("SELECT id FROM ci_jobs WHERE ci_server_id = $1 AND ci_id = $2")
-                .bind(server_id)
-                .bind(ci_id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        if let Some(id) = found {
-            return Ok(id);
-        }
-        let id = self
-            .allocate_ids(1)
-            .await?
-            .first()
-            .copied()
-            .unwrap_or_default();
-        sqlx::query(
-            "INSERT INTO ci_jobs (id, workspace_id, ci_server_id, ci_id, name, creation_time) VALUES ($1, $2, $3, $4, $5, $6)",
+        crate::ci::find_or_create_job(
+            self.backend,
+            &mut self.tx,
+            self.workspace_id,
+            server_id,
+            ci_id,
+            Some(name),
+            false,
         )
-        .bind(id)
-        .bind(self.workspace_id)
-        .bind(server_id)
-        .bind(ci_id)
-        .bind(name)
-        .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(id)
+        .await
     }
 
     /// Finds or creates the CI build `build_ci_id` of a job.
