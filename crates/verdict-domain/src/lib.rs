@@ -7,6 +7,7 @@ pub mod payload;
 pub mod query;
 pub mod rules;
 pub mod status;
+pub mod testcenter;
 pub mod time;
 
 pub use ids::{SharedSpaceId, TaskId, UserId, WorkspaceId};

@@ -5,5 +5,6 @@
 //! the Octane test-results payload reader ([`octane`]).
 
 pub mod octane;
+pub mod reports;
 
 pub use octane::{OCTANE_XSD, PayloadError, PayloadErrorKind, PayloadReader, validate};

@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::octane::{
     attachments, ci, ci_entities, entities, entity_write, metadata, results, tenancy,
 };
+use crate::testcenter;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -141,6 +142,17 @@ fn router(state: AppState) -> Router {
     let ws = "/api/shared_spaces/{sp}/workspaces/{ws}";
     let ci = "/internal-api/shared_spaces/{sp}/analytics/ci";
     Router::new()
+        .route("/verdict/api/tokens", post(crate::auth::tokens::create))
+        .route("/upload/suites", post(testcenter::upload::suites))
+        .route("/upload/cases", post(testcenter::upload::cases))
+        .route("/upload/features", post(testcenter::upload::features))
+        .route("/upload/scenarios", post(testcenter::upload::scenarios))
+        .route("/upload/steps", post(testcenter::upload::steps))
+        .route("/upload/sections", post(testcenter::upload::sections))
+        .route(
+            "/upload/events",
+            post(testcenter::events::events).layer(axum::extract::DefaultBodyLimit::max(2 << 30)),
+        )
         .route(
             &format!("{ci}/servers/connectivity/status"),
             get(ci::connectivity),

@@ -7,3 +7,4 @@ pub mod credentials;
 pub mod principal;
 pub mod secrets;
 pub mod sign_in;
+pub mod tokens;

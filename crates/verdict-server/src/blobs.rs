@@ -40,12 +40,20 @@ impl BlobStore {
 
     /// Streams a request body into the store; returns (key, size). 413 past `max`.
     pub async fn put(&self, body: Body, max: u64) -> Result<(String, u64), ApiError> {
+        self.put_stream(body.into_data_stream(), max).await
+    }
+
+    /// Streams any byte stream (a request body, a multipart field) into the store.
+    pub async fn put_stream<S, E>(&self, mut stream: S, max: u64) -> Result<(String, u64), ApiError>
+    where
+        S: futures_util::Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
         let tmp =
             tempfile::NamedTempFile::new_in(self.root.join("tmp")).map_err(ApiError::internal)?;
         let mut out = tokio::fs::File::from_std(tmp.reopen().map_err(ApiError::internal)?);
         let mut hasher = Sha256::new();
         let mut size = 0_u64;
-        let mut stream = body.into_data_stream();
         while let Some(frame) = stream.next().await {
             let frame = frame.map_err(|e| {
                 ApiError::bad_request(

@@ -12,10 +12,12 @@ mod bootstrap;
 mod config;
 mod error;
 mod octane;
+mod testcenter;
 mod worker;
 
 pub use app::{RunningServer, Server};
 pub use auth::secrets::{generate_secret, hash_secret};
+pub use auth::tokens::create_token;
 pub use bootstrap::bootstrap;
 pub use config::ServerConfig;
 pub use error::ApiError;

@@ -18,6 +18,7 @@ mod ingest_tx;
 mod migrate;
 mod seed;
 mod tasks;
+mod tc;
 mod tenancy;
 
 pub use attachments::{AttachmentBlob, AttachmentOwner};
@@ -40,6 +41,7 @@ pub use ingest_tx::{
 };
 pub use seed::{logical_name, name_key};
 pub use tasks::{CiTarget, ClaimedTask, NewTask, PushOutcome, TaskRecord, TaskState};
+pub use tc::{Label, NewTcEvent, ReportSelection, TcReport, TcRun, TcTest};
 pub use tenancy::{SharedSpaceRecord, WorkspaceRecord};
 
 /// Milliseconds since the Unix epoch: the one time unit stored.

@@ -18,6 +18,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_entities_ci.sql"),
         include_str!("../migrations/postgres/0002_entities_ci.sql"),
     ),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_testcenter.sql"),
+        include_str!("../migrations/postgres/0003_testcenter.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database's version, each in its own

@@ -5,7 +5,8 @@ use verdict_server::{generate_secret, hash_secret};
 use verdict_store::Store;
 
 use crate::cli::{
-    AdminArgs, AdminCommand, ApiKeyCommand, SharedSpaceCommand, UserCommand, WorkspaceCommand,
+    AdminArgs, AdminCommand, ApiKeyCommand, SharedSpaceCommand, TokenCommand, UserCommand,
+    WorkspaceCommand,
 };
 
 /// Runs an admin command.
@@ -35,6 +36,9 @@ pub async fn run(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
             .map_err(Into::into)
             .map(|()| println!("shared space: {id}")),
         AdminCommand::Workspace { command } => workspace(&store, command).await,
+        AdminCommand::Token {
+            command: TokenCommand::Create { user, name },
+        } => token(&store, &user, &name).await,
     };
     store.close().await;
     result
@@ -131,5 +135,17 @@ async fn workspace(
             println!("granted {role} in workspace {workspace} to {user}");
         }
     }
+    Ok(())
+}
+
+async fn token(store: &Store, user: &str, name: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let owner = store
+        .user_by_name(user)
+        .await?
+        .ok_or_else(|| format!("no user named '{user}'"))?;
+    let token = verdict_server::create_token(store, owner.id, name)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("token for {user}: {token}");
     Ok(())
 }

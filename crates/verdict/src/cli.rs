@@ -95,6 +95,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+    /// API tokens (`Authorization: Token …` for Test Center, `Bearer …` for Octane paths).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Shared spaces (the outermost tenants).
     SharedSpace {
         #[command(subcommand)]
@@ -104,6 +109,18 @@ pub enum AdminCommand {
     Workspace {
         #[command(subcommand)]
         command: WorkspaceCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token acting as a user; the token is the last word printed.
+    Create {
+        #[arg(long)]
+        user: String,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
     },
 }
 

@@ -42,6 +42,12 @@ pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Princ
         let value = value
             .to_str()
             .map_err(|_| unauthorized("malformed Authorization header"))?;
+        if let Some(token) = bearer_token(value) {
+            return match state.store.api_token_user(&token_hash(token)).await? {
+                Some(user) => Ok(Principal { user }),
+                None => Err(unauthorized("invalid API token")),
+            };
+        }
         let (id, secret) = authorization_credentials(value)?;
         return match credentials::verify(&state.store, &id, &secret).await? {
             Some(user) => Ok(Principal { user }),
@@ -65,6 +71,15 @@ pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Princ
     Err(unauthorized(
         "authentication required: sign in at /authentication/sign_in",
     ))
+}
+
+/// A Verdict API token sent as `Bearer vt_…` or `Token vt_…`.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    let rest = rest.trim();
+    let token_scheme =
+        scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token");
+    (token_scheme && rest.starts_with("vt_")).then_some(rest)
 }
 
 /// (id, secret) from `Basic base64(id:secret)` or `Bearer client_id:secret`.

@@ -18,3 +18,4 @@ mod push;
 mod queue;
 mod reads;
 mod skip_errors;
+mod testcenter;

@@ -109,6 +109,9 @@ const TEST_FIELDS: &[Field] = &[
     f("covered_content", m("covered_content", "work_items")),
     f("product_areas", m("product_areas", "application_modules")),
     f("script", Text("script")),
+    f("parent_test", r("parent_test_id", "tests")),
+    f("summary", Text("summary")),
+    f("description", Text("description")),
     f("creation_time", Date("creation_time")),
     f("last_modified", Date("last_modified")),
 ];
@@ -140,6 +143,7 @@ const RUN_FIELDS: &[Field] = &[
     f("error_stack", Text("error_stack")),
     f("ci_build", r("ci_build_id", "ci_builds")),
     f("parent_suite", r("parent_suite_id", "runs")),
+    f("parent_run", r("parent_run_id", "runs")),
     f("creation_time", Date("creation_time")),
     f("last_modified", Date("last_modified")),
 ];

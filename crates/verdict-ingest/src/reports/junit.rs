@@ -1,0 +1,378 @@
+//! The JUnit XML reader (Ant, Maven Surefire/Failsafe and Jenkins flavours).
+//!
+//! Owns the mapping from JUnit elements to [`ReportEvent`]s. JUnit XML has no
+//! single specification; this follows what the common writers and readers
+//! agree on:
+//!
+//! - Apache Ant's `junit` task and its `XMLJUnitResultFormatter`
+//!   (<https://ant.apache.org/manual/Tasks/junit.html>);
+//! - Maven Surefire's report schema
+//!   (<https://maven.apache.org/surefire/maven-surefire-plugin/xsd/surefire-test-report-3.0.xsd>)
+//!   and its rerun mode, which adds `flakyFailure`, `flakyError`,
+//!   `rerunFailure` and `rerunError`
+//!   (<https://maven.apache.org/surefire/maven-surefire-plugin/examples/rerun-failing-tests.html>);
+//! - the Jenkins JUnit plugin's reading of the format, as summarised by the
+//!   community JUnit XSD (<https://github.com/windyroad/JUnit-Schema>).
+//!
+//! Rules: `<testsuites>` is an optional wrapper that produces no event;
+//! `<testsuite>` may nest; a suite's `SuiteStart` waits for its leading
+//! `<properties>` and is sent at its first `<testcase>` or nested suite (or at
+//! its end), so properties written after the cases are not reported. Suite
+//! level `<system-out>`/`<system-err>`, `<testcase>` outside a suite, and
+//! unknown elements and attributes are ignored. The first `<failure>` or
+//! `<error>` decides a failed outcome and beats `<skipped>`; with neither, a
+//! `rerun*` element makes the case failed (with its details) while `flaky*`
+//! elements leave it passed; all four are kept as [`Rerun`]s.
+
+use std::io::BufRead;
+
+use super::model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent, Rerun};
+use super::source::Pos;
+use super::values::{non_empty, seconds_to_ms, tidy};
+use super::xml::{Element, Node, XmlReader};
+
+/// Reads a JUnit document from `xml`, sending its events to `emit`.
+pub(crate) fn read<R, F>(xml: &mut XmlReader<R>, emit: F) -> Result<(), ReportError>
+where
+    R: BufRead,
+    F: FnMut(ReportEvent) -> Result<(), String>,
+{
+    let mut reader = JUnit {
+        emit,
+        stack: Vec::new(),
+        pending: None,
+        case: None,
+        capture: None,
+        property: None,
+    };
+    loop {
+        let (pos, node) = xml.next()?;
+        match node {
+            Node::Start(element) => reader.start(&element, pos)?,
+            Node::End => reader.end(pos)?,
+            Node::Text(text) => reader.text(text),
+            Node::Eof => return Ok(()),
+        }
+    }
+}
+
+/// What an open element is to the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Frame {
+    Wrapper,
+    Suite,
+    Properties,
+    Property,
+    Case,
+    /// A case child whose text and attributes are kept (see [`Slot`]).
+    Capture,
+    /// The `stackTrace` child of a Surefire rerun element.
+    StackTrace,
+    Ignored,
+}
+
+/// Which case child is being captured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Failure,
+    Error,
+    Skipped,
+    Out,
+    Err,
+    Flaky { failed: bool },
+    Rerun { failed: bool },
+}
+
+impl Slot {
+    fn of(name: &[u8]) -> Option<Self> {
+        Some(match name {
+            b"failure" => Self::Failure,
+            b"error" => Self::Error,
+            b"skipped" => Self::Skipped,
+            b"system-out" => Self::Out,
+            b"system-err" => Self::Err,
+            b"flakyFailure" => Self::Flaky { failed: true },
+            b"flakyError" => Self::Flaky { failed: false },
+            b"rerunFailure" => Self::Rerun { failed: true },
+            b"rerunError" => Self::Rerun { failed: false },
+            _ => return None,
+        })
+    }
+}
+
+/// A suite whose `SuiteStart` has not been sent yet.
+struct PendingSuite {
+    pos: Pos,
+    name: String,
+    timestamp: Option<String>,
+    properties: Vec<(String, String)>,
+}
+
+/// The open `<testcase>`.
+struct CaseState {
+    pos: Pos,
+    case: ReportCase,
+    outcome: Option<CaseOutcome>,
+    /// Details of the first `rerunFailure`/`rerunError`.
+    rerun_failure: Option<Failure>,
+}
+
+/// The open failure, error, skipped, output or rerun element of the case.
+struct Capture {
+    slot: Slot,
+    message: Option<String>,
+    kind: Option<String>,
+    text: String,
+    stack: Option<String>,
+}
+
+/// The open `<property>`.
+struct PropertyState {
+    name: Option<String>,
+    value: Option<String>,
+    text: String,
+}
+
+struct JUnit<F> {
+    emit: F,
+    stack: Vec<Frame>,
+    pending: Option<PendingSuite>,
+    case: Option<CaseState>,
+    capture: Option<Capture>,
+    property: Option<PropertyState>,
+}
+
+impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
+    fn start(&mut self, element: &Element<'_>, pos: Pos) -> Result<(), ReportError> {
+        let top = self.stack.last().copied();
+        let frame = match (top, element.name()) {
+            (None | Some(Frame::Wrapper), b"testsuites") => Frame::Wrapper,
+            (None | Some(Frame::Wrapper | Frame::Suite), b"testsuite") => {
+                self.flush()?;
+                self.open_suite(element, pos)?
+            }
+            (None, other) => {
+                let found = String::from_utf8_lossy(other);
+                let msg = format!(
+                    "expected a JUnit report (<testsuites> or <testsuite>), found <{found}>"
+                );
+                return Err(pos.error(msg));
+            }
+            (Some(Frame::Suite), b"testcase") => {
+                self.flush()?;
+                self.open_case(element, pos)?
+            }
+            (Some(Frame::Suite), b"properties") if self.pending.is_some() => Frame::Properties,
+            (Some(Frame::Properties), b"property") => {
+                let [name, value] = element.attrs(["name", "value"])?;
+                let text = String::new();
+                self.property = Some(PropertyState { name, value, text });
+                Frame::Property
+            }
+            (Some(Frame::Case), name) => match Slot::of(name) {
+                Some(slot) => self.open_capture(element, slot)?,
+                None => Frame::Ignored,
+            },
+            (Some(Frame::Capture), b"stackTrace") if self.capturing_rerun() => Frame::StackTrace,
+            _ => Frame::Ignored,
+        };
+        if matches!(
+            frame,
+            Frame::Wrapper | Frame::Properties | Frame::StackTrace | Frame::Ignored
+        ) {
+            // Attributes are still checked for well-formedness.
+            element.attrs([])?;
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn end(&mut self, pos: Pos) -> Result<(), ReportError> {
+        match self.stack.pop() {
+            Some(Frame::Suite) => {
+                self.flush()?;
+                self.send(ReportEvent::SuiteEnd, pos)
+            }
+            Some(Frame::Property) => {
+                self.close_property();
+                Ok(())
+            }
+            Some(Frame::Case) => self.close_case(),
+            Some(Frame::Capture) => {
+                self.close_capture();
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        match self.stack.last() {
+            Some(Frame::Capture) => {
+                if let Some(capture) = &mut self.capture {
+                    capture.text.push_str(text);
+                }
+            }
+            Some(Frame::StackTrace) => {
+                if let Some(capture) = &mut self.capture {
+                    capture.stack.get_or_insert_default().push_str(text);
+                }
+            }
+            Some(Frame::Property) => {
+                if let Some(property) = &mut self.property {
+                    property.text.push_str(text);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn send(&mut self, event: ReportEvent, pos: Pos) -> Result<(), ReportError> {
+        (self.emit)(event).map_err(|message| pos.error(message))
+    }
+
+    /// Sends the `SuiteStart` of the innermost suite if it is still pending.
+    fn flush(&mut self) -> Result<(), ReportError> {
+        let Some(suite) = self.pending.take() else {
+            return Ok(());
+        };
+        let event = ReportEvent::SuiteStart {
+            name: suite.name,
+            timestamp: suite.timestamp,
+            properties: suite.properties,
+        };
+        self.send(event, suite.pos)
+    }
+
+    fn open_suite(&mut self, element: &Element<'_>, pos: Pos) -> Result<Frame, ReportError> {
+        let [name, timestamp] = element.attrs(["name", "timestamp"])?;
+        self.pending = Some(PendingSuite {
+            pos,
+            name: name.unwrap_or_default(),
+            timestamp: non_empty(timestamp),
+            properties: Vec::new(),
+        });
+        Ok(Frame::Suite)
+    }
+
+    fn open_case(&mut self, element: &Element<'_>, pos: Pos) -> Result<Frame, ReportError> {
+        let [name, classname, time] = element.attrs(["name", "classname", "time"])?;
+        self.case = Some(CaseState {
+            pos,
+            case: ReportCase {
+                name: name.unwrap_or_default(),
+                classname: non_empty(classname),
+                duration_ms: seconds_to_ms(time.as_deref()),
+                outcome: CaseOutcome::Passed,
+                system_out: None,
+                system_err: None,
+                reruns: Vec::new(),
+            },
+            outcome: None,
+            rerun_failure: None,
+        });
+        Ok(Frame::Case)
+    }
+
+    fn open_capture(&mut self, element: &Element<'_>, slot: Slot) -> Result<Frame, ReportError> {
+        let [message, kind] = element.attrs(["message", "type"])?;
+        self.capture = Some(Capture {
+            slot,
+            message: non_empty(message),
+            kind: non_empty(kind),
+            text: String::new(),
+            stack: None,
+        });
+        Ok(Frame::Capture)
+    }
+
+    fn capturing_rerun(&self) -> bool {
+        self.capture
+            .as_ref()
+            .is_some_and(|c| matches!(c.slot, Slot::Flaky { .. } | Slot::Rerun { .. }))
+    }
+
+    fn close_property(&mut self) {
+        let Some(property) = self.property.take() else {
+            return;
+        };
+        let (Some(name), Some(suite)) = (property.name, &mut self.pending) else {
+            return;
+        };
+        let value = property
+            .value
+            .unwrap_or_else(|| property.text.trim().to_owned());
+        suite.properties.push((name, value));
+    }
+
+    fn close_capture(&mut self) {
+        let (Some(capture), Some(state)) = (self.capture.take(), &mut self.case) else {
+            return;
+        };
+        let case = &mut state.case;
+        match capture.slot {
+            Slot::Out => append(&mut case.system_out, capture.text),
+            Slot::Err => append(&mut case.system_err, capture.text),
+            Slot::Skipped => {
+                if state.outcome.is_none() {
+                    let message = capture
+                        .message
+                        .or_else(|| non_empty(Some(tidy(&capture.text))));
+                    state.outcome = Some(CaseOutcome::Skipped { message });
+                }
+            }
+            Slot::Failure | Slot::Error => {
+                let decided = matches!(
+                    state.outcome,
+                    Some(CaseOutcome::Failed(_) | CaseOutcome::Errored(_))
+                );
+                if !decided {
+                    let failure = Failure {
+                        message: capture.message,
+                        kind: capture.kind,
+                        text: tidy(&capture.text),
+                    };
+                    state.outcome = Some(match capture.slot {
+                        Slot::Failure => CaseOutcome::Failed(failure),
+                        _ => CaseOutcome::Errored(failure),
+                    });
+                }
+            }
+            Slot::Flaky { failed } | Slot::Rerun { failed } => {
+                let text = capture.stack.as_deref().unwrap_or(&capture.text);
+                let failure = Failure {
+                    message: capture.message,
+                    kind: capture.kind,
+                    text: tidy(text),
+                };
+                if matches!(capture.slot, Slot::Rerun { .. }) && state.rerun_failure.is_none() {
+                    state.rerun_failure = Some(failure.clone());
+                }
+                case.reruns.push(Rerun { failed, failure });
+            }
+        }
+    }
+
+    fn close_case(&mut self) -> Result<(), ReportError> {
+        let Some(state) = self.case.take() else {
+            return Ok(());
+        };
+        let mut case = state.case;
+        case.outcome = state
+            .outcome
+            .or(state.rerun_failure.map(CaseOutcome::Failed))
+            .unwrap_or(CaseOutcome::Passed);
+        self.send(ReportEvent::Case(case), state.pos)
+    }
+}
+
+/// Appends captured output to `out`, leaving it `None` while all is blank.
+fn append(out: &mut Option<String>, text: String) {
+    if text.trim().is_empty() {
+        return;
+    }
+    match out {
+        Some(existing) => existing.push_str(&text),
+        None => *out = Some(text),
+    }
+}

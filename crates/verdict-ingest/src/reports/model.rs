@@ -1,0 +1,114 @@
+//! The neutral vocabulary of imported test reports.
+//!
+//! Owns the public values the report readers produce ([`ReportEvent`],
+//! [`ReportCase`], [`CaseOutcome`], [`Failure`], [`Rerun`]), the format tag
+//! ([`ReportFormat`]) and the one error they return ([`ReportError`]). The
+//! types say nothing about JUnit or xUnit.net so the server and the CLI can
+//! consume every format through the same code.
+
+/// A test report format the readers understand; chosen by
+/// [`detect_format`](super::detect_format) from content, or by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportFormat {
+    /// JUnit XML as written by Apache Ant, Maven Surefire/Failsafe, Gradle,
+    /// Jenkins and the many tools that imitate them.
+    JUnit,
+    /// The xUnit.net v2 XML format (`<assemblies>`), also written by v3 runners.
+    XUnitV2,
+}
+
+/// One step of a report, in document order.
+///
+/// Reports are streamed as events rather than returned as a tree so that
+/// importing a report with hundreds of thousands of cases needs memory for one
+/// case at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportEvent {
+    /// A suite opens; suites may nest, and every `SuiteStart` is matched by a
+    /// later [`ReportEvent::SuiteEnd`].
+    SuiteStart {
+        /// Suite name (JUnit `name`, xUnit.net assembly file name or
+        /// collection name); empty when the report has none.
+        name: String,
+        /// When the suite ran, exactly as the report spells it.
+        timestamp: Option<String>,
+        /// Name/value pairs recorded for the suite, in document order.
+        properties: Vec<(String, String)>,
+    },
+    /// One test case of the innermost open suite.
+    Case(ReportCase),
+    /// The innermost open suite closes.
+    SuiteEnd,
+}
+
+/// One test case with everything a report says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportCase {
+    /// Test name (JUnit `name`, xUnit.net `name`); empty when missing.
+    pub name: String,
+    /// The class or type holding the test (JUnit `classname`, xUnit.net `type`).
+    pub classname: Option<String>,
+    /// Duration in milliseconds, rounded; 0 when missing or unreadable.
+    pub duration_ms: i64,
+    /// How the test ended.
+    pub outcome: CaseOutcome,
+    /// Standard output captured for this case; `None` when absent or empty.
+    pub system_out: Option<String>,
+    /// Standard error captured for this case; `None` when absent or empty.
+    pub system_err: Option<String>,
+    /// Earlier or later runs of the same test (Surefire's rerun mode), in
+    /// document order.
+    pub reruns: Vec<Rerun>,
+}
+
+/// How a test case ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseOutcome {
+    /// The test passed (possibly only after failed runs, see [`ReportCase::reruns`]).
+    Passed,
+    /// An assertion failed.
+    Failed(Failure),
+    /// The test ended with an unexpected error or exception.
+    Errored(Failure),
+    /// The test did not run.
+    Skipped {
+        /// Why, when the report says.
+        message: Option<String>,
+    },
+}
+
+/// Details of a failure or error.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Failure {
+    /// Short message; `None` when absent or empty.
+    pub message: Option<String>,
+    /// Exception or assertion type (JUnit `type`, xUnit.net `exception-type`).
+    pub kind: Option<String>,
+    /// The stack trace or other detail text; empty when the report has none.
+    pub text: String,
+}
+
+/// One extra run of a test recorded by Surefire's rerun mode
+/// (`flakyFailure`, `flakyError`, `rerunFailure`, `rerunError`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rerun {
+    /// `true` for an assertion failure, `false` for an error.
+    pub failed: bool,
+    /// What went wrong in that run.
+    pub failure: Failure,
+}
+
+/// Why a report could not be read, located by 1-based line and column
+/// (columns count characters) so users can find the problem in the file.
+///
+/// Its `Display` is exactly `line L, column C: <message>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}, column {column}: {message}")]
+pub struct ReportError {
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column, in characters.
+    pub column: u64,
+    /// What is wrong.
+    pub message: String,
+}

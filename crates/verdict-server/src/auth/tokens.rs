@@ -1,0 +1,58 @@
+//! Verdict API tokens: random secrets shown once, stored as SHA-256 (they are
+//! high-entropy, so a slow hash buys nothing). Test Center clients send them
+//! as `Authorization: Token <t>`; Octane clients as `Bearer <t>`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use verdict_store::Store;
+
+use super::principal::Principal;
+use super::secrets::{generate_secret, token_hash};
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// Creates a token for a user and returns it (the only time it is visible).
+///
+/// # Errors
+/// Random source or database failure.
+pub async fn create_token(
+    store: &Store,
+    user_id: i64,
+    name: &str,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let token = format!("vt_{}", generate_secret(24)?);
+    store
+        .insert_api_token(user_id, name, &token_hash(&token))
+        .await?;
+    Ok(token)
+}
+
+/// POST /verdict/api/tokens — `{"name": "..."}` (optional) → 201 `{"token","name"}`.
+pub async fn create(
+    State(state): State<AppState>,
+    who: Principal,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body: Value = if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request("platform.illegal_field_value", format!("invalid JSON: {e}"))
+        })?
+    };
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("token")
+        .to_owned();
+    let token = create_token(&state.store, who.user.id, &name)
+        .await
+        .map_err(ApiError::Internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"token": token, "name": name})),
+    ))
+}

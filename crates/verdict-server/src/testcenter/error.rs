@@ -1,0 +1,91 @@
+//! Test Center's error body `{code, message}`; the only place its statuses are chosen.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error on a Test Center path.
+#[derive(Debug, thiserror::Error)]
+pub enum TcError {
+    /// 400: invalid input, with what and where.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: missing or wrong credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: no upload rights on the project.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: unknown report.
+    #[error("{0}")]
+    NotFound(String),
+    /// 413: upload too large.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 500: logged, never detailed to the client.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl TcError {
+    /// Wraps a fault as a 500.
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(e))
+    }
+
+    /// The HTTP status of this error.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message clients see (500s only say that something failed).
+    #[must_use]
+    pub fn message(&self) -> String {
+        match self {
+            Self::Internal(cause) => {
+                tracing::error!(error = %cause, "test center request failed");
+                "internal server error".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<verdict_store::StoreError> for TcError {
+    fn from(e: verdict_store::StoreError) -> Self {
+        match e {
+            verdict_store::StoreError::NotFound(m) => Self::NotFound(m),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::error::ApiError> for TcError {
+    fn from(e: crate::error::ApiError) -> Self {
+        match e {
+            crate::error::ApiError::PayloadTooLarge(m) => Self::TooLarge(m),
+            crate::error::ApiError::BadRequest { message, .. } => Self::BadRequest(message),
+            crate::error::ApiError::NotFound(m) => Self::NotFound(m),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for TcError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        (
+            status,
+            axum::Json(json!({"code": status.as_u16(), "message": self.message()})),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,459 @@
+//! Test Center result reporting (seed `testcenter-result-reporting-api.txt`
+//! and `testcenter-notes.md`): the hierarchy, report selection, events with
+//! files, result roll-up, and the documented statuses and error bodies.
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+use crate::harness::{ADMIN_PASSWORD, TestServer};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_scripted_client_reports_a_full_hierarchy,
+    reports_are_selected_by_batch_labels_and_id,
+    hierarchy_violations_are_400,
+    events_report_per_event_in_207,
+    credentials_and_bodies_are_checked,
+);
+
+struct Tc<'a> {
+    s: &'a TestServer,
+    auth: String,
+}
+
+impl Tc<'_> {
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .s
+            .client
+            .post(format!("{}/upload/{path}", self.s.url))
+            .header("Authorization", &self.auth)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap()
+            },
+        )
+    }
+
+    async fn child(&self, level: &str, parent: i64, name: &str) -> i64 {
+        let (status, body) = self
+            .post(level, json!({"runId": parent, "test": {"name": name}}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{level} {name}: {body}");
+        body["runId"].as_i64().unwrap()
+    }
+}
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+fn admin(s: &TestServer) -> Tc<'_> {
+    Tc {
+        s,
+        auth: basic("admin", ADMIN_PASSWORD),
+    }
+}
+
+async fn a_scripted_client_reports_a_full_hierarchy(s: TestServer) {
+    let tc = admin(&s);
+    let (status, suite) = tc
+        .post(
+            "suites",
+            json!({"project": "Shop", "batch": "nightly-1", "labels": [{"key": "os", "value": "linux"}, {"key": ".reference.url", "value": "[CI #1](https://ci/1)"}],
+                   "test": {"name": "suite_shop", "summary": "Shop suite", "description": "All shop tests"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{suite}");
+    assert_eq!(
+        (suite["project"].as_str(), suite["batch"].as_str()),
+        (Some("Shop"), Some("nightly-1"))
+    );
+    let (report, suite_run) = (
+        suite["reportId"].as_i64().unwrap(),
+        suite["runId"].as_i64().unwrap(),
+    );
+    assert!(report > 0);
+    let case = tc.child("cases", suite_run, "tst_checkout").await;
+    let feature = tc.child("features", case, "Checkout").await;
+    let scenario = tc.child("scenarios", feature, "Pay by card").await;
+    let step = tc.child("steps", scenario, "Given a cart").await;
+    let section = tc.child("sections", step, "setup").await;
+    // A single event: 204, no body.
+    let (status, body) = tc.post("events", json!({"runId": section, "type": "PASS", "message": "ok", "detail": "d", "location": {"uri": "x.py", "line": 3}})).await;
+    assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null));
+    // Multipart: a FAIL with a screenshot and a log with an attachment.
+    let png = vec![0x89, b'P', b'N', b'G', 0, 1, 2, 3];
+    let form = Form::new()
+        .text("eventData", json!([{"runId": step, "type": "FAIL", "message": "total wrong", "screenshot": "My Image.png", "trace": [{"uri": "a.py", "line": 1}]},
+                                  {"runId": step, "type": "LOG", "attachment": "log.txt"}]).to_string())
+        .part("attachments[]", Part::bytes(png).file_name("My Image.png").mime_str("image/png").unwrap())
+        .part("attachments[]", Part::bytes(b"log line".to_vec()).file_name("log.txt").mime_str("text/plain").unwrap());
+    let r = s
+        .client
+        .post(format!("{}/upload/events", s.url))
+        .header("Authorization", &tc.auth)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::MULTI_STATUS);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!([{"code": 201, "body": ""}, {"code": 201, "body": ""}])
+    );
+    // The results are in the same store: the project is a workspace, runs roll up FAIL to the top.
+    s.sign_in().await;
+    let spaces: Value = s
+        .client
+        .get(format!(
+            "{}/api/shared_spaces/1001/workspaces?query=%22name%20EQ%20%5EShop%5E%22",
+            s.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ws = spaces["data"][0]["id"].as_str().unwrap().to_owned();
+    let runs: Value = s
+        .client
+        .get(format!("{}/api/shared_spaces/1001/workspaces/{ws}/runs?fields=name,status,parent_run&order_by=id", s.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let statuses: Vec<(&str, &str)> = runs["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap(),
+                r["status"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("suite_shop", "Failed"),
+            ("tst_checkout", "Failed"),
+            ("Checkout", "Failed"),
+            ("Pay by card", "Failed"),
+            ("Given a cart", "Failed"),
+            ("setup", "Passed")
+        ]
+    );
+    assert_eq!(runs["data"][1]["parent_run"]["id"], suite_run.to_string());
+    let tests: Value = s.client.get(format!("{}/api/shared_spaces/1001/workspaces/{ws}/tests?fields=name,summary,parent_test&order_by=id", s.url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(tests["data"][0]["summary"], "Shop suite");
+    assert_eq!(tests["data"][1]["parent_test"]["name"], "suite_shop");
+    // Reporting the same test again reuses it and creates a new run.
+    let (_, again) = tc
+        .post(
+            "suites",
+            json!({"project": "Shop", "test": {"name": "suite_shop"}}),
+        )
+        .await;
+    assert_ne!(again["reportId"].as_i64(), Some(report));
+    let tests: Value = s.client.get(format!("{}/api/shared_spaces/1001/workspaces/{ws}/tests?query=%22name%20EQ%20%5Esuite_shop%5E%22", s.url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(tests["total_count"], 1);
+}
+
+async fn reports_are_selected_by_batch_labels_and_id(s: TestServer) {
+    let tc = admin(&s);
+    let suite = |body: Value| tc.post("suites", body);
+    let labels_a = json!([{"key": "os", "value": "linux"}, {"key": "browser", "value": "firefox"}]);
+    let labels_a_reordered =
+        json!([{"key": "browser", "value": "firefox"}, {"key": "os", "value": "linux"}]);
+    let (_, first) =
+        suite(json!({"project": "P", "batch": "b1", "labels": labels_a, "test": {"name": "s1"}}))
+            .await;
+    let (_, same) = suite(json!({"project": "P", "batch": "b1", "labels": labels_a_reordered, "test": {"name": "s2"}})).await;
+    assert_eq!(
+        first["reportId"], same["reportId"],
+        "exact label set, any order"
+    );
+    let (_, other) = suite(json!({"project": "P", "batch": "b1", "labels": [{"key": "os", "value": "linux"}], "test": {"name": "s3"}})).await;
+    assert_ne!(first["reportId"], other["reportId"]);
+    let (_, batch_only) =
+        suite(json!({"project": "P", "batch": "b1", "test": {"name": "s4"}})).await;
+    assert_eq!(
+        batch_only["reportId"], first["reportId"],
+        "batch only: the batch's first report"
+    );
+    let (_, by_id) = suite(json!({"reportId": other["reportId"], "test": {"name": "s5"}})).await;
+    assert_eq!(
+        (by_id["reportId"].clone(), by_id["project"].as_str()),
+        (other["reportId"].clone(), Some("P"))
+    );
+    let (_, fresh) = suite(json!({"project": "P", "test": {"name": "s6"}})).await;
+    assert_ne!(fresh["batch"], "b1");
+    let (status, err) = suite(json!({"reportId": 987_654_321, "test": {"name": "x"}})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(err["code"], 404);
+}
+
+async fn hierarchy_violations_are_400(s: TestServer) {
+    let tc = admin(&s);
+    let (_, suite) = tc
+        .post("suites", json!({"project": "H", "test": {"name": "s"}}))
+        .await;
+    let suite = suite["runId"].as_i64().unwrap();
+    let case1 = tc.child("cases", suite, "c1").await;
+    for (level, parent, needle) in [
+        ("cases", case1, "parent must be a suite"),
+        ("scenarios", suite, "parent must be a feature"),
+        ("steps", case1, "parent must be a scenario"),
+    ] {
+        let (status, err) = tc
+            .post(level, json!({"runId": parent, "test": {"name": "x"}}))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{level}");
+        assert_eq!(err["code"], 400);
+        assert!(err["message"].as_str().unwrap().contains(needle), "{err}");
+    }
+    // A second case closes the first: no children and no events for it any more.
+    let case2 = tc.child("cases", suite, "c2").await;
+    let (status, err) = tc
+        .post("features", json!({"runId": case1, "test": {"name": "f"}}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("closed") && message.contains(&case2.to_string()),
+        "{message}"
+    );
+    let (status, _) = tc
+        .post("events", json!({"runId": case1, "type": "PASS"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A new suite closes everything below the old one.
+    tc.post("suites", json!({"project": "H", "test": {"name": "s2"}}))
+        .await;
+    let (_, other_report) = tc
+        .post(
+            "suites",
+            json!({"project": "H", "batch": "x", "test": {"name": "s3"}}),
+        )
+        .await;
+    assert!(other_report["runId"].as_i64().is_some());
+    let (status, _) = tc
+        .post("events", json!({"runId": case2, "type": "PASS"}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NO_CONTENT,
+        "another report's suite does not close this report's case"
+    );
+    let (status, _) = tc
+        .post(
+            "cases",
+            json!({"runId": 999_999_999, "test": {"name": "x"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = tc
+        .post("cases", json!({"runId": suite, "test": {"name": ""}}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+async fn events_report_per_event_in_207(s: TestServer) {
+    let tc = admin(&s);
+    let (_, suite) = tc
+        .post("suites", json!({"project": "E", "test": {"name": "s"}}))
+        .await;
+    let run = suite["runId"].as_i64().unwrap();
+    let (status, body) = tc
+        .post(
+            "events",
+            json!([{"runId": run, "type": "PASS"}, {"runId": run, "type": "MAYBE"}, {"runId": run, "type": "XFAIL"},
+                   {"runId": run, "type": "LOG", "attachment": "missing.txt"}, {"runId": run, "type": "FAIL", "vp": {"uri": "vp1"}, "attachment": "a"}]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::MULTI_STATUS);
+    let codes: Vec<i64> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [201, 400, 201, 400, 400]);
+    assert!(
+        body[1]["body"]
+            .as_str()
+            .unwrap()
+            .contains("unknown event type 'MAYBE'")
+    );
+    assert!(
+        body[4]["body"]
+            .as_str()
+            .unwrap()
+            .contains("mutually exclusive")
+    );
+    let (status, err) = tc
+        .post("events", json!({"runId": run, "type": "WRONG"}))
+        .await;
+    assert_eq!(
+        (status, err["code"].as_i64()),
+        (StatusCode::BAD_REQUEST, Some(400))
+    );
+    // A screenshot must be an image.
+    let form = Form::new()
+        .text(
+            "eventData",
+            json!([{"runId": run, "type": "FAIL", "screenshot": "notes.txt"}]).to_string(),
+        )
+        .part(
+            "attachments[]",
+            Part::bytes(b"x".to_vec())
+                .file_name("notes.txt")
+                .mime_str("text/plain")
+                .unwrap(),
+        );
+    let r = s
+        .client
+        .post(format!("{}/upload/events", s.url))
+        .header("Authorization", &tc.auth)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body[0]["code"], 400);
+    assert!(body[0]["body"].as_str().unwrap().contains("image"));
+    // XFAIL counts as passing; the FAIL above was refused, so the suite passed.
+    s.sign_in().await;
+    let spaces: Value = s
+        .client
+        .get(format!(
+            "{}/api/shared_spaces/1001/workspaces?query=%22name%20EQ%20%5EE%5E%22",
+            s.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ws = spaces["data"][0]["id"].as_str().unwrap();
+    let run_json: Value = s
+        .client
+        .get(format!(
+            "{}/api/shared_spaces/1001/workspaces/{ws}/runs/{run}",
+            s.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(run_json["status"]["name"], "Passed");
+}
+
+async fn credentials_and_bodies_are_checked(s: TestServer) {
+    let url = format!("{}/upload/suites", s.url);
+    let body = json!({"project": "A", "test": {"name": "s"}});
+    for auth in [
+        None,
+        Some(basic("admin", "wrong")),
+        Some("Token vt_nope".to_owned()),
+        Some("Digest x".to_owned()),
+    ] {
+        let mut req = s.client.post(&url).json(&body);
+        if let Some(a) = &auth {
+            req = req.header("Authorization", a);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{auth:?}");
+        let err: Value = r.json().await.unwrap();
+        assert_eq!(err["code"], 401);
+        assert!(err["message"].is_string());
+    }
+    // A token made by a signed-in user works as `Token …` here and as `Bearer …` on Octane paths.
+    s.sign_in().await;
+    let r = s
+        .client
+        .post(format!("{}/verdict/api/tokens", s.url))
+        .json(&json!({"name": "ci"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let token = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let plain = reqwest::Client::new();
+    let r = plain
+        .post(&url)
+        .header("Authorization", format!("Token {token}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = plain
+        .get(s.ws("runs"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // Malformed JSON and missing fields: 400 {code, message}.
+    for bad in [
+        "{not json",
+        r#"{"project":"A"}"#,
+        r#"{"test":{"name":"x"}}"#,
+    ] {
+        let r = plain
+            .post(&url)
+            .header("Authorization", format!("Token {token}"))
+            .header("Content-Type", "application/json")
+            .body(bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], 400);
+    }
+    // A user without rights may neither create a project nor upload into one.
+    let hash = verdict_server::hash_secret("pw").unwrap();
+    s.store.upsert_user("dave", &hash, false).await.unwrap();
+    let r = plain
+        .post(&url)
+        .header("Authorization", basic("dave", "pw"))
+        .json(&json!({"project": "New", "test": {"name": "s"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = plain
+        .post(&url)
+        .header("Authorization", basic("dave", "pw"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}

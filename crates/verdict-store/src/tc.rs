@@ -1,0 +1,327 @@
+//! Test Center reporting state: projects (workspaces found by name), batches,
+//! reports matched by their exact label set, the run hierarchy with its
+//! "only the newest element of a level is open" rule, and events whose
+//! verdicts roll up into run results.
+
+mod events;
+mod runs;
+
+use sqlx::Row;
+
+use crate::connect::Store;
+use crate::error::StoreError;
+use crate::ids;
+use crate::tenancy::WorkspaceRecord;
+
+pub use events::NewTcEvent;
+pub use runs::{TcRun, TcTest};
+
+/// A report label; keys starting with `.` are hidden in overviews.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Label {
+    pub key: String,
+    pub value: String,
+}
+
+/// How `/upload/suites` picks its report (testcenter-notes "Grouping").
+#[derive(Debug, Clone, Default)]
+pub struct ReportSelection {
+    pub batch: Option<String>,
+    pub report_id: Option<i64>,
+    pub labels: Option<Vec<Label>>,
+}
+
+/// A selected report and where it lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcReport {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub batch: String,
+}
+
+/// Canonical text of a label multiset: equal keys ⇔ equal label sets.
+fn label_key(labels: &[Label]) -> String {
+    let mut sorted: Vec<&Label> = labels.iter().collect();
+    sorted.sort();
+    sorted
+        .iter()
+        .map(|l| format!("{}\u{1f}{}", l.key, l.value))
+        .collect::<Vec<_>>()
+        .join("\u{1e}")
+}
+
+impl Store {
+    /// The project (workspace) named `name` in `shared_space_id`, created
+    /// when missing and `create` allows it.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn tc_project(
+        &self,
+        shared_space_id: i64,
+        name: &str,
+        create: bool,
+    ) -> Result<Option<WorkspaceRecord>, StoreError> {
+        if let Some(ws) = self
+            .workspaces(shared_space_id)
+            .await?
+            .into_iter()
+            .find(|w| w.name == name)
+        {
+            return Ok(Some(ws));
+        }
+        if !create {
+            return Ok(None);
+        }
+        let id = {
+            let mut conn = self.write.acquire().await?;
+            ids::allocate(self.backend, &mut conn, 1)
+                .await?
+                .first()
+                .copied()
+                .unwrap_or_default()
+        };
+        self.ensure_workspace(shared_space_id, id, name).await?;
+        Ok(self
+            .workspaces(shared_space_id)
+            .await?
+            .into_iter()
+            .find(|w| w.name == name))
+    }
+
+    /// The workspace and batch of a report.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn tc_report(&self, report_id: i64) -> Result<Option<TcReport>, StoreError> {
+        let row = sqlx::query(
+            "SELECT r.id, r.workspace_id, b.name FROM tc_reports r JOIN tc_batches b ON b.id = r.batch_id WHERE r.id = $1",
+        )
+        .bind(report_id)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| {
+            Ok(TcReport {
+                id: r.try_get(0)?,
+                workspace_id: r.try_get(1)?,
+                batch: r.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Selects or creates the report for a suite (testcenter-notes "Grouping").
+    ///
+    /// # Errors
+    /// Unknown `report_id` ([`StoreError::NotFound`]) or database failure.
+    pub async fn tc_select_report(
+        &self,
+        workspace_id: i64,
+        sel: &ReportSelection,
+    ) -> Result<TcReport, StoreError> {
+        if let Some(id) = sel.report_id {
+            return match self.tc_report(id).await? {
+                Some(r) if r.workspace_id == workspace_id => Ok(r),
+                _ => Err(StoreError::NotFound(format!("report {id} not found"))),
+            };
+        }
+        let mut tx = self.write.begin().await?;
+        let now = crate::now_ms();
+        let batch_name = match &sel.batch {
+            Some(b) => b.clone(),
+            None => format!("batch-{}", time_label(now)),
+        };
+        let batch_id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM tc_batches WHERE workspace_id = $1 AND name = $2")
+                .bind(workspace_id)
+                .bind(&batch_name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let batch_id = match batch_id {
+            Some(id) => id,
+            None => {
+                let id = ids::allocate(self.backend, &mut tx, 1)
+                    .await?
+                    .first()
+                    .copied()
+                    .unwrap_or_default();
+                sqlx::query("INSERT INTO tc_batches (id, workspace_id, name, creation_time) VALUES ($1, $2, $3, $4)")
+                    .bind(id)
+                    .bind(workspace_id)
+                    .bind(&batch_name)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                id
+            }
+        };
+        let labels = sel.labels.clone().unwrap_or_default();
+        let key = label_key(&labels);
+        let existing: Option<i64> = match (&sel.batch, &sel.labels) {
+            (Some(_), Some(_)) => sqlx::query_scalar("SELECT id FROM tc_reports WHERE batch_id = $1 AND label_key = $2 ORDER BY id LIMIT 1")
+                .bind(batch_id)
+                .bind(&key)
+                .fetch_optional(&mut *tx)
+                .await?,
+            (Some(_), None) => sqlx::query_scalar("SELECT id FROM tc_reports WHERE batch_id = $1 ORDER BY id LIMIT 1")
+                .bind(batch_id)
+                .fetch_optional(&mut *tx)
+                .await?,
+            _ => None,
+        };
+        let report_id = match existing {
+            Some(id) => id,
+            None => {
+                self.insert_report(&mut tx, workspace_id, batch_id, &labels, &key, now)
+                    .await?
+            }
+        };
+        tx.commit().await?;
+        Ok(TcReport {
+            id: report_id,
+            workspace_id,
+            batch: batch_name,
+        })
+    }
+
+    async fn insert_report(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        workspace_id: i64,
+        batch_id: i64,
+        labels: &[Label],
+        key: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let id = ids::allocate(self.backend, tx, 1)
+            .await?
+            .first()
+            .copied()
+            .unwrap_or_default();
+        sqlx::query("INSERT INTO tc_reports (id, workspace_id, batch_id, label_key, creation_time) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(workspace_id)
+            .bind(batch_id)
+            .bind(key)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        for (position, label) in labels.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO tc_labels (report_id, position, label_key, label_value, hidden) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(i64::try_from(position).unwrap_or_default())
+            .bind(&label.key)
+            .bind(&label.value)
+            .bind(i64::from(label.key.starts_with('.')))
+            .execute(&mut **tx)
+            .await?;
+            if label.key == ".reference.url" {
+                let (title, url) = reference_link(&label.value);
+                sqlx::query(
+                    "UPDATE tc_batches SET reference_url = $2, reference_title = $3 WHERE id = $1",
+                )
+                .bind(batch_id)
+                .bind(url)
+                .bind(title)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// Stores a token (hashed) that authenticates as `user_id`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn insert_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(name)
+            .bind(crate::now_ms())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// The user a token (by hash) belongs to.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn api_token_user(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<crate::UserRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.password_hash, u.is_admin FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| {
+            Ok(crate::UserRecord {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                password_hash: r.try_get(2)?,
+                is_admin: r.try_get::<i64, _>(3)? != 0,
+            })
+        })
+        .transpose()
+    }
+}
+
+/// `.reference.url` values: a URL, or `[title](url)`.
+fn reference_link(value: &str) -> (Option<String>, String) {
+    if let Some(rest) = value.strip_prefix('[')
+        && let Some((title, tail)) = rest.split_once("](")
+        && let Some(url) = tail.strip_suffix(')')
+    {
+        return (Some(title.to_owned()), url.to_owned());
+    }
+    (None, value.to_owned())
+}
+
+fn time_label(ms: i64) -> String {
+    verdict_domain::time::format_iso(ms)
+        .replace([':', '-'], "")
+        .replace('T', "-")
+        .trim_end_matches('Z')
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_sets_compare_without_order_but_with_repeats() {
+        let l = |k: &str, v: &str| Label {
+            key: k.into(),
+            value: v.into(),
+        };
+        assert_eq!(
+            label_key(&[l("os", "linux"), l("b", "1")]),
+            label_key(&[l("b", "1"), l("os", "linux")])
+        );
+        assert_ne!(
+            label_key(&[l("os", "linux")]),
+            label_key(&[l("os", "linux"), l("os", "linux")])
+        );
+        assert_eq!(
+            reference_link("[Build 5](https://ci/5)"),
+            (Some("Build 5".into()), "https://ci/5".into())
+        );
+        assert_eq!(
+            reference_link("https://ci/5"),
+            (None, "https://ci/5".into())
+        );
+    }
+}

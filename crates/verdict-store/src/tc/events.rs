@@ -1,0 +1,138 @@
+//! Events of Test Center runs: stored in bulk, and each verdict rolls up into
+//! its run's result and every ancestor's (the worst verdict wins; results
+//! only ever get worse, so the walk stops at the first ancestor already as bad).
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+use verdict_domain::testcenter::status_of_rank;
+
+use super::runs::status_ids;
+use crate::bulk::{self, Cell};
+use crate::connect::Store;
+use crate::error::StoreError;
+use crate::ids;
+
+/// One event to store; files are already in the blob store.
+#[derive(Debug, Clone, Default)]
+pub struct NewTcEvent {
+    pub run_id: i64,
+    pub event_type: &'static str,
+    /// Severity from `EventType::rank` (0: no verdict).
+    pub rank: i64,
+    pub message: Option<String>,
+    pub detail: Option<String>,
+    /// JSON text of `trace`, `location`, `vp`.
+    pub trace: Option<String>,
+    pub location: Option<String>,
+    pub vp: Option<String>,
+    pub attachment: Option<(String, String, String)>,
+    pub screenshot: Option<(String, String)>,
+}
+
+impl Store {
+    /// Stores events of one workspace and updates run results.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn tc_add_events(
+        &self,
+        workspace_id: i64,
+        events: &[NewTcEvent],
+    ) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write.begin().await?;
+        let now = crate::now_ms();
+        let event_ids = ids::allocate(self.backend, &mut tx, events.len()).await?;
+        let rows: Vec<Vec<Cell<'_>>> = events
+            .iter()
+            .zip(&event_ids)
+            .map(|(e, id)| {
+                vec![
+                    Cell::Int(Some(*id)),
+                    Cell::Int(Some(workspace_id)),
+                    Cell::Int(Some(e.run_id)),
+                    Cell::Text(Some(e.event_type)),
+                    Cell::Text(e.message.as_deref()),
+                    Cell::Text(e.detail.as_deref()),
+                    Cell::Text(e.trace.as_deref()),
+                    Cell::Text(e.location.as_deref()),
+                    Cell::Text(e.vp.as_deref()),
+                    Cell::Text(e.attachment.as_ref().map(|a| a.0.as_str())),
+                    Cell::Text(e.attachment.as_ref().map(|a| a.1.as_str())),
+                    Cell::Text(e.attachment.as_ref().map(|a| a.2.as_str())),
+                    Cell::Text(e.screenshot.as_ref().map(|s| s.0.as_str())),
+                    Cell::Text(e.screenshot.as_ref().map(|s| s.1.as_str())),
+                    Cell::Int(Some(now)),
+                ]
+            })
+            .collect();
+        let columns = [
+            "id",
+            "workspace_id",
+            "run_id",
+            "event_type",
+            "message",
+            "detail",
+            "trace",
+            "location",
+            "vp",
+            "attachment_name",
+            "attachment_key",
+            "attachment_type",
+            "screenshot_name",
+            "screenshot_key",
+            "created",
+        ];
+        bulk::insert_rows(self.backend, &mut tx, "tc_events", &columns, &rows, false).await?;
+        let mut worst: BTreeMap<i64, i64> = BTreeMap::new();
+        for e in events.iter().filter(|e| e.rank > 0) {
+            let slot = worst.entry(e.run_id).or_default();
+            *slot = (*slot).max(e.rank);
+        }
+        for (run, rank) in worst {
+            roll_up(&mut tx, workspace_id, run, rank, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Raises `run`'s result to `rank`, then its ancestors', while they are better.
+async fn roll_up(
+    conn: &mut sqlx::AnyConnection,
+    workspace_id: i64,
+    run: i64,
+    rank: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    let status = status_of_rank(rank);
+    let (status_id, native_id) = status_ids(conn, workspace_id, status.display_name()).await?;
+    let mut current = Some(run);
+    while let Some(id) = current {
+        let raised = sqlx::query(
+            "UPDATE runs SET tc_result = $2, status = $3, status_id = $4, native_status_id = $5, last_modified = $6 \
+             WHERE id = $1 AND COALESCE(tc_result, 0) < $2",
+        )
+        .bind(id)
+        .bind(rank)
+        .bind(status.key())
+        .bind(status_id)
+        .bind(native_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if raised == 0 {
+            break;
+        }
+        let row = sqlx::query("SELECT parent_run_id FROM runs WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+        current = row.try_get(0)?;
+    }
+    Ok(())
+}
