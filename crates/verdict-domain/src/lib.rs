@@ -2,6 +2,7 @@
 //! the store. It holds no I/O so the rules it encodes (identity of tests, the
 //! last-run key, context merging, status derivation) are cheap to unit-test.
 
+pub mod history;
 pub mod ids;
 pub mod payload;
 pub mod query;

@@ -143,6 +143,10 @@ fn router(state: AppState) -> Router {
     let ci = "/internal-api/shared_spaces/{sp}/analytics/ci";
     Router::new()
         .route("/verdict/api/tokens", post(crate::auth::tokens::create))
+        .route(
+            "/verdict/api/shared_spaces/{sp}/workspaces/{ws}/tests/{id}/history",
+            get(crate::api::history::history),
+        )
         .route("/upload/suites", post(testcenter::upload::suites))
         .route("/upload/cases", post(testcenter::upload::cases))
         .route("/upload/features", post(testcenter::upload::features))

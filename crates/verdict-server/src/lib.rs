@@ -5,6 +5,7 @@
 //! [`Server::start`] binds, bootstraps the tenancy and returns once the
 //! listener is bound, which is what tests use (`127.0.0.1:0`).
 
+mod api;
 mod app;
 mod auth;
 mod blobs;

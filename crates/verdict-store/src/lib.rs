@@ -13,6 +13,7 @@ mod ci;
 mod connect;
 mod entities;
 mod error;
+mod history;
 mod ids;
 mod ingest_tx;
 mod migrate;
@@ -35,6 +36,7 @@ pub use entities::{
     write::{EntityInput, FailureKind, InputValue, WriteFailure},
 };
 pub use error::StoreError;
+pub use history::HistoryEntry;
 pub use ingest_tx::{
     CiBuildSpec, ExistingRun, ExistingTest, IngestTx, NewPreviousRun, NewRun, NewStep, NewTest,
     ReleaseInfo, RunUpdate, SuiteInfo, TestUpdate,

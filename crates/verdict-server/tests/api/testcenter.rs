@@ -15,6 +15,7 @@ on_both_backends!(
     hierarchy_violations_are_400,
     events_report_per_event_in_207,
     credentials_and_bodies_are_checked,
+    history_figures_per_test,
 );
 
 struct Tc<'a> {
@@ -456,4 +457,123 @@ async fn credentials_and_bodies_are_checked(s: TestServer) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+async fn history_figures_per_test(s: TestServer) {
+    let tc = admin(&s);
+    // The same suite in four nightly batches: PASS, FAIL, FAIL (plus a skipped one), PASS.
+    for (batch, verdict) in [
+        ("n1", "PASS"),
+        ("n2", "FAIL"),
+        ("n3", "FAIL"),
+        ("n3b", "SKIPPED"),
+        ("n4", "PASS"),
+    ] {
+        let (_, suite) = tc
+            .post(
+                "suites",
+                json!({"project": "Hist", "batch": batch, "test": {"name": "flaky_suite"}}),
+            )
+            .await;
+        let run = suite["runId"].as_i64().unwrap();
+        let (status, _) = tc
+            .post("events", json!({"runId": run, "type": verdict}))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    s.sign_in().await;
+    let spaces: Value = s
+        .client
+        .get(format!(
+            "{}/api/shared_spaces/1001/workspaces?query=%22name%20EQ%20%5EHist%5E%22",
+            s.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ws = spaces["data"][0]["id"].as_str().unwrap().to_owned();
+    let tests: Value = s
+        .client
+        .get(format!(
+            "{}/api/shared_spaces/1001/workspaces/{ws}/tests",
+            s.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let test = tests["data"][0]["id"].as_str().unwrap();
+    let url = format!(
+        "{}/verdict/api/shared_spaces/1001/workspaces/{ws}/tests/{test}/history",
+        s.url
+    );
+    let h: Value = s
+        .client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            h["runs"].as_i64(),
+            h["passed"].as_i64(),
+            h["failed"].as_i64()
+        ),
+        (Some(4), Some(2), Some(2)),
+        "{h}"
+    );
+    assert_eq!(h["success_rate"], 0.5);
+    assert_eq!(h["flakiness"], 0.5, "P F F P: two changes over four runs");
+    assert_eq!(h["times_broken"], 1);
+    let batches: Vec<&str> = h["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["batch"].as_str().unwrap())
+        .collect();
+    assert_eq!(batches, ["n1", "n2", "n3", "n3b", "n4"]);
+    // Octane injection history counts too: last run plus previous runs.
+    for (started, status) in [(1000, "Passed"), (2000, "Failed"), (3000, "Passed")] {
+        let xml = format!(
+            r#"<test_result><test_runs><test_run name="oct" duration="1" status="{status}" started="{started}"/></test_runs></test_result>"#
+        );
+        s.push_and_wait(&xml, false).await;
+    }
+    let oct = s.entities("tests?query=%22name%20EQ%20%5Eoct%5E%22").await;
+    let id = oct["data"][0]["id"].as_str().unwrap();
+    let h: Value = s
+        .client
+        .get(format!(
+            "{}/verdict/api/shared_spaces/1001/workspaces/1002/tests/{id}/history",
+            s.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (h["runs"].as_i64(), h["times_broken"].as_i64()),
+        (Some(3), Some(1)),
+        "{h}"
+    );
+    let r = s
+        .client
+        .get(format!(
+            "{}/verdict/api/shared_spaces/1001/workspaces/1002/tests/99999999/history",
+            s.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
