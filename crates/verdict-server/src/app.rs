@@ -34,6 +34,8 @@ pub struct AppState {
     pub wake_workers: Arc<Notify>,
     /// Attachment bytes.
     pub blobs: crate::blobs::BlobStore,
+    /// Recently verified credentials (argon2 is slow on purpose).
+    pub credentials: Arc<crate::auth::credentials::CredentialCache>,
 }
 
 /// Why the server could not start.
@@ -96,6 +98,7 @@ impl Server {
             spool_dir,
             wake_workers: wake,
             blobs,
+            credentials: Arc::default(),
         };
         let app = axum::middleware::map_request(strip_trailing_slash).layer(router(state));
         let mut stop = shutdown_rx;

@@ -20,6 +20,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
             clients,
             runs_per_push,
         } => http(pushes, clients, runs_per_push).await,
+        BenchCommand::Events { events, batch } => tc_events(events, batch).await,
     }
 }
 
@@ -238,6 +239,50 @@ async fn http(pushes: u64, clients: usize, runs_per_push: u64) -> Result<(), Box
         pct(0.5).as_secs_f64() * 1000.0,
         pct(0.99).as_secs_f64() * 1000.0,
         pct(1.0).as_secs_f64() * 1000.0
+    );
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn tc_events(total: u64, batch: u64) -> Result<(), BoxError> {
+    let (server, _dir) = start(None).await?;
+    let url = server.url();
+    let client = reqwest::Client::new();
+    let suite: serde_json::Value = client
+        .post(format!("{url}/upload/suites"))
+        .basic_auth("admin", Some("bench"))
+        .json(&serde_json::json!({"project": "bench", "test": {"name": "suite"}}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let run = suite["runId"].as_i64().ok_or("suite not created")?;
+    let requests = total / batch.max(1);
+    let started = Instant::now();
+    let mut sent = 0_u64;
+    for r in 0..requests {
+        let events: Vec<serde_json::Value> = (0..batch)
+            .map(|i| {
+                let kind = if i % 10 == 0 { "LOG" } else { "PASS" };
+                serde_json::json!({"runId": run, "type": kind, "message": format!("check {r}-{i}"), "location": {"uri": "test.py", "line": i}})
+            })
+            .collect();
+        let reply = client
+            .post(format!("{url}/upload/events"))
+            .basic_auth("admin", Some("bench"))
+            .json(&events)
+            .send()
+            .await?;
+        if reply.status().as_u16() != 207 {
+            return Err(format!("events answered {}", reply.status()).into());
+        }
+        sent += batch;
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "{sent} events in {requests} requests of {batch}: {:.2} s = {:.0} events/s",
+        elapsed.as_secs_f64(),
+        sent as f64 / elapsed.as_secs_f64()
     );
     server.shutdown().await;
     Ok(())

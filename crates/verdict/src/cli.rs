@@ -206,6 +206,15 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Test Center events over HTTP, posted as JSON arrays.
+    Events {
+        /// Events in total.
+        #[arg(long, default_value_t = 100_000)]
+        events: u64,
+        /// Events per request.
+        #[arg(long, default_value_t = 1_000)]
+        batch: u64,
+    },
     /// Many small pushes over HTTP from concurrent clients.
     Http {
         /// Pushes in total.

@@ -50,22 +50,51 @@ async fn a_50_mb_screenshot_streams_in_flat_memory() {
     let run = suite["runId"].as_i64().unwrap();
     let before = peak_rss_kib(server.id());
     // 50 MiB generated chunk by chunk: neither side ever holds the file.
-    let chunks = futures_util::stream::iter((0..FILE_MB).map(|i| Ok::<_, std::io::Error>(vec![u8::try_from(i % 251).unwrap(); 1 << 20])));
-    let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(chunks), FILE_MB << 20)
-        .file_name("big.png")
-        .mime_str("image/png")
-        .unwrap();
+    let chunks = futures_util::stream::iter(
+        (0..FILE_MB)
+            .map(|i| Ok::<_, std::io::Error>(vec![u8::try_from(i % 251).unwrap(); 1 << 20])),
+    );
+    let part = reqwest::multipart::Part::stream_with_length(
+        reqwest::Body::wrap_stream(chunks),
+        FILE_MB << 20,
+    )
+    .file_name("big.png")
+    .mime_str("image/png")
+    .unwrap();
     let form = reqwest::multipart::Form::new()
-        .text("eventData", json!([{"runId": run, "type": "FAIL", "screenshot": "big.png"}]).to_string())
+        .text(
+            "eventData",
+            json!([{"runId": run, "type": "FAIL", "screenshot": "big.png"}]).to_string(),
+        )
         .part("attachments[]", part);
-    let r = client.post(format!("{url}/upload/events")).basic_auth("admin", Some("big")).multipart(form).send().await.unwrap();
+    let r = client
+        .post(format!("{url}/upload/events"))
+        .basic_auth("admin", Some("big"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 207);
-    assert_eq!(r.json::<Value>().await.unwrap(), json!([{"code": 201, "body": ""}]));
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!([{"code": 201, "body": ""}])
+    );
     let grown_mib = (peak_rss_kib(server.id()).saturating_sub(before)) / 1024;
-    assert!(grown_mib < 25, "server peak memory grew by {grown_mib} MiB for a {FILE_MB} MiB upload");
+    assert!(
+        grown_mib < 25,
+        "server peak memory grew by {grown_mib} MiB for a {FILE_MB} MiB upload"
+    );
     // The bytes are in the blob store, whole.
-    let blobs: Vec<_> = walk(&dir.path().join("blobs")).into_iter().filter(|p| !p.starts_with(dir.path().join("blobs/tmp"))).collect();
-    assert!(blobs.iter().any(|p| std::fs::metadata(p).unwrap().len() == FILE_MB << 20), "{blobs:?}");
+    let blobs: Vec<_> = walk(&dir.path().join("blobs"))
+        .into_iter()
+        .filter(|p| !p.starts_with(dir.path().join("blobs/tmp")))
+        .collect();
+    assert!(
+        blobs
+            .iter()
+            .any(|p| std::fs::metadata(p).unwrap().len() == FILE_MB << 20),
+        "{blobs:?}"
+    );
     server.kill().unwrap();
     server.wait().unwrap();
 }

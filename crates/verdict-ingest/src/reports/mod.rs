@@ -6,6 +6,7 @@
 //! case at a time, DOCTYPEs are refused (no entity is ever expanded), and the
 //! first problem is reported with its line and column.
 
+mod chars;
 mod detect;
 mod junit;
 mod model;
@@ -29,6 +30,22 @@ pub use model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent, Repo
 /// kept and located at the element that produced the event). Events already
 /// delivered stay delivered, so callers that need all-or-nothing should stage
 /// them.
+///
+/// ```
+/// use verdict_ingest::reports::{ReportEvent, detect_format, read_report};
+///
+/// let report = br#"<testsuite name="math"><testcase name="adds" time="0.5"/></testsuite>"#;
+/// let format = detect_format(report).ok_or("not a test report")?;
+/// let mut durations = Vec::new();
+/// read_report(&report[..], format, |event| {
+///     if let ReportEvent::Case(case) = event {
+///         durations.push((case.name, case.duration_ms));
+///     }
+///     Ok(())
+/// })?;
+/// assert_eq!(durations, [("adds".to_owned(), 500)]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn read_report<R: BufRead>(
     reader: R,
     format: ReportFormat,

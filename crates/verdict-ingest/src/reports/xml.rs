@@ -2,17 +2,19 @@
 //!
 //! Owns [`XmlReader`], which drives quick-xml over a [`Tracked`] source and
 //! adds what quick-xml leaves to its caller and a report importer needs:
-//! refusing DOCTYPE (so no entity is ever expanded), resolving references,
-//! decoding UTF-8 or ISO-8859-1, normalising line ends, a single root element,
-//! every element closed, and a line and column on every error.
+//! refusing DOCTYPE (so no entity is ever expanded), the XML declaration
+//! only first, a single root element, every element closed, checked
+//! attributes, text decoded and normalised by [`super::chars`], and a line and
+//! column on every error.
 
-use std::borrow::Cow;
-use std::io::BufRead;
+use std::io::{self, BufRead, Read};
 
 use quick_xml::errors::{Error as XmlError, IllFormedError, SyntaxError};
-use quick_xml::escape::{EscapeError, resolve_predefined_entity, unescape};
 use quick_xml::events::{BytesStart, Event};
 
+use super::chars::{
+    attr_value, check_encoding, decode, not_utf8, resolve_reference, set_normalized,
+};
 use super::model::ReportError;
 use super::source::{Pos, Tracked};
 
@@ -53,8 +55,7 @@ impl Element<'_> {
                 .map_err(|_| self.pos.error("attribute value is not valid UTF-8"))?;
             let value = attr_value(raw).map_err(|e| {
                 let key = String::from_utf8_lossy(attr.key.as_ref());
-                self.pos
-                    .error(format!("attribute '{key}': {}", escape_message(&e)))
+                self.pos.error(format!("attribute '{key}': {e}"))
             })?;
             if let Some(i) = keys.iter().position(|k| k.as_bytes() == attr.key.as_ref()) {
                 values[i] = Some(value.into_owned());
@@ -79,7 +80,7 @@ impl Element<'_> {
 
 /// A well-formed, decoded node stream with positions.
 pub(crate) struct XmlReader<R: BufRead> {
-    reader: quick_xml::Reader<Tracked<R>>,
+    reader: quick_xml::Reader<Tracked<Source<R>>>,
     buf: Vec<u8>,
     /// Decoded text of the last [`Node::Text`].
     text: String,
@@ -94,9 +95,33 @@ pub(crate) struct XmlReader<R: BufRead> {
     latin1: bool,
 }
 
+/// The document: its first bytes (unless they were a byte order mark), then the rest.
+type Source<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
+/// Takes the first three bytes of `inner` (fewer if it is shorter), however
+/// it chunks them, to look for a byte order mark.
+fn first_bytes(inner: &mut impl BufRead) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(3);
+    while head.len() < 3 {
+        let buf = match inner.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len().min(3 - head.len());
+        head.extend_from_slice(&buf[..n]);
+        inner.consume(n);
+    }
+    Ok(head)
+}
+
 /// What the read loop found; the node is built from the buffers afterwards.
 enum Found {
-    Start(usize),
+    /// A start tag: its name length and its length without a closing `/`.
+    Start(usize, usize),
     End,
     Text,
     Eof,
@@ -105,16 +130,16 @@ enum Found {
 impl<R: BufRead> XmlReader<R> {
     /// Wraps `inner`, skipping a UTF-8 byte order mark and refusing UTF-16.
     pub fn new(mut inner: R) -> Result<Self, ReportError> {
-        let head = inner
-            .fill_buf()
+        let mut head = first_bytes(&mut inner)
             .map_err(|e| Pos::default().error(format!("read error: {e}")))?;
-        if head.starts_with(b"\xEF\xBB\xBF") {
-            inner.consume(3);
+        if head == b"\xEF\xBB\xBF" {
+            head.clear();
         } else if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
             let msg = "UTF-16 reports are not supported; convert the report to UTF-8";
             return Err(Pos::default().error(msg));
         }
-        let mut reader = quick_xml::Reader::from_reader(Tracked::new(inner));
+        let source = Tracked::new(io::Cursor::new(head).chain(inner));
+        let mut reader = quick_xml::Reader::from_reader(source);
         let config = reader.config_mut();
         config.check_comments = true;
         config.check_end_names = true;
@@ -137,12 +162,10 @@ impl<R: BufRead> XmlReader<R> {
     pub fn next(&mut self) -> Result<(Pos, Node<'_>), ReportError> {
         let (pos, found) = self.read()?;
         let node = match found {
-            Found::Start(name_len) => {
-                let content = decode(&self.buf, self.latin1).map_err(|at| {
-                    pos.advanced(b"<")
-                        .advanced(&self.buf[..at])
-                        .error(not_utf8())
-                })?;
+            Found::Start(name_len, len) => {
+                let tag = &self.buf[..len.min(self.buf.len())];
+                let content = decode(tag, self.latin1)
+                    .map_err(|at| pos.advanced(b"<").advanced(&tag[..at]).error(not_utf8()))?;
                 Node::Start(Element {
                     start: BytesStart::from_content(content, name_len),
                     pos,
@@ -190,7 +213,7 @@ impl<R: BufRead> XmlReader<R> {
                     let name = e.name();
                     self.names.extend_from_slice(name.as_ref());
                     self.ends.push(self.names.len());
-                    Found::Start(name.as_ref().len())
+                    Found::Start(name.as_ref().len(), e.len())
                 }
                 Event::End(_) => {
                     self.close();
@@ -264,100 +287,6 @@ impl<R: BufRead> XmlReader<R> {
         let end = *self.ends.last()?;
         let start = self.ends.len().checked_sub(2).map_or(0, |i| self.ends[i]);
         Some(String::from_utf8_lossy(&self.names[start..end]).into_owned())
-    }
-}
-
-/// `bytes` as text, or the offset of the first byte that is not UTF-8.
-fn decode(bytes: &[u8], latin1: bool) -> Result<Cow<'_, str>, usize> {
-    if latin1 {
-        return Ok(match std::str::from_utf8(bytes) {
-            Ok(s) if s.is_ascii() => Cow::Borrowed(s),
-            _ => Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
-        });
-    }
-    std::str::from_utf8(bytes)
-        .map(Cow::Borrowed)
-        .map_err(|e| e.valid_up_to())
-}
-
-fn not_utf8() -> &'static str {
-    "the text is not valid UTF-8 (declare encoding=\"ISO-8859-1\" if it is Latin-1)"
-}
-
-/// Stores `text` in `out` with `\r\n` and lone `\r` turned into `\n` (XML 1.0 §2.11).
-fn set_normalized(out: &mut String, text: &str) {
-    out.clear();
-    if !text.contains('\r') {
-        out.push_str(text);
-        return;
-    }
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' {
-            out.push('\n');
-            if chars.peek() == Some(&'\n') {
-                chars.next();
-            }
-        } else {
-            out.push(c);
-        }
-    }
-}
-
-/// An attribute value: line ends and tabs become spaces (XML 1.0 §3.3.3), then
-/// references are resolved.
-fn attr_value(raw: &str) -> Result<Cow<'_, str>, EscapeError> {
-    if !raw.contains(['\t', '\n', '\r']) {
-        return unescape(raw);
-    }
-    let spaced = raw.replace("\r\n", " ").replace(['\t', '\n', '\r'], " ");
-    Ok(Cow::Owned(unescape(&spaced)?.into_owned()))
-}
-
-fn escape_message(e: &EscapeError) -> String {
-    match e {
-        EscapeError::UnrecognizedEntity(_, name) => format!("undefined entity '&{name};'"),
-        EscapeError::UnterminatedEntity(_) => "'&' must start a reference such as &amp;".into(),
-        EscapeError::InvalidCharRef(e) => format!("invalid character reference: {e}"),
-    }
-}
-
-/// The text of the reference `&name;`: a predefined entity or a character
-/// reference to a character XML allows.
-fn resolve_reference(name: &str) -> Result<Cow<'static, str>, String> {
-    if let Some(text) = resolve_predefined_entity(name) {
-        return Ok(Cow::Borrowed(text));
-    }
-    let Some(number) = name.strip_prefix('#') else {
-        return Err(format!("undefined entity '&{name};'"));
-    };
-    let code = match number.strip_prefix('x') {
-        Some(hex) => u32::from_str_radix(hex, 16),
-        None => number.parse(),
-    };
-    match code.ok().and_then(char::from_u32) {
-        Some(c) if is_xml_char(c) => Ok(Cow::Owned(c.to_string())),
-        _ => Err(format!(
-            "'&{name};' does not refer to a character XML allows"
-        )),
-    }
-}
-
-/// The `Char` production of XML 1.0 §2.2.
-fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
-        || c >= '\u{10000}'
-}
-
-/// Whether the declared encoding is ISO-8859-1 (`true`) or UTF-8 (`false`).
-fn check_encoding(name: &[u8]) -> Result<bool, String> {
-    let name = String::from_utf8_lossy(name).to_ascii_lowercase();
-    match name.as_str() {
-        "utf-8" | "utf8" | "us-ascii" | "ascii" => Ok(false),
-        "iso-8859-1" | "iso8859-1" | "latin1" | "latin-1" | "l1" => Ok(true),
-        _ => Err(format!(
-            "unsupported encoding '{name}'; reports must be UTF-8 or ISO-8859-1"
-        )),
     }
 }
 

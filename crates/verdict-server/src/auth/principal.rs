@@ -49,7 +49,7 @@ pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Princ
             };
         }
         let (id, secret) = authorization_credentials(value)?;
-        return match credentials::verify(&state.store, &id, &secret).await? {
+        return match credentials::verify(&state.store, &state.credentials, &id, &secret).await? {
             Some(user) => Ok(Principal { user }),
             None => Err(unauthorized("invalid credentials in Authorization header")),
         };

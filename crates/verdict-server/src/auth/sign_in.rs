@@ -25,7 +25,7 @@ pub async fn sign_in(State(state): State<AppState>, body: Bytes) -> Result<Respo
                 .to_owned(),
         )
     })?;
-    let user = credentials::verify(&state.store, &id, &secret)
+    let user = credentials::verify(&state.store, &state.credentials, &id, &secret)
         .await?
         .ok_or_else(|| {
             ApiError::Unauthorized("authentication failed: wrong user or password".to_owned())
