@@ -147,8 +147,16 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/verdict/api/tokens", post(crate::auth::tokens::create))
         .route(
+            "/verdict/api/shared_spaces/{sp}/workspaces/{ws}/batches",
+            get(crate::api::batches::batches),
+        )
+        .route(
             "/verdict/api/shared_spaces/{sp}/workspaces/{ws}/tests/{id}/history",
             get(crate::api::history::history),
+        )
+        .route(
+            "/import",
+            post(testcenter::import::import).layer(axum::extract::DefaultBodyLimit::max(2 << 30)),
         )
         .route("/upload/suites", post(testcenter::upload::suites))
         .route("/upload/cases", post(testcenter::upload::cases))

@@ -5,4 +5,5 @@
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod import;
 pub mod upload;

@@ -325,3 +325,63 @@ mod tests {
         );
     }
 }
+
+/// A batch with its reports, for Verdict's own API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchView {
+    pub id: i64,
+    pub name: String,
+    pub reference_url: Option<String>,
+    pub reference_title: Option<String>,
+    /// (report id, labels with their hidden flag).
+    pub reports: Vec<(i64, Vec<(Label, bool)>)>,
+}
+
+impl Store {
+    /// The batches of a workspace, newest first, with their reports and labels.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn tc_batches(&self, workspace_id: i64) -> Result<Vec<BatchView>, StoreError> {
+        let batches = sqlx::query(
+            "SELECT id, name, reference_url, reference_title FROM tc_batches WHERE workspace_id = $1 ORDER BY id DESC",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.read)
+        .await?;
+        let mut out = Vec::with_capacity(batches.len());
+        for b in &batches {
+            let id: i64 = b.try_get(0)?;
+            let rows = sqlx::query(
+                "SELECT r.id, l.label_key, l.label_value, l.hidden FROM tc_reports r LEFT JOIN tc_labels l ON l.report_id = r.id \
+                 WHERE r.batch_id = $1 ORDER BY r.id, l.position",
+            )
+            .bind(id)
+            .fetch_all(&self.read)
+            .await?;
+            let mut reports: Vec<(i64, Vec<(Label, bool)>)> = Vec::new();
+            for r in &rows {
+                let report: i64 = r.try_get(0)?;
+                if reports.last().is_none_or(|(last, _)| *last != report) {
+                    reports.push((report, Vec::new()));
+                }
+                if let (Some(key), Some(value), Some(hidden)) = (
+                    r.try_get::<Option<String>, _>(1)?,
+                    r.try_get::<Option<String>, _>(2)?,
+                    r.try_get::<Option<i64>, _>(3)?,
+                ) && let Some((_, labels)) = reports.last_mut()
+                {
+                    labels.push((Label { key, value }, hidden != 0));
+                }
+            }
+            out.push(BatchView {
+                id,
+                name: b.try_get(1)?,
+                reference_url: b.try_get(2)?,
+                reference_title: b.try_get(3)?,
+                reports,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -16,6 +16,7 @@ on_both_backends!(
     events_report_per_event_in_207,
     credentials_and_bodies_are_checked,
     history_figures_per_test,
+    import_takes_junit_and_xunit_files,
 );
 
 struct Tc<'a> {
@@ -167,6 +168,32 @@ async fn a_scripted_client_reports_a_full_hierarchy(s: TestServer) {
     let tests: Value = s.client.get(format!("{}/api/shared_spaces/1001/workspaces/{ws}/tests?fields=name,summary,parent_test&order_by=id", s.url)).send().await.unwrap().json().await.unwrap();
     assert_eq!(tests["data"][0]["summary"], "Shop suite");
     assert_eq!(tests["data"][1]["parent_test"]["name"], "suite_shop");
+    // The batch carries the `.reference.url` link; hidden labels are listed apart.
+    let batches: Value = s
+        .client
+        .get(format!(
+            "{}/verdict/api/shared_spaces/1001/workspaces/{ws}/batches",
+            s.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let batch = &batches["data"][0];
+    assert_eq!(
+        batch["reference"],
+        json!({"url": "https://ci/1", "title": "CI #1"})
+    );
+    assert_eq!(
+        batch["reports"][0]["labels"],
+        json!([{"key": "os", "value": "linux"}])
+    );
+    assert_eq!(
+        batch["reports"][0]["hidden_labels"][0]["key"],
+        ".reference.url"
+    );
     // Reporting the same test again reuses it and creates a new run.
     let (_, again) = tc
         .post(
@@ -576,4 +603,165 @@ async fn history_figures_per_test(s: TestServer) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+const JUNIT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuites>
+  <testsuite name="shop" tests="3" time="1.5">
+    <testsuite name="cart">
+      <testcase classname="shop.Cart" name="adds" time="0.5"/>
+      <testcase classname="shop.Cart" name="removes" time="0.25"><failure message="expected 0" type="AssertionError">at Cart.java:12</failure></testcase>
+    </testsuite>
+    <testcase classname="shop.Pay" name="pays" time="0.75"><skipped message="no sandbox"/><system-out>hello</system-out></testcase>
+  </testsuite>
+</testsuites>"#;
+
+const XUNIT: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<assemblies><assembly name="C:\\src\\Shop.Tests.dll" run-date="2026-11-26" run-time="10:00:00" total="2">
+  <collection name="Payments" total="2">
+    <test name="Shop.Tests.Pay.Works" type="Shop.Tests.Pay" method="Works" time="0.01" result="Pass"/>
+    <test name="Shop.Tests.Pay.Fails" type="Shop.Tests.Pay" method="Fails" time="0.02" result="Fail"><failure exception-type="Xunit.Sdk.EqualException"><message>Assert.Equal() Failure</message><stack-trace>at Pay.Fails()</stack-trace></failure></test>
+  </collection>
+</assembly></assemblies>"#;
+
+async fn import_takes_junit_and_xunit_files(s: TestServer) {
+    let form = || {
+        Form::new()
+            .text("project", "Imported")
+            .text("batch", "ci-77")
+            .text("label[]", "os=linux")
+            .text("label[]", "branch=main")
+            .part(
+                "result[]",
+                Part::bytes(JUNIT.as_bytes().to_vec())
+                    .file_name("TEST-shop.xml")
+                    .mime_str("application/xml")
+                    .unwrap(),
+            )
+            .part(
+                "result[]",
+                Part::bytes(XUNIT.as_bytes().to_vec())
+                    .file_name("xunit.xml")
+                    .mime_str("text/xml")
+                    .unwrap(),
+            )
+    };
+    let auth = basic("admin", ADMIN_PASSWORD);
+    let r = s
+        .client
+        .post(format!("{}/import", s.url))
+        .header("Authorization", &auth)
+        .multipart(form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        (
+            body["suites"].as_i64(),
+            body["cases"].as_i64(),
+            body["batch"].as_str()
+        ),
+        (Some(4), Some(5), Some("ci-77")),
+        "{body}"
+    );
+    // The same batch and labels import into the same report again.
+    let again: Value = s
+        .client
+        .post(format!("{}/import", s.url))
+        .header("Authorization", &auth)
+        .multipart(form())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["reportId"], body["reportId"]);
+    s.sign_in().await;
+    let spaces: Value = s
+        .client
+        .get(format!(
+            "{}/api/shared_spaces/1001/workspaces?query=%22name%20EQ%20%5EImported%5E%22",
+            s.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ws = spaces["data"][0]["id"].as_str().unwrap().to_owned();
+    let get = |q: String| {
+        let client = s.client.clone();
+        let url = format!("{}/api/shared_spaces/1001/workspaces/{ws}/{q}", s.url);
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let status_of = |runs: &Value, name: &str| {
+        runs["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .map(|r| r["status"]["name"].as_str().unwrap().to_owned())
+    };
+    let runs = get("runs?limit=100&fields=name,status".to_owned()).await;
+    assert_eq!(
+        status_of(&runs, "shop.Cart.removes").as_deref(),
+        Some("Failed")
+    );
+    assert_eq!(
+        status_of(&runs, "shop.Pay.pays").as_deref(),
+        Some("Skipped")
+    );
+    assert_eq!(status_of(&runs, "shop / cart").as_deref(), Some("Failed"));
+    assert_eq!(
+        status_of(&runs, "Shop.Tests.Pay.Works").as_deref(),
+        Some("Passed")
+    );
+    assert_eq!(
+        status_of(&runs, "Shop.Tests.dll / Payments").as_deref(),
+        Some("Failed")
+    );
+    // Bad inputs: no files, not a report, malformed XML (with where).
+    let none = Form::new().text("project", "Imported");
+    let r = s
+        .client
+        .post(format!("{}/import", s.url))
+        .header("Authorization", &auth)
+        .multipart(none)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    for (file, needle) in [
+        ("<html/>", "not a JUnit"),
+        ("<testsuite name=\"x\"><testcase name=\"a\">", "line"),
+    ] {
+        let form = Form::new().text("project", "Imported").part(
+            "result[]",
+            Part::bytes(file.as_bytes().to_vec()).file_name("bad.xml"),
+        );
+        let r = s
+            .client
+            .post(format!("{}/import", s.url))
+            .header("Authorization", &auth)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{file}");
+        let err: Value = r.json().await.unwrap();
+        assert!(err["message"].as_str().unwrap().contains(needle), "{err}");
+    }
 }
