@@ -21,6 +21,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
             runs_per_push,
         } => http(pushes, clients, runs_per_push).await,
         BenchCommand::Events { events, batch } => tc_events(events, batch).await,
+        BenchCommand::Convert { cases } => convert(cases),
     }
 }
 
@@ -285,5 +286,74 @@ async fn tc_events(total: u64, batch: u64) -> Result<(), BoxError> {
         sent as f64 / elapsed.as_secs_f64()
     );
     server.shutdown().await;
+    Ok(())
+}
+
+fn convert(cases: u64) -> Result<(), BoxError> {
+    use verdict_ingest::convert::{PayloadOptions, PayloadWriter};
+    use verdict_ingest::reports::{ReportEvent, ReportFormat, read_report};
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("junit.xml");
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n")?;
+        for i in 0..cases {
+            if i % 1000 == 0 {
+                if i > 0 {
+                    out.write_all(b"</testsuite>\n")?;
+                }
+                writeln!(
+                    out,
+                    r#"<testsuite name="com.acme.Suite{}" timestamp="2026-11-26T10:00:00">"#,
+                    i / 1000
+                )?;
+            }
+            if i % 50 == 7 {
+                writeln!(
+                    out,
+                    r#"  <testcase classname="com.acme.pkg{}.Class{}" name="test{i}" time="0.{:03}"><failure message="expected &lt;1&gt;" type="java.lang.AssertionError">java.lang.AssertionError: expected 1
+	at com.acme.Class.test(Class.java:{i})</failure></testcase>"#,
+                    i % 17,
+                    i % 1000,
+                    i % 1000
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    r#"  <testcase classname="com.acme.pkg{}.Class{}" name="test{i}" time="0.{:03}"/>"#,
+                    i % 17,
+                    i % 1000,
+                    i % 1000
+                )?;
+            }
+        }
+        out.write_all(b"</testsuite>\n</testsuites>\n")?;
+    }
+    let size = std::fs::metadata(&path)?.len();
+    let started = Instant::now();
+    let options = PayloadOptions {
+        started_ms: 1_700_000_000_000,
+        ..PayloadOptions::default()
+    };
+    let mut writer = PayloadWriter::new(std::io::BufWriter::new(std::io::sink()), &options)?;
+    let reader = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(&path)?);
+    read_report(reader, ReportFormat::JUnit, |event| {
+        if let ReportEvent::Case(case) = event {
+            writer.case(None, None, &case).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })?;
+    let (_, stats) = writer.finish()?;
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "JUnit → payload: {} cases, {:.1} MiB in {elapsed:.2} s = {:.0} cases/s, {:.0} MiB/s (single thread)",
+        stats.runs,
+        size as f64 / 1_048_576.0,
+        stats.runs as f64 / elapsed,
+        size as f64 / 1_048_576.0 / elapsed
+    );
+    if let Some(mib) = peak_rss_mib() {
+        println!("peak RSS: {mib:.0} MiB");
+    }
     Ok(())
 }

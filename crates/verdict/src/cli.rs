@@ -23,6 +23,12 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage users and API keys.
     Admin(AdminArgs),
+    /// Convert reports and push them to Verdict or Octane.
+    Push(Box<crate::push::PushArgs>),
+    /// Convert a report to an Octane payload (like the collection tool's -o).
+    Convert(crate::push::ConvertArgs),
+    /// Check payloads against the schema the server enforces.
+    Validate(crate::push::ValidateArgs),
     /// Measure ingest throughput.
     Bench(BenchArgs),
 }
@@ -214,6 +220,12 @@ pub enum BenchCommand {
         /// Events per request.
         #[arg(long, default_value_t = 1_000)]
         batch: u64,
+    },
+    /// JUnit → Octane payload conversion throughput (single-threaded).
+    Convert {
+        /// Test cases in the generated JUnit report.
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: u64,
     },
     /// Many small pushes over HTTP from concurrent clients.
     Http {

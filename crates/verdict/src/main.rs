@@ -4,6 +4,7 @@
 mod admin;
 mod bench;
 mod cli;
+mod push;
 mod serve;
 
 use clap::Parser;
@@ -26,6 +27,9 @@ fn main() -> std::process::ExitCode {
             cli::Command::Serve(args) => serve::run(args).await,
             cli::Command::Admin(args) => admin::run(args).await,
             cli::Command::Bench(args) => bench::run(args).await,
+            cli::Command::Push(args) => push::push(*args).await,
+            cli::Command::Convert(args) => push::convert(args),
+            cli::Command::Validate(args) => push::validate(args),
         }
     });
     match result {

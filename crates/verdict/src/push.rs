@@ -1,0 +1,139 @@
+//! `verdict push`, `verdict convert` and `verdict validate`: the client side.
+//! Reports are detected by content, converted to Octane payloads as a stream,
+//! checked against the schema the server enforces, gzipped, pushed, and
+//! followed to their end (`--check-result`), against Verdict or Octane alike.
+
+mod client;
+mod files;
+mod options;
+mod source;
+mod testcenter;
+
+pub use options::{ConvertArgs, PushArgs, ValidateArgs};
+
+use std::io::Write;
+use std::time::Duration;
+
+use client::{OctaneClient, TaskEnd};
+
+type BoxError = Box<dyn std::error::Error>;
+
+/// `verdict push`: every file becomes one payload and one task.
+pub async fn push(args: PushArgs) -> Result<(), BoxError> {
+    let files = files::expand(&args.files)?;
+    if args.format == options::PushFormat::Testcenter {
+        return testcenter::push(&args, &files).await;
+    }
+    let settings = options::Settings::resolve(&args)?;
+    let payload_options = args.payload_options()?;
+    let mut client = OctaneClient::new(&settings)?;
+    client.sign_in().await?;
+    let mut failures = 0;
+    for file in &files {
+        let converted = tokio::task::block_in_place(|| {
+            source::convert_to_gzip(file, &payload_options, args.quiet)
+        })?;
+        let (task_id, duplicate) = client.push(&converted.gzip_path, args.skip_errors).await?;
+        let mut line = format!(
+            "{}: {} runs ({} passed, {} failed, {} skipped) → task {task_id}{}",
+            file.display(),
+            converted.stats.runs,
+            converted.stats.passed,
+            converted.stats.failed,
+            converted.stats.skipped,
+            if duplicate {
+                " (identical push, answered from the earlier task)"
+            } else {
+                ""
+            }
+        );
+        if args.check_result {
+            match client
+                .wait(task_id, Duration::from_secs(args.check_result_timeout))
+                .await?
+            {
+                TaskEnd::Finished { status, details } => {
+                    line.push_str(&format!(": {status}"));
+                    if let Some(d) = details {
+                        line.push_str(&format!(" ({d})"));
+                    }
+                    if status != "success" && status != "warning" {
+                        failures += 1;
+                    }
+                }
+                TaskEnd::TimedOut(status) => {
+                    line.push_str(&format!(
+                        ": still {status} after {} s",
+                        args.check_result_timeout
+                    ));
+                    failures += 1;
+                }
+            }
+        }
+        println!("{line}");
+    }
+    client.sign_out().await;
+    if failures > 0 {
+        return Err(format!("{failures} of {} pushes did not succeed", files.len()).into());
+    }
+    Ok(())
+}
+
+/// `verdict convert`: writes the payload instead of pushing it.
+pub fn convert(args: ConvertArgs) -> Result<(), BoxError> {
+    let options = args.payload_options()?;
+    let stats = match &args.output {
+        Some(path) => {
+            let out = std::io::BufWriter::new(std::fs::File::create(path)?);
+            source::convert(&args.file, &options, out)?
+        }
+        None => source::convert(
+            &args.file,
+            &options,
+            std::io::BufWriter::new(std::io::stdout().lock()),
+        )?,
+    };
+    eprintln!(
+        "{}: {} runs ({} passed, {} failed, {} skipped)",
+        args.file.display(),
+        stats.runs,
+        stats.passed,
+        stats.failed,
+        stats.skipped
+    );
+    Ok(())
+}
+
+/// `verdict validate`: checks a payload against the schema the server enforces.
+pub fn validate(args: ValidateArgs) -> Result<(), BoxError> {
+    let mut failed = 0;
+    for file in &args.files {
+        let reader = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(file)?);
+        let reader: Box<dyn std::io::BufRead> = if is_gzip(file)? {
+            Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
+                reader,
+            )))
+        } else {
+            Box::new(reader)
+        };
+        match verdict_ingest::validate(reader) {
+            Ok(n) => println!("{}: valid ({n} runs)", file.display()),
+            Err(e) => {
+                println!("{}: invalid: {e}", file.display());
+                failed += 1;
+            }
+        }
+    }
+    std::io::stdout().flush()?;
+    if failed > 0 {
+        return Err(format!("{failed} invalid payload(s)").into());
+    }
+    Ok(())
+}
+
+fn is_gzip(path: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut head = [0_u8; 2];
+    let n = std::fs::File::open(path)?.read(&mut head)?;
+    Ok(n == 2 && head == [0x1f, 0x8b])
+}

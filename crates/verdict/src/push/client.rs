@@ -1,0 +1,206 @@
+//! The Octane client behaviour of the real tools: sign in once, sign in
+//! again once on a 401, retry with backoff on 429/502/503 (honouring
+//! `Retry-After`), gzip bodies streamed from disk, task polling. Proxies come
+//! from the usual `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` environment variables.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::options::{Credentials, Settings};
+
+type BoxError = Box<dyn std::error::Error>;
+
+/// Retries after 429/502/503 before giving up.
+const RETRIES: u32 = 4;
+
+/// How a followed task ended.
+pub enum TaskEnd {
+    Finished {
+        status: String,
+        details: Option<String>,
+    },
+    TimedOut(String),
+}
+
+/// A signed-in Octane (or Verdict) client.
+pub struct OctaneClient {
+    http: reqwest::Client,
+    settings: Settings,
+}
+
+impl OctaneClient {
+    /// A client with a cookie jar (the session cookie) and sane timeouts.
+    pub fn new(settings: &Settings) -> Result<Self, BoxError> {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .connect_timeout(Duration::from_secs(30))
+            .user_agent(concat!("verdict-push/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            http,
+            settings: settings.clone(),
+        })
+    }
+
+    fn ws(&self, path: &str) -> String {
+        format!(
+            "{}/api/shared_spaces/{}/workspaces/{}/{path}",
+            self.settings.server, self.settings.shared_space, self.settings.workspace
+        )
+    }
+
+    /// POST /authentication/sign_in with the configured credentials.
+    pub async fn sign_in(&mut self) -> Result<(), BoxError> {
+        let body = match &self.settings.credentials {
+            Credentials::User { user, password } => json!({"user": user, "password": password}),
+            Credentials::ApiKey { client_id, secret } => {
+                json!({"client_id": client_id, "client_secret": secret})
+            }
+        };
+        let r = self
+            .http
+            .post(format!("{}/authentication/sign_in", self.settings.server))
+            .header("HPECLIENTTYPE", "HPE_CI_CLIENT")
+            .json(&body)
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            let status = r.status();
+            return Err(format!(
+                "sign-in to {} failed: {status} {}",
+                self.settings.server,
+                describe(r).await
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// POST …/test-results; returns (task id, answered from an earlier identical push).
+    pub async fn push(&mut self, gzip: &Path, skip_errors: bool) -> Result<(i64, bool), BoxError> {
+        let url = self.ws(&format!("test-results?skip-errors={skip_errors}"));
+        let mut signed_in_again = false;
+        let mut attempt = 0;
+        loop {
+            let file = tokio::fs::File::open(gzip).await?;
+            let body = reqwest::Body::wrap_stream(chunks(file));
+            let r = self
+                .http
+                .post(&url)
+                .header("Content-Type", "application/xml")
+                .header("Content-Encoding", "gzip")
+                .header("HPECLIENTTYPE", "HPE_CI_CLIENT")
+                .body(body)
+                .send()
+                .await?;
+            let status = r.status().as_u16();
+            match status {
+                202 => {
+                    let reply: Value = r.json().await?;
+                    let id = reply["id"]
+                        .as_i64()
+                        .ok_or_else(|| format!("202 without a task id: {reply}"))?;
+                    return Ok((id, reply["fromOlderPush"] == "true"));
+                }
+                401 if !signed_in_again => {
+                    signed_in_again = true;
+                    self.sign_in().await?;
+                }
+                429 | 502 | 503 if attempt < RETRIES => {
+                    let wait = retry_after(&r).unwrap_or(Duration::from_secs(1 << attempt));
+                    attempt += 1;
+                    eprintln!("server answered {status}; retrying in {} s", wait.as_secs());
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return Err(format!("push rejected: {status} {}", describe(r).await).into()),
+            }
+        }
+    }
+
+    /// Polls the task until it leaves `queued`/`running` or `timeout` passes.
+    pub async fn wait(&mut self, id: i64, timeout: Duration) -> Result<TaskEnd, BoxError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let r = self
+                .http
+                .get(self.ws(&format!("test-results/{id}")))
+                .send()
+                .await?;
+            if r.status().as_u16() == 401 {
+                self.sign_in().await?;
+                continue;
+            }
+            if !r.status().is_success() {
+                let status = r.status();
+                return Err(format!("task {id}: {status} {}", describe(r).await).into());
+            }
+            let task: Value = r.json().await?;
+            let status = task["status"].as_str().unwrap_or("unknown").to_lowercase();
+            if status != "queued" && status != "running" {
+                let details = task["errorDetails"].as_str().map(str::to_owned);
+                return Ok(TaskEnd::Finished { status, details });
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(TaskEnd::TimedOut(status));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    /// POST /authentication/sign_out (errors ignored).
+    pub async fn sign_out(&self) {
+        let _ = self
+            .http
+            .post(format!("{}/authentication/sign_out", self.settings.server))
+            .send()
+            .await;
+    }
+}
+
+fn retry_after(r: &reqwest::Response) -> Option<Duration> {
+    let secs: u64 = r
+        .headers()
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(secs.min(120)))
+}
+
+/// The error description Octane and Verdict put in their error JSON.
+async fn describe(r: reqwest::Response) -> String {
+    let text = r.text().await.unwrap_or_default();
+    serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| {
+            v["description"]
+                .as_str()
+                .or_else(|| v["message"].as_str())
+                .map(str::to_owned)
+        })
+        .unwrap_or(text)
+}
+
+/// A file as a stream of 64 KiB chunks.
+fn chunks(
+    file: tokio::fs::File,
+) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + 'static {
+    futures_util::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0_u8; 1 << 16];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(buf), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    })
+}

@@ -1,0 +1,286 @@
+//! Flags of `push`, `convert` and `validate`, and how settings are found:
+//! flags, then `VERDICT_*` environment variables, then a TOML config file
+//! (`--config`, default `~/.config/verdict/push.toml`).
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use verdict_domain::payload::{
+    BuildRef, Context, ReleaseLink, SuiteRef, Taxonomy, TestField, TestFieldType,
+};
+use verdict_ingest::convert::PayloadOptions;
+
+type BoxError = Box<dyn std::error::Error>;
+
+/// Where results go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PushFormat {
+    /// Octane / ValueEdge test-results injection.
+    Octane,
+    /// Squish Test Center's result reporting API.
+    Testcenter,
+}
+
+/// Links and characteristics added to every run (the collection tool's options).
+#[derive(Debug, Clone, Args, Default)]
+pub struct ContextArgs {
+    /// Release by id.
+    #[arg(long, conflicts_with_all = ["release_default", "release_name"])]
+    pub release: Option<i64>,
+    /// The workspace's default release (`release name="_default_"`).
+    #[arg(long)]
+    pub release_default: bool,
+    /// Release by name.
+    #[arg(long)]
+    pub release_name: Option<String>,
+    #[arg(long)]
+    pub milestone: Option<i64>,
+    #[arg(long)]
+    pub program: Option<i64>,
+    /// Test suite to inject into (its suite run is found or created).
+    #[arg(long)]
+    pub suite: Option<i64>,
+    /// Name of the suite run (`external_run_id` of `suite_ref`).
+    #[arg(long)]
+    pub suite_run_name: Option<String>,
+    /// Environment taxonomy `TYPE:VALUE` (repeatable), e.g. `Browser:Chrome`.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Test field `TYPE:VALUE` (repeatable): Test_Level, Test_Type, Testing_Tool_Type, Framework.
+    #[arg(long = "field")]
+    pub fields: Vec<String>,
+    #[arg(long = "backlog-item")]
+    pub backlog_items: Vec<i64>,
+    #[arg(long = "product-area")]
+    pub product_areas: Vec<i64>,
+    /// CI server instance id of the build that produced the results.
+    #[arg(long, requires_all = ["build_job_id", "build_id"])]
+    pub build_server_id: Option<String>,
+    #[arg(long)]
+    pub build_job_id: Option<String>,
+    #[arg(long)]
+    pub build_id: Option<String>,
+    /// `started` for runs whose report has no time (epoch ms; default: now).
+    #[arg(long)]
+    pub started: Option<i64>,
+}
+
+fn pair(text: &str, what: &str) -> Result<(String, String), BoxError> {
+    let (k, v) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{what} '{text}' must be TYPE:VALUE"))?;
+    if k.is_empty() || v.is_empty() {
+        return Err(format!("{what} '{text}' must be TYPE:VALUE").into());
+    }
+    Ok((k.to_owned(), v.to_owned()))
+}
+
+impl ContextArgs {
+    /// The payload options these flags describe.
+    pub fn payload_options(&self) -> Result<PayloadOptions, BoxError> {
+        let mut context = Context {
+            release: match (&self.release, self.release_default, &self.release_name) {
+                (Some(id), _, _) => Some(ReleaseLink::ById(*id)),
+                (None, true, _) => Some(ReleaseLink::ByName("_default_".to_owned())),
+                (None, false, Some(name)) => Some(ReleaseLink::ByName(name.clone())),
+                _ => None,
+            },
+            milestone: self.milestone,
+            program: self.program,
+            suite: self.suite.map(|id| SuiteRef {
+                id,
+                external_run_id: self.suite_run_name.clone(),
+                component: None,
+            }),
+            backlog_items: self.backlog_items.clone(),
+            product_areas: self.product_areas.clone(),
+            ..Context::default()
+        };
+        for tag in &self.tags {
+            let (category, value) = pair(tag, "--tag")?;
+            context.taxonomies.push(Taxonomy { category, value });
+        }
+        for field in &self.fields {
+            let (kind, value) = pair(field, "--field")?;
+            let field_type = TestFieldType::from_payload(&kind)
+                .ok_or_else(|| format!("--field type '{kind}' must be Test_Level, Test_Type, Testing_Tool_Type or Framework"))?;
+            context.test_fields.push(TestField { field_type, value });
+        }
+        let build = self.build_server_id.as_ref().map(|server| BuildRef {
+            server_id: server.clone(),
+            job_id: self.build_job_id.clone().unwrap_or_default(),
+            build_id: self.build_id.clone().unwrap_or_default(),
+            ..BuildRef::default()
+        });
+        let started_ms = self.started.unwrap_or_else(verdict_store::now_ms);
+        Ok(PayloadOptions {
+            build,
+            context,
+            started_ms,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Verdict or Octane server URL, e.g. http://127.0.0.1:8080.
+    #[arg(long, env = "VERDICT_SERVER")]
+    pub server: Option<String>,
+    #[arg(long, env = "VERDICT_SHARED_SPACE")]
+    pub shared_space: Option<i64>,
+    #[arg(long, env = "VERDICT_WORKSPACE")]
+    pub workspace: Option<i64>,
+    #[arg(long, env = "VERDICT_USER")]
+    pub user: Option<String>,
+    /// File holding the password (first line).
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+    /// API key client id (client_id sign-in).
+    #[arg(long, env = "VERDICT_API_KEY")]
+    pub api_key: Option<String>,
+    /// API key secret (prefer VERDICT_API_SECRET or the config file).
+    #[arg(long, env = "VERDICT_API_SECRET", hide_env_values = true)]
+    pub api_secret: Option<String>,
+    /// TOML file with server, shared_space, workspace, user, password, api_key, api_secret.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub context: ContextArgs,
+    /// Let the server ignore recoverable errors.
+    #[arg(long)]
+    pub skip_errors: bool,
+    /// Follow each task until it ends; fail unless success or warning.
+    #[arg(long)]
+    pub check_result: bool,
+    /// Seconds to follow a task with --check-result.
+    #[arg(long, default_value_t = 600)]
+    pub check_result_timeout: u64,
+    /// Where to push.
+    #[arg(long, value_enum, default_value_t = PushFormat::Octane)]
+    pub format: PushFormat,
+    /// Test Center project (with --format testcenter).
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Test Center batch (with --format testcenter).
+    #[arg(long)]
+    pub batch: Option<String>,
+    /// No progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Report files (any supported format, detected by content); globs like reports/**/*.xml are expanded.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+}
+
+impl PushArgs {
+    /// The payload options of the context flags.
+    pub fn payload_options(&self) -> Result<PayloadOptions, BoxError> {
+        self.context.payload_options()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The report to convert (format detected by content).
+    pub file: PathBuf,
+    /// Where to write the payload (default: standard output).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub context: ContextArgs,
+}
+
+impl ConvertArgs {
+    /// The payload options of the context flags.
+    pub fn payload_options(&self) -> Result<PayloadOptions, BoxError> {
+        self.context.payload_options()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Payloads to check (plain or gzip).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Credentials for the server.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    User { user: String, password: String },
+    ApiKey { client_id: String, secret: String },
+}
+
+/// Everything needed to talk to the server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub server: String,
+    pub shared_space: i64,
+    pub workspace: i64,
+    pub credentials: Credentials,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct ConfigFile {
+    server: Option<String>,
+    shared_space: Option<i64>,
+    workspace: Option<i64>,
+    user: Option<String>,
+    password: Option<String>,
+    api_key: Option<String>,
+    api_secret: Option<String>,
+}
+
+impl Settings {
+    /// Flags and environment first, then the config file.
+    pub fn resolve(args: &PushArgs) -> Result<Self, BoxError> {
+        let file = load_config(args.config.as_deref())?;
+        let server = args
+            .server
+            .clone()
+            .or(file.server)
+            .ok_or("no server: give --server, VERDICT_SERVER or `server` in the config file")?;
+        let password = match &args.password_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)?
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+            None => std::env::var("VERDICT_PASSWORD").ok().or(file.password),
+        };
+        let credentials = match (args.api_key.clone().or(file.api_key), args.api_secret.clone().or(file.api_secret)) {
+            (Some(client_id), Some(secret)) => Credentials::ApiKey { client_id, secret },
+            _ => Credentials::User {
+                user: args.user.clone().or(file.user).ok_or("no credentials: give --user with --password-file, or --api-key with VERDICT_API_SECRET")?,
+                password: password.ok_or("no password: give --password-file, VERDICT_PASSWORD or `password` in the config file")?,
+            },
+        };
+        Ok(Self {
+            server: server.trim_end_matches('/').to_owned(),
+            shared_space: args.shared_space.or(file.shared_space).unwrap_or(1001),
+            workspace: args.workspace.or(file.workspace).unwrap_or(1002),
+            credentials,
+        })
+    }
+}
+
+fn load_config(path: Option<&Path>) -> Result<ConfigFile, BoxError> {
+    let default =
+        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/verdict/push.toml"));
+    let (path, required) = match path {
+        Some(p) => (p.to_owned(), true),
+        None => match default {
+            Some(p) => (p, false),
+            None => return Ok(ConfigFile::default()),
+        },
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?),
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(ConfigFile::default())
+        }
+        Err(e) => Err(format!("{}: {e}", path.display()).into()),
+    }
+}
