@@ -268,7 +268,7 @@ fn detects_formats_from_content() {
         (b"<assembly name='a.dll'>", xunit),
         (b"<?xml version='1.0'?><assemblies\n>", xunit),
         (b"<j:testsuites xmlns:j='urn:x'>", junit),
-        (b"<test-run id='2'>", None),
+        (b"<TestRun id='2'>", None),
         (b"<testsuitesX>", None),
         (b"not xml at all", None),
         (b"<?xml version='1.0'?><!-- unfinished comm", None),

@@ -1,16 +1,21 @@
-//! Test report files (JUnit XML, xUnit.net v2 XML) as a neutral event stream.
+//! Test report files (JUnit, xUnit.net v2, NUnit 2 and 3, TestNG and TRX
+//! XML) as a neutral event stream.
 //!
 //! Owns format detection ([`detect_format`]) and the streaming readers behind
 //! [`read_report`], which the server's Test Center import and the CLI
 //! converter share. Reports are read in one pass with memory for one test
-//! case at a time, DOCTYPEs are refused (no entity is ever expanded), and the
-//! first problem is reported with its line and column.
+//! case at a time (TRX results that precede their definitions excepted, see
+//! [`ReportFormat::Trx`]), DOCTYPEs are refused (no entity is ever expanded),
+//! and the first problem is reported with its line and column.
 
 mod chars;
 mod detect;
 mod junit;
 mod model;
+mod nunit;
 mod source;
+mod testng;
+mod trx;
 mod values;
 mod xml;
 mod xunit;
@@ -24,12 +29,14 @@ pub use model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent, Repo
 /// each event in document order.
 ///
 /// Memory stays constant in the number of cases: only the open suites and the
-/// current case are held. Stops at the first problem: malformed XML, a
-/// DOCTYPE, a root element that does not belong to `format`, an xUnit.net test
-/// without a known result, or an error returned by `on_event` (its message is
-/// kept and located at the element that produced the event). Events already
-/// delivered stay delivered, so callers that need all-or-nothing should stage
-/// them.
+/// current case are held. TRX is the exception: results that precede the test
+/// definitions naming their classes are held until those are read (see
+/// [`ReportFormat::Trx`]). Stops at the first problem: malformed XML, a
+/// DOCTYPE, a root element that does not belong to `format`, a test without
+/// a known result (xUnit.net, NUnit, TestNG, TRX), or an error returned by
+/// `on_event` (its message is kept and located at the element that produced
+/// the event). Events already delivered stay delivered, so callers that need
+/// all-or-nothing should stage them.
 ///
 /// ```
 /// use verdict_ingest::reports::{ReportEvent, detect_format, read_report};
@@ -55,5 +62,10 @@ pub fn read_report<R: BufRead>(
     match format {
         ReportFormat::JUnit => junit::read(&mut xml, on_event),
         ReportFormat::XUnitV2 => xunit::read(&mut xml, on_event),
+        ReportFormat::NUnit2 => nunit::read(&mut xml, nunit::Version::V2, on_event),
+        ReportFormat::NUnit3 => nunit::read(&mut xml, nunit::Version::V3, on_event),
+        ReportFormat::TestNG => testng::read(&mut xml, on_event),
+        ReportFormat::Trx => trx::read(&mut xml, on_event),
     }
 }
+pub mod json;

@@ -3,8 +3,9 @@
 //! Owns the public values the report readers produce ([`ReportEvent`],
 //! [`ReportCase`], [`CaseOutcome`], [`Failure`], [`Rerun`]), the format tag
 //! ([`ReportFormat`]) and the one error they return ([`ReportError`]). The
-//! types say nothing about JUnit or xUnit.net so the server and the CLI can
-//! consume every format through the same code.
+//! types say nothing about any one format (JUnit, xUnit.net, NUnit, TestNG,
+//! TRX) so the server and the CLI can consume every format through the same
+//! code.
 
 /// A test report format the readers understand; chosen by
 /// [`detect_format`](super::detect_format) from content, or by the caller.
@@ -15,6 +16,24 @@ pub enum ReportFormat {
     JUnit,
     /// The xUnit.net v2 XML format (`<assemblies>`), also written by v3 runners.
     XUnitV2,
+    /// The NUnit 2.x result format (`<test-results>`), still written by
+    /// NUnit 3 consoles run with `--result=file.xml;format=nunit2` and by
+    /// older .NET build pipelines.
+    NUnit2,
+    /// The NUnit 3 (and NUnit 4) result format (`<test-run>`), the default
+    /// `TestResult.xml` of the NUnit console and NUnitLite.
+    NUnit3,
+    /// TestNG's own XML report (`<testng-results>`, `testng-results.xml`),
+    /// which keeps data-provider parameters and configuration methods that
+    /// TestNG's JUnit-style reports lose.
+    TestNG,
+    /// Visual Studio / `dotnet test --logger trx` results (`<TestRun>` in the
+    /// `TeamTest/2010` namespace), the format of MSTest and Azure DevOps.
+    ///
+    /// TRX lists results before the definitions that give their classes, so
+    /// its reader holds the results read before `<TestDefinitions>` (memory
+    /// grows with such a file) and sends them once the classes are known.
+    Trx,
 }
 
 /// One step of a report, in document order.
@@ -28,7 +47,8 @@ pub enum ReportEvent {
     /// later [`ReportEvent::SuiteEnd`].
     SuiteStart {
         /// Suite name (JUnit `name`, xUnit.net assembly file name or
-        /// collection name); empty when the report has none.
+        /// collection name, NUnit suite `name`, TestNG suite or test `name`,
+        /// TRX run `name`); empty when the report has none.
         name: String,
         /// When the suite ran, exactly as the report spells it.
         timestamp: Option<String>,
@@ -44,9 +64,12 @@ pub enum ReportEvent {
 /// One test case with everything a report says about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportCase {
-    /// Test name (JUnit `name`, xUnit.net `name`); empty when missing.
+    /// Test name (JUnit `name`, xUnit.net and NUnit `name`, TestNG method
+    /// name with its data-provider arguments, TRX `testName`); empty when
+    /// missing.
     pub name: String,
-    /// The class or type holding the test (JUnit `classname`, xUnit.net `type`).
+    /// The class or type holding the test (JUnit `classname`, xUnit.net
+    /// `type`, NUnit 3 `classname`, TestNG `<class>`, TRX `className`).
     pub classname: Option<String>,
     /// Duration in milliseconds, rounded; 0 when missing or unreadable.
     pub duration_ms: i64,
@@ -82,7 +105,8 @@ pub enum CaseOutcome {
 pub struct Failure {
     /// Short message; `None` when absent or empty.
     pub message: Option<String>,
-    /// Exception or assertion type (JUnit `type`, xUnit.net `exception-type`).
+    /// Exception or assertion type (JUnit `type`, xUnit.net `exception-type`,
+    /// TestNG exception `class`; NUnit and TRX do not record it).
     pub kind: Option<String>,
     /// The stack trace or other detail text; empty when the report has none.
     pub text: String,

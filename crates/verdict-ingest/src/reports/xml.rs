@@ -42,6 +42,12 @@ impl Element<'_> {
         self.start.local_name().into_inner()
     }
 
+    /// The element's namespace prefix, if its name has one; readers of
+    /// namespaced formats (TRX) look up its `xmlns:` declaration with it.
+    pub fn prefix(&self) -> Option<&[u8]> {
+        self.start.name().prefix().map(|p| p.into_inner())
+    }
+
     /// The values of the attributes named `keys` (absent ones are `None`),
     /// after checking every attribute is well-formed.
     pub fn attrs<const N: usize>(

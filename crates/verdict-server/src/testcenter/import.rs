@@ -144,7 +144,10 @@ async fn import_file(
         .and_then(|mut f| f.read(&mut head))
         .map_err(TcError::internal)?;
     let format = detect_format(&head[..n]).ok_or_else(|| {
-        TcError::BadRequest(format!("{}: not a JUnit or xUnit.net v2 report", file.name))
+        TcError::BadRequest(format!(
+            "{}: not a JUnit, xUnit.net v2, NUnit, TestNG or TRX report",
+            file.name
+        ))
     })?;
     let (tx, mut rx) = mpsc::channel::<ReportEvent>(256);
     let parser = tokio::task::spawn_blocking(move || {

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use verdict_ingest::convert::{ConvertStats, PayloadOptions, PayloadWriter};
+use verdict_ingest::reports::json::{
+    JsonFormat, detect_json_format, read_cucumber, read_json_report,
+};
 use verdict_ingest::reports::{ReportEvent, detect_format, read_report};
 
 type BoxError = Box<dyn std::error::Error>;
@@ -20,6 +23,7 @@ pub struct Converted {
 /// What a file holds.
 enum Kind {
     Report(verdict_ingest::reports::ReportFormat),
+    Json(JsonFormat),
     /// Already an Octane payload: pushed as it is.
     Payload,
 }
@@ -31,12 +35,15 @@ fn detect(path: &Path) -> Result<Kind, BoxError> {
     if let Some(format) = detect_format(head) {
         return Ok(Kind::Report(format));
     }
+    if let Some(format) = detect_json_format(head) {
+        return Ok(Kind::Json(format));
+    }
     let text = String::from_utf8_lossy(head);
     if text.contains("<test_result") {
         return Ok(Kind::Payload);
     }
     Err(format!(
-        "{}: not a supported report (JUnit, xUnit.net v2, or an Octane payload)",
+        "{}: not a supported report (JUnit, xUnit.net v2, NUnit 2/3, TestNG, TRX, Cucumber JSON, CTRF, go test -json, or an Octane payload)",
         path.display()
     )
     .into())
@@ -62,6 +69,8 @@ fn convert_with(
     match detect(path)? {
         Kind::Payload => copy_payload(reader, out),
         Kind::Report(format) => report(path, reader, format, options, out),
+        Kind::Json(JsonFormat::Cucumber) => cucumber(path, reader, options, out),
+        Kind::Json(format) => json_report(path, reader, format, options, out),
     }
 }
 
@@ -99,6 +108,40 @@ fn report(
                     .case(None, started, &case)
                     .map_err(|e| e.to_string())?;
             }
+        }
+        Ok(())
+    })
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    let (_, stats) = writer.finish()?;
+    Ok(stats)
+}
+
+fn cucumber(
+    path: &Path,
+    reader: impl BufRead,
+    options: &PayloadOptions,
+    out: impl Write,
+) -> Result<ConvertStats, BoxError> {
+    let mut writer = PayloadWriter::new(out, options)?;
+    read_cucumber(reader, options.started_ms, |run| {
+        writer.gherkin(&run).map_err(|e| e.to_string())
+    })
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    let (_, stats) = writer.finish()?;
+    Ok(stats)
+}
+
+fn json_report(
+    path: &Path,
+    reader: impl BufRead,
+    format: JsonFormat,
+    options: &PayloadOptions,
+    out: impl Write,
+) -> Result<ConvertStats, BoxError> {
+    let mut writer = PayloadWriter::new(out, options)?;
+    read_json_report(reader, format, |event| {
+        if let ReportEvent::Case(case) = event {
+            writer.case(None, None, &case).map_err(|e| e.to_string())?;
         }
         Ok(())
     })

@@ -34,8 +34,12 @@ pub async fn push(args: &PushArgs, files: &[PathBuf]) -> Result<(), BoxError> {
     for file in files {
         let mut head = vec![0_u8; 8192];
         let n = std::io::Read::read(&mut std::fs::File::open(file)?, &mut head)?;
-        let format = detect_format(&head[..n])
-            .ok_or_else(|| format!("{}: not a JUnit or xUnit.net report", file.display()))?;
+        let format = detect_format(&head[..n]).ok_or_else(|| {
+            format!(
+                "{}: not a JUnit, xUnit.net v2, NUnit, TestNG or TRX report",
+                file.display()
+            )
+        })?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<ReportEvent>(256);
         let path = file.clone();
         let parser = tokio::task::spawn_blocking(move || {
