@@ -195,11 +195,30 @@ async fn push_converts_validates_and_follows_the_task() {
         text(&out)
     );
     // Cucumber JSON becomes gherkin runs with their scenarios.
-    let cucumber = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../verdict-ingest/tests/reports_json/cucumber-jvm.json");
+    let cucumber = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../verdict-ingest/tests/reports_json/cucumber-jvm.json");
     std::fs::copy(&cucumber, work.path().join("cucumber.json")).unwrap();
-    let out = verdict(&["push", "--server", &server.url, "--user", "admin", "--password-file", "pw", "--check-result", "--quiet", "cucumber.json"], work.path());
+    let out = verdict(
+        &[
+            "push",
+            "--server",
+            &server.url,
+            "--user",
+            "admin",
+            "--password-file",
+            "pw",
+            "--check-result",
+            "--quiet",
+            "cucumber.json",
+        ],
+        work.path(),
+    );
     assert!(out.status.success(), "{}", text(&out));
-    let gherkin = get(&format!("{}/api/shared_spaces/1001/workspaces/1002/gherkin_runs", server.url)).await;
+    let gherkin = get(&format!(
+        "{}/api/shared_spaces/1001/workspaces/1002/gherkin_runs",
+        server.url
+    ))
+    .await;
     assert!(gherkin["total_count"].as_i64().unwrap() >= 1, "{gherkin}");
     let steps = get(&format!("{}/api/shared_spaces/1001/workspaces/1002/run_steps?query=%22kind%20EQ%20%5Escenario%5E%22", server.url)).await;
     assert!(steps["total_count"].as_i64().unwrap() >= 2, "{steps}");
