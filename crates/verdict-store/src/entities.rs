@@ -6,4 +6,6 @@ pub mod catalog;
 pub mod create;
 mod filter;
 pub mod read;
+mod refs;
 pub mod write;
+mod write_rules;
