@@ -11,13 +11,34 @@ fn legal(c: char) -> char {
     }
 }
 
+/// The bytes that may need work in an attribute value: controls, markup
+/// characters, and 0xEF, which starts the UTF-8 of U+FFFE and U+FFFF.
+const ATTRIBUTE_SPECIAL: [bool; 256] = special(b"&<>\"\xef", true);
+
+/// The same for element text, where newlines and tabs stay as they are.
+const TEXT_SPECIAL: [bool; 256] = special(b"&<>\xef", false);
+
+/// A table of `markup` and the control characters (other than tab and newline,
+/// unless `escape_tab_and_newline`).
+const fn special(markup: &[u8], escape_tab_and_newline: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = escape_tab_and_newline || (b != b'\n' as usize && b != b'\t' as usize);
+        b += 1;
+    }
+    let mut i = 0;
+    while i < markup.len() {
+        table[markup[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
 /// Escapes an attribute value (newlines and tabs kept as character references
 /// so the parser's attribute normalisation does not turn them into spaces).
 pub fn attribute(value: &str, out: &mut String) {
-    if !value
-        .bytes()
-        .any(|b| b < 0x20 || matches!(b, b'&' | b'<' | b'>' | b'"' | 0xef))
-    {
+    if !value.bytes().any(|b| ATTRIBUTE_SPECIAL[usize::from(b)]) {
         out.push_str(value);
         return;
     }
@@ -37,10 +58,7 @@ pub fn attribute(value: &str, out: &mut String) {
 
 /// Escapes element text.
 pub fn text(value: &str, out: &mut String) {
-    if !value
-        .bytes()
-        .any(|b| (b < 0x20 && b != b'\n' && b != b'\t') || matches!(b, b'&' | b'<' | b'>' | 0xef))
-    {
+    if !value.bytes().any(|b| TEXT_SPECIAL[usize::from(b)]) {
         out.push_str(value);
         return;
     }
@@ -58,6 +76,10 @@ pub fn text(value: &str, out: &mut String) {
 /// At most `max` characters (the schema counts characters, not bytes).
 #[must_use]
 pub fn clip(value: &str, max: usize) -> &str {
+    // A string has at most as many characters as bytes.
+    if value.len() <= max {
+        return value;
+    }
     match value.char_indices().nth(max) {
         Some((at, _)) => &value[..at],
         None => value,
@@ -67,6 +89,17 @@ pub fn clip(value: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn special_bytes_are_the_documented_ones() {
+        for b in 0..=255_u8 {
+            let attr = b < 0x20 || matches!(b, b'&' | b'<' | b'>' | b'"' | 0xef);
+            assert_eq!(ATTRIBUTE_SPECIAL[usize::from(b)], attr, "{b}");
+            let text =
+                (b < 0x20 && b != b'\n' && b != b'\t') || matches!(b, b'&' | b'<' | b'>' | 0xef);
+            assert_eq!(TEXT_SPECIAL[usize::from(b)], text, "{b}");
+        }
+    }
 
     #[test]
     fn escapes_and_clips() {

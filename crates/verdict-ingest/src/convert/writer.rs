@@ -35,14 +35,15 @@ pub struct PayloadWriter<W: Write> {
     out: W,
     buf: String,
     stats: ConvertStats,
-    started_ms: i64,
+    /// The default `started`, in decimal.
+    started_text: String,
 }
 
 /// Splits `pkg.sub.Class` into (`pkg.sub`, `Class`); no dot → ("", whole).
 #[must_use]
 pub fn split_class_name(class_name: &str) -> (&str, &str) {
-    match class_name.rsplit_once('.') {
-        Some((package, class)) if !class.is_empty() => (package, class),
+    match class_name.bytes().rposition(|b| b == b'.') {
+        Some(dot) if dot + 1 < class_name.len() => (&class_name[..dot], &class_name[dot + 1..]),
         _ => ("", class_name),
     }
 }
@@ -57,7 +58,7 @@ impl<W: Write> PayloadWriter<W> {
             out,
             buf: String::with_capacity(1 << 16),
             stats: ConvertStats::default(),
-            started_ms: options.started_ms,
+            started_text: options.started_ms.to_string(),
         };
         w.buf
             .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<test_result>\n");
@@ -169,7 +170,7 @@ impl<W: Write> PayloadWriter<W> {
     ) -> std::io::Result<()> {
         let class_name = case.classname.as_deref().unwrap_or("");
         let (package, class) = split_class_name(class_name);
-        let name = if case.name.trim().is_empty() {
+        let name = if is_blank(&case.name) {
             "(unnamed)"
         } else {
             case.name.as_str()
@@ -192,11 +193,16 @@ impl<W: Write> PayloadWriter<W> {
         self.attr("package", clip(package, NAME_MAX));
         self.attr("class", clip(class, NAME_MAX));
         self.attr("name", clip(name, NAME_MAX));
-        self.buf.push_str(&format!(
-            " duration=\"{}\" status=\"{status}\" started=\"{}\"",
-            case.duration_ms.max(0),
-            started_ms.unwrap_or(self.started_ms)
-        ));
+        self.buf.push_str(" duration=\"");
+        push_int(&mut self.buf, case.duration_ms.max(0));
+        self.buf.push_str("\" status=\"");
+        self.buf.push_str(status);
+        self.buf.push_str("\" started=\"");
+        match started_ms {
+            Some(ms) => push_int(&mut self.buf, ms),
+            None => self.buf.push_str(&self.started_text),
+        }
+        self.buf.push('"');
         let failure = match &case.outcome {
             CaseOutcome::Failed(f) | CaseOutcome::Errored(f) => Some(f),
             _ => None,
@@ -333,8 +339,36 @@ impl<W: Write> PayloadWriter<W> {
     }
 }
 
+/// Appends `n` in decimal, as `Display` writes it, without formatting machinery.
+fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut v = n.unsigned_abs();
+    let mut digits = [0_u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
 fn non_empty(s: &str) -> &str {
-    if s.trim().is_empty() { "-" } else { s }
+    if is_blank(s) { "-" } else { s }
+}
+
+/// Whether `s` is empty or only whitespace (as [`str::trim`] sees it); most
+/// names start with an ASCII character that settles it.
+fn is_blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(&b) if b.is_ascii() && !char::from(b).is_whitespace() => false,
+        _ => s.trim().is_empty(),
+    }
 }
 
 #[cfg(test)]
@@ -407,6 +441,15 @@ mod tests {
             "{text}"
         );
         assert_eq!(crate::validate(&xml[..]).unwrap(), 3);
+    }
+
+    #[test]
+    fn writes_integers_like_display() {
+        for n in [0, 7, -7, 10, 1_700_000_000_000, i64::MAX, i64::MIN] {
+            let mut s = String::new();
+            push_int(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@
 //! `rerun*` element makes the case failed (with its details) while `flaky*`
 //! elements leave it passed; all four are kept as [`Rerun`]s.
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use super::model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent, Rerun};
@@ -256,12 +257,12 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
     }
 
     fn open_case(&mut self, element: &Element<'_>, pos: Pos) -> Result<Frame, ReportError> {
-        let [name, classname, time] = element.attrs(["name", "classname", "time"])?;
+        let [name, classname, time] = element.attrs_ref(["name", "classname", "time"])?;
         self.case = Some(CaseState {
             pos,
             case: ReportCase {
-                name: name.unwrap_or_default(),
-                classname: non_empty(classname),
+                name: name.map(Cow::into_owned).unwrap_or_default(),
+                classname: non_empty(classname.map(Cow::into_owned)),
                 duration_ms: seconds_to_ms(time.as_deref()),
                 outcome: CaseOutcome::Passed,
                 system_out: None,

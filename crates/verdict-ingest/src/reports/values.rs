@@ -11,8 +11,49 @@
 /// same way.
 pub(crate) fn seconds_to_ms(raw: Option<&str>) -> i64 {
     let Some(raw) = raw else { return 0 };
-    let digits: String = raw.trim().chars().filter(|&c| c != ',').collect();
-    parse_ms(&digits).unwrap_or(0).max(0)
+    if let Some(ms) = plain_ms(raw.as_bytes()) {
+        return ms;
+    }
+    let raw = raw.trim();
+    let ms = if raw.bytes().any(|b| b == b',') {
+        let digits: String = raw.chars().filter(|&c| c != ',').collect();
+        parse_ms(&digits)
+    } else {
+        parse_ms(raw)
+    };
+    ms.unwrap_or(0).max(0)
+}
+
+/// [`seconds_to_ms`] in one pass for the usual spelling, digits with an
+/// optional fraction (`"0.25"`, `"12"`, `".5"`); `None` for anything else.
+fn plain_ms(raw: &[u8]) -> Option<i64> {
+    let mut int = 0_i64;
+    let mut frac = [0_u8; 4];
+    let mut frac_len = None;
+    for &b in raw {
+        match (b, &mut frac_len) {
+            (b'0'..=b'9', None) => {
+                int = int.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+            }
+            (b'0'..=b'9', Some(n)) => {
+                if let Some(slot) = frac.get_mut(*n) {
+                    *slot = b - b'0';
+                }
+                *n += 1;
+            }
+            (b'.', None) => frac_len = Some(0),
+            _ => return None,
+        }
+    }
+    if raw.len() == usize::from(frac_len.is_some()) {
+        // Empty, or a lone ".".
+        return None;
+    }
+    let [d0, d1, d2, d3] = frac.map(i64::from);
+    let ms = int
+        .saturating_mul(1000)
+        .saturating_add(d0 * 100 + d1 * 10 + d2);
+    Some(if d3 >= 5 { ms.saturating_add(1) } else { ms })
 }
 
 fn parse_ms(s: &str) -> Option<i64> {
@@ -20,14 +61,17 @@ fn parse_ms(s: &str) -> Option<i64> {
     if s.starts_with('-') {
         return Some(0);
     }
-    if s.contains(['e', 'E']) {
+    if s.bytes().any(|b| matches!(b, b'e' | b'E')) {
         let seconds: f64 = s.parse().ok()?;
         // `as` saturates, and NaN becomes 0.
         return seconds
             .is_finite()
             .then(|| (seconds * 1000.0).round() as i64);
     }
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let (int, frac) = match s.bytes().position(|b| b == b'.') {
+        Some(dot) => (&s[..dot], &s[dot + 1..]),
+        None => (s, ""),
+    };
     let all_digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
     if (int.is_empty() && frac.is_empty()) || !all_digits(int) || !all_digits(frac) {
         return None;
@@ -37,10 +81,8 @@ fn parse_ms(s: &str) -> Option<i64> {
     });
     ms = ms.saturating_mul(1000);
     let frac = frac.as_bytes();
-    for (i, scale) in [100, 10, 1].into_iter().enumerate() {
-        let digit = frac.get(i).map_or(0, |b| i64::from(b - b'0'));
-        ms = ms.saturating_add(digit * scale);
-    }
+    let digit = |i: usize| frac.get(i).map_or(0, |b| i64::from(b - b'0'));
+    ms = ms.saturating_add(digit(0) * 100 + digit(1) * 10 + digit(2));
     if frac.get(3).is_some_and(|&b| b >= b'5') {
         ms = ms.saturating_add(1);
     }
@@ -58,7 +100,11 @@ pub(crate) fn tidy(text: &str) -> String {
 
 /// `value` unless it is missing or only whitespace.
 pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
+    value.filter(|v| match v.as_bytes().first() {
+        // An ASCII character that is not whitespace settles it.
+        Some(&b) if b.is_ascii() && !char::from(b).is_whitespace() => true,
+        _ => !v.trim().is_empty(),
+    })
 }
 
 /// The last component of a Windows or Unix path.
@@ -89,6 +135,34 @@ mod tests {
         assert_eq!(ms("abc"), 0);
         assert_eq!(ms("NaN"), 0);
         assert_eq!(ms("99999999999999999999"), i64::MAX);
+    }
+
+    #[test]
+    fn the_one_pass_path_agrees_with_the_general_one() {
+        let plain = [
+            "0",
+            "7",
+            "0.25",
+            "12",
+            ".5",
+            "3.",
+            "0.0005",
+            "0.00049",
+            "1.2345678",
+            "007.007",
+            "99999999999999999999",
+            "9223372036854775.807",
+            "9223372036854775.8075",
+        ];
+        for raw in plain {
+            let general = parse_ms(raw).unwrap_or(0).max(0);
+            assert_eq!(plain_ms(raw.as_bytes()), Some(general), "{raw:?}");
+        }
+        for raw in [
+            "", ".", "1..2", "1.2.3", "+1", "-1", " 1", "1e3", "1,5", "x",
+        ] {
+            assert_eq!(plain_ms(raw.as_bytes()), None, "{raw:?}");
+        }
     }
 
     #[test]

@@ -7,10 +7,11 @@
 //! attributes, text decoded and normalised by [`super::chars`], and a line and
 //! column on every error.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead, Read};
 
 use quick_xml::errors::{Error as XmlError, IllFormedError, SyntaxError};
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::Event;
 
 use super::chars::{
     attr_value, check_encoding, decode, not_utf8, resolve_reference, set_normalized,
@@ -32,20 +33,35 @@ pub(crate) enum Node<'a> {
 
 /// A start tag, for reading its name and attributes.
 pub(crate) struct Element<'a> {
-    start: BytesStart<'a>,
+    /// The decoded text between `<` and `>` (or `/>`): name, then attributes.
+    content: Cow<'a, str>,
+    name_len: usize,
     pos: Pos,
 }
 
+/// Attribute keys kept inline for the duplicate check before spilling to the heap.
+const INLINE_KEYS: usize = 16;
+
 impl Element<'_> {
+    /// The element's qualified name.
+    fn qname(&self) -> &[u8] {
+        &self.content.as_bytes()[..self.name_len]
+    }
+
     /// The element's local name (any namespace prefix removed).
     pub fn name(&self) -> &[u8] {
-        self.start.local_name().into_inner()
+        let name = self.qname();
+        match name.iter().position(|&b| b == b':') {
+            Some(i) => &name[i + 1..],
+            None => name,
+        }
     }
 
     /// The element's namespace prefix, if its name has one; readers of
     /// namespaced formats (TRX) look up its `xmlns:` declaration with it.
     pub fn prefix(&self) -> Option<&[u8]> {
-        self.start.name().prefix().map(|p| p.into_inner())
+        let name = self.qname();
+        name.iter().position(|&b| b == b':').map(|i| &name[..i])
     }
 
     /// The values of the attributes named `keys` (absent ones are `None`),
@@ -54,33 +70,190 @@ impl Element<'_> {
         &self,
         keys: [&str; N],
     ) -> Result<[Option<String>; N], ReportError> {
-        let mut values: [Option<String>; N] = std::array::from_fn(|_| None);
-        for attr in self.start.attributes() {
-            let attr = attr.map_err(|e| self.attr_error(&e))?;
-            let raw = std::str::from_utf8(&attr.value)
-                .map_err(|_| self.pos.error("attribute value is not valid UTF-8"))?;
-            let value = attr_value(raw).map_err(|e| {
-                let key = String::from_utf8_lossy(attr.key.as_ref());
-                self.pos.error(format!("attribute '{key}': {e}"))
-            })?;
-            if let Some(i) = keys.iter().position(|k| k.as_bytes() == attr.key.as_ref()) {
-                values[i] = Some(value.into_owned());
+        Ok(self.attrs_ref(keys)?.map(|v| v.map(Cow::into_owned)))
+    }
+
+    /// [`Element::attrs`] borrowing the values that need no unescaping.
+    pub fn attrs_ref<const N: usize>(
+        &self,
+        keys: [&str; N],
+    ) -> Result<[Option<Cow<'_, str>>; N], ReportError> {
+        let mut values: [Option<Cow<'_, str>>; N] = std::array::from_fn(|_| None);
+        let mut attributes = Attributes::new(&self.content, self.name_len);
+        while let Some(attr) = attributes.next() {
+            let Attr { key, value, plain } = attr.map_err(|e| self.attr_error(&e))?;
+            let value = if plain {
+                Cow::Borrowed(value)
+            } else {
+                attr_value(value).map_err(|e| {
+                    let key = String::from_utf8_lossy(key);
+                    self.pos.error(format!("attribute '{key}': {e}"))
+                })?
+            };
+            if let Some(i) = keys.iter().position(|k| k.as_bytes() == key) {
+                values[i] = Some(value);
             }
         }
         Ok(values)
     }
 
-    fn attr_error(&self, e: &quick_xml::events::attributes::AttrError) -> ReportError {
-        use quick_xml::events::attributes::AttrError as A;
+    fn attr_error(&self, e: &AttrError) -> ReportError {
         let (at, message) = match *e {
-            A::ExpectedEq(at) => (at, "expected '=' after the attribute name"),
-            A::ExpectedValue(at) => (at, "expected an attribute value after '='"),
-            A::UnquotedValue(at) => (at, "attribute values must be quoted"),
-            A::ExpectedQuote(at, _) => (at, "the attribute value is not closed"),
-            A::Duplicated(at, _) => (at, "duplicate attribute"),
+            AttrError::ExpectedEq(at) => (at, "expected '=' after the attribute name"),
+            AttrError::ExpectedValue(at) => (at, "expected an attribute value after '='"),
+            AttrError::UnquotedValue(at) => (at, "attribute values must be quoted"),
+            AttrError::ExpectedQuote(at) => (at, "the attribute value is not closed"),
+            AttrError::Duplicated(at) => (at, "duplicate attribute"),
         };
-        let before = &self.start[..at.min(self.start.len())];
+        let content = self.content.as_bytes();
+        let before = &content[..at.min(content.len())];
         self.pos.advanced(b"<").advanced(before).error(message)
+    }
+}
+
+/// What is wrong with an attribute, at a byte offset into the tag content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AttrError {
+    ExpectedEq(usize),
+    ExpectedValue(usize),
+    UnquotedValue(usize),
+    ExpectedQuote(usize),
+    Duplicated(usize),
+}
+
+/// One attribute, undecoded.
+struct Attr<'a> {
+    key: &'a [u8],
+    value: &'a str,
+    /// `value` needs no normalising or unescaping.
+    plain: bool,
+}
+
+/// The attributes of a start tag, parsed as quick-xml parses XML (not HTML)
+/// attributes, with the same error offsets, and borrowed from the decoded tag.
+struct Attributes<'a> {
+    content: &'a str,
+    /// Where the next attribute is searched from.
+    at: usize,
+    /// Ranges of the keys seen, for the duplicate check.
+    keys: [(usize, usize); INLINE_KEYS],
+    seen: usize,
+    more_keys: Vec<(usize, usize)>,
+}
+
+/// The first offset at or after `from` whose byte matches `pred`.
+fn find(bytes: &[u8], from: usize, pred: impl Fn(u8) -> bool) -> Option<usize> {
+    let from = from.min(bytes.len());
+    bytes[from..]
+        .iter()
+        .position(|&b| pred(b))
+        .map(|i| from + i)
+}
+
+/// The offset of the first `quote` at or after `from`, and whether the bytes
+/// before it are plain: no `&` and no control character below `\x0E` (such
+/// as tab and line ends), so the value needs no decoding. Works on eight
+/// bytes at a time, for values run to tens of bytes.
+fn find_quote(bytes: &[u8], from: usize, quote: u8) -> Option<(usize, bool)> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // The high bit of each byte of `x` that is zero, or, with `below`, less
+    // than it. Bits above a flagged byte may be spurious, never bits below the
+    // first one, so the lowest bit is exact.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let less = |x: u64, below: u8| x.wrapping_sub(ONES * u64::from(below)) & !x & HIGHS;
+    let quotes = u64::from_ne_bytes([quote; 8]);
+    let amps = u64::from_ne_bytes([b'&'; 8]);
+    let from = from.min(bytes.len());
+    let (words, rest) = bytes[from..].as_chunks::<8>();
+    let mut plain = true;
+    for (i, word) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*word);
+        let special = zero(x ^ amps) | less(x, 0x0E);
+        let found = zero(x ^ quotes);
+        if found != 0 {
+            let before = (found & found.wrapping_neg()) - 1;
+            plain &= special & before == 0;
+            return Some((from + i * 8 + (found.trailing_zeros() / 8) as usize, plain));
+        }
+        plain &= special == 0;
+    }
+    let tail = from + words.len() * 8;
+    for (i, &b) in rest.iter().enumerate() {
+        if b == quote {
+            return Some((tail + i, plain));
+        }
+        plain &= b != b'&' && b >= 0x0E;
+    }
+    None
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\r' | b'\n' | b'\t')
+}
+
+impl<'a> Attributes<'a> {
+    fn new(content: &'a str, name_len: usize) -> Self {
+        Self {
+            content,
+            at: name_len,
+            keys: [(0, 0); INLINE_KEYS],
+            seen: 0,
+            more_keys: Vec::new(),
+        }
+    }
+
+    /// The next key and raw (undecoded) value; after an error, stop.
+    fn next(&mut self) -> Option<Result<Attr<'a>, AttrError>> {
+        let bytes = self.content.as_bytes();
+        let len = bytes.len();
+        let start = find(bytes, self.at, |b| !is_space(b))?;
+        self.at = len;
+        // As in quick-xml, the key's first byte is taken whatever it is.
+        let (key_end, eq) = match find(bytes, start + 1, |b| b == b'=' || is_space(b)) {
+            Some(e) if bytes[e] == b'=' => (e, e),
+            Some(e) => match find(bytes, e, |b| !is_space(b)) {
+                Some(eq) if bytes[eq] == b'=' => (e, eq),
+                Some(other) => return Some(Err(AttrError::ExpectedEq(other))),
+                None => return Some(Err(AttrError::ExpectedEq(len))),
+            },
+            None => return Some(Err(AttrError::ExpectedEq(len))),
+        };
+        if let Err(e) = self.check_duplicate(start, key_end) {
+            return Some(Err(e));
+        }
+        let (value_start, quote) = match find(bytes, eq + 1, |b| !is_space(b)) {
+            Some(q) if matches!(bytes[q], b'"' | b'\'') => (q + 1, bytes[q]),
+            Some(other) => return Some(Err(AttrError::UnquotedValue(other))),
+            None => return Some(Err(AttrError::ExpectedValue(len))),
+        };
+        let Some((value_end, plain)) = find_quote(bytes, value_start, quote) else {
+            return Some(Err(AttrError::ExpectedQuote(len)));
+        };
+        self.at = value_end + 1;
+        // The value lies between ASCII quotes, so on character boundaries.
+        let value = self.content.get(value_start..value_end)?;
+        Some(Ok(Attr {
+            key: &bytes[start..key_end],
+            value,
+            plain,
+        }))
+    }
+
+    fn check_duplicate(&mut self, start: usize, end: usize) -> Result<(), AttrError> {
+        let bytes = self.content.as_bytes();
+        let key = &bytes[start..end];
+        let same = |&(s, e): &(usize, usize)| e - s == key.len() && bytes[s..e] == *key;
+        let inline = &self.keys[..self.seen.min(INLINE_KEYS)];
+        if inline.iter().any(same) || self.more_keys.iter().any(same) {
+            return Err(AttrError::Duplicated(start));
+        }
+        match self.keys.get_mut(self.seen) {
+            Some(slot) => *slot = (start, end),
+            None => self.more_keys.push((start, end)),
+        }
+        self.seen += 1;
+        Ok(())
     }
 }
 
@@ -173,7 +346,8 @@ impl<R: BufRead> XmlReader<R> {
                 let content = decode(tag, self.latin1)
                     .map_err(|at| pos.advanced(b"<").advanced(&tag[..at]).error(not_utf8()))?;
                 Node::Start(Element {
-                    start: BytesStart::from_content(content, name_len),
+                    content,
+                    name_len,
                     pos,
                 })
             }
@@ -322,5 +496,118 @@ fn describe(e: XmlError) -> String {
             "'--' is not allowed inside a comment".to_owned()
         }
         other => format!("malformed XML: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quick_xml::events::attributes::{AttrError as QuickError, Attributes as Quick};
+
+    /// What quick-xml makes of the attributes of `tag` (a name, then
+    /// attributes), up to its first error.
+    fn quick(tag: &str, name_len: usize) -> Vec<Result<(Vec<u8>, String), AttrError>> {
+        let mut out = Vec::new();
+        for attr in Quick::new(tag, name_len) {
+            match attr {
+                Ok(a) => {
+                    let value = String::from_utf8(a.value.to_vec()).unwrap();
+                    out.push(Ok((a.key.as_ref().to_vec(), value)));
+                }
+                Err(e) => {
+                    out.push(Err(match e {
+                        QuickError::ExpectedEq(at) => AttrError::ExpectedEq(at),
+                        QuickError::ExpectedValue(at) => AttrError::ExpectedValue(at),
+                        QuickError::UnquotedValue(at) => AttrError::UnquotedValue(at),
+                        QuickError::ExpectedQuote(at, _) => AttrError::ExpectedQuote(at),
+                        QuickError::Duplicated(at, _) => AttrError::Duplicated(at),
+                    }));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    fn ours(tag: &str, name_len: usize) -> Vec<Result<(Vec<u8>, String), AttrError>> {
+        let mut out = Vec::new();
+        let mut attributes = Attributes::new(tag, name_len);
+        while let Some(attr) = attributes.next() {
+            match attr {
+                Ok(a) => out.push(Ok((a.key.to_vec(), a.value.to_owned()))),
+                Err(e) => {
+                    out.push(Err(e));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn attributes_parse_as_quick_xml_parses_them() {
+        let many: String = (0..40).map(|i| format!(" k{i}='{i}'")).collect();
+        let tags = [
+            "t".to_owned(),
+            "t ".to_owned(),
+            r#"t a="1" b='2'"#.to_owned(),
+            r#"t a = "1"  b	=
+'two words'"#
+                .to_owned(),
+            r#"t a="1"b="2""#.to_owned(),
+            r#"t =a="1""#.to_owned(),
+            r#"t ="1" b="2""#.to_owned(),
+            r#"t == "1""#.to_owned(),
+            r#"t a="1" ="2" ="3""#.to_owned(),
+            r#"t ""#.to_owned(),
+            r#"t '"#.to_owned(),
+            r#"t a="x 'y' z" b='x "y" z'"#.to_owned(),
+            r#"t a="1" a="2""#.to_owned(),
+            r#"t a="1" b="2" a="3""#.to_owned(),
+            r#"t a"#.to_owned(),
+            r#"t a b="1""#.to_owned(),
+            r#"t a ="#.to_owned(),
+            r#"t a=1"#.to_owned(),
+            r#"t a="1"#.to_owned(),
+            r#"t a='a long value that runs past several words &amp; on"#.to_owned(),
+            r#"t é="ü" ü='é'"#.to_owned(),
+            format!("t{many}"),
+            format!("t{many} k39='again'"),
+        ];
+        for tag in &tags {
+            assert_eq!(ours(tag, 1), quick(tag, 1), "{tag:?}");
+        }
+    }
+
+    #[test]
+    fn finds_quotes_and_plain_values() {
+        let naive = |bytes: &[u8], quote: u8| {
+            let end = bytes.iter().position(|&b| b == quote)?;
+            let plain = bytes[..end].iter().all(|&b| b != b'&' && b >= 0x0E);
+            Some((end, plain))
+        };
+        let values: [&[u8]; 9] = [
+            b"",
+            b"\"",
+            b"plain value\" & after",
+            b"0123456789abcdef&\"",
+            b"0123456789abcdef\"&",
+            b"tab\there and later\"",
+            b"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9 \x7f\xff\"x",
+            b"no quote at all, even after many bytes",
+            b"\r\n\x0d\x0e\x1f\"",
+        ];
+        for value in values {
+            for quote in [b'"', b'\''] {
+                for from in 0..value.len().min(10) {
+                    let expected = naive(&value[from..], quote).map(|(i, p)| (from + i, p));
+                    assert_eq!(
+                        find_quote(value, from, quote),
+                        expected,
+                        "{value:?} from {from}"
+                    );
+                }
+            }
+        }
     }
 }
