@@ -68,4 +68,32 @@ pub fn read_report<R: BufRead>(
         ReportFormat::Trx => trx::read(&mut xml, on_event),
     }
 }
+/// Like [`read_report`], from a file. A TRX file whose results precede its
+/// test definitions (vstest's order) is read twice — first only its test-id →
+/// class map, then streaming every result — so memory grows with the number of
+/// tests rather than with their output.
+///
+/// # Errors
+/// As [`read_report`]; a file that cannot be read is reported at line 0.
+pub fn read_report_file(
+    path: &std::path::Path,
+    format: ReportFormat,
+    on_event: impl FnMut(ReportEvent) -> Result<(), String>,
+) -> Result<(), ReportError> {
+    let open = || {
+        std::fs::File::open(path)
+            .map(|f| std::io::BufReader::with_capacity(1 << 16, f))
+            .map_err(|e| ReportError {
+                line: 0,
+                column: 0,
+                message: format!("cannot read {}: {e}", path.display()),
+            })
+    };
+    if format != ReportFormat::Trx {
+        return read_report(open()?, format, on_event);
+    }
+    let classes = trx::read_classes(&mut xml::XmlReader::new(open()?)?)?;
+    trx::read_with_classes(&mut xml::XmlReader::new(open()?)?, classes, on_event)
+}
+
 pub mod json;

@@ -30,9 +30,10 @@ pub enum ReportFormat {
     /// Visual Studio / `dotnet test --logger trx` results (`<TestRun>` in the
     /// `TeamTest/2010` namespace), the format of MSTest and Azure DevOps.
     ///
-    /// TRX lists results before the definitions that give their classes, so
-    /// its reader holds the results read before `<TestDefinitions>` (memory
-    /// grows with such a file) and sends them once the classes are known.
+    /// TRX lists results before the definitions that give their classes. From
+    /// a stream, results read before `<TestDefinitions>` are held and sent once
+    /// the classes are known; from a file ([`super::read_report_file`]) two
+    /// passes avoid holding them.
     Trx,
 }
 

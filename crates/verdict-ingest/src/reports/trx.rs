@@ -21,12 +21,13 @@
 //! - outcomes: see [`verdict`].
 //!
 //! `vstest` writes `<Results>` before `<TestDefinitions>`, so a result's class
-//! is only known later: results read before the definitions are held (with
-//! their output and stack traces) until `</TestDefinitions>` and sent then,
-//! which makes memory grow with such a file. TRX files are written whole by
-//! one test run and are modest next to JUnit aggregates, so this is
-//! accepted. Files that define tests first (`mstest.exe`) stream: only the
-//! map from test id to class is held. Without any definitions the cases are
+//! is only known later. Read from a stream, results read before the
+//! definitions are held (with their output and stack traces) until
+//! `</TestDefinitions>` and sent then. Read from a file
+//! ([`super::read_report_file`]), a first pass collects only the map from test
+//! id to class and a second pass sends every result as it is read, so memory
+//! grows with the number of tests, not with their output. Files that define
+//! tests first (`mstest.exe`) stream either way. Without any definitions the cases are
 //! sent at the end, without classes. Inner results of data-driven tests,
 //! `TestEntries`, `TestLists`, `ResultSummary` and unknown elements and
 //! attributes are ignored. A result without a known `outcome` is an error.
@@ -52,17 +53,48 @@ where
     R: BufRead,
     F: FnMut(ReportEvent) -> Result<(), String>,
 {
-    let mut reader = Trx {
-        emit,
-        stack: Vec::new(),
-        run: None,
-        suite_sent: false,
-        classes: HashMap::new(),
-        defined: false,
-        held: Vec::new(),
-        result: None,
-        unit_test: None,
-    };
+    run(&mut Trx::new(emit, Mode::Stream), xml)
+}
+
+/// First pass over a file: only the map from test id to class.
+pub(crate) fn read_classes<R: BufRead>(
+    xml: &mut XmlReader<R>,
+) -> Result<HashMap<String, String>, ReportError> {
+    let mut reader = Trx::new(|_| Ok(()), Mode::ClassesOnly);
+    run(&mut reader, xml)?;
+    Ok(reader.classes)
+}
+
+/// Second pass over a file: classes are known, every result is sent as read.
+pub(crate) fn read_with_classes<R, F>(
+    xml: &mut XmlReader<R>,
+    classes: HashMap<String, String>,
+    emit: F,
+) -> Result<(), ReportError>
+where
+    R: BufRead,
+    F: FnMut(ReportEvent) -> Result<(), String>,
+{
+    let mut reader = Trx::new(emit, Mode::Stream);
+    reader.classes = classes;
+    reader.defined = true;
+    run(&mut reader, xml)
+}
+
+/// How results are handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Send them (holding those read before the definitions).
+    Stream,
+    /// Drop them: only the classes are wanted.
+    ClassesOnly,
+}
+
+fn run<R, F>(reader: &mut Trx<F>, xml: &mut XmlReader<R>) -> Result<(), ReportError>
+where
+    R: BufRead,
+    F: FnMut(ReportEvent) -> Result<(), String>,
+{
     loop {
         let (pos, node) = xml.next()?;
         match node {
@@ -120,6 +152,9 @@ struct Held {
 
 struct Trx<F> {
     emit: F,
+    mode: Mode,
+    /// Most cases ever held at once (tests check the file path streams).
+    max_held: usize,
     stack: Vec<Frame>,
     run: Option<Run>,
     suite_sent: bool,
@@ -131,6 +166,24 @@ struct Trx<F> {
     result: Option<ResultState>,
     /// The id of the open `<UnitTest>`.
     unit_test: Option<String>,
+}
+
+impl<F> Trx<F> {
+    fn new(emit: F, mode: Mode) -> Self {
+        Self {
+            emit,
+            mode,
+            max_held: 0,
+            stack: Vec::new(),
+            run: None,
+            suite_sent: false,
+            classes: HashMap::new(),
+            defined: false,
+            held: Vec::new(),
+            result: None,
+            unit_test: None,
+        }
+    }
 }
 
 impl<F: FnMut(ReportEvent) -> Result<(), String>> Trx<F> {
@@ -280,6 +333,9 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> Trx<F> {
         let Some(result) = self.result.take() else {
             return Ok(());
         };
+        if self.mode == Mode::ClassesOnly {
+            return Ok(());
+        }
         let message = non_empty(result.message.as_deref().map(tidy));
         let failure = || Failure {
             message: message.clone(),
@@ -311,6 +367,7 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> Trx<F> {
             self.deliver(held)
         } else {
             self.held.push(held);
+            self.max_held = self.max_held.max(self.held.len());
             Ok(())
         }
     }
@@ -328,5 +385,56 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> Trx<F> {
         let mut case = held.case;
         case.classname = held.test_id.and_then(|id| self.classes.get(&id).cloned());
         self.send(ReportEvent::Case(case), held.pos)
+    }
+}
+
+#[cfg(test)]
+mod two_pass_tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    const RESULTS_FIRST: &str = concat!(
+        r#"<TestRun id="1" name="run" xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010"><Results>"#,
+        r#"<UnitTestResult testId="a" testName="t1" outcome="Passed" duration="00:00:01.5000000"/>"#,
+        r#"<UnitTestResult testId="b" testName="t2" outcome="Failed"><Output><StdOut>lots of output</StdOut><ErrorInfo><Message>m</Message></ErrorInfo></Output></UnitTestResult>"#,
+        r#"</Results><TestDefinitions><UnitTest id="a" name="t1"><TestMethod className="Ns.C" name="t1"/></UnitTest>"#,
+        r#"<UnitTest id="b" name="t2"><TestMethod className="Ns.D" name="t2"/></UnitTest></TestDefinitions></TestRun>"#
+    );
+
+    fn xml() -> XmlReader<&'static [u8]> {
+        XmlReader::new(RESULTS_FIRST.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn the_second_pass_sends_results_as_they_are_read() {
+        let classes = read_classes(&mut xml()).unwrap();
+        assert_eq!(classes.get("b").map(String::as_str), Some("Ns.D"));
+        let got = RefCell::new(Vec::new());
+        let mut second = Trx::new(
+            |e| {
+                if let ReportEvent::Case(c) = e {
+                    got.borrow_mut().push((c.name, c.classname));
+                }
+                Ok(())
+            },
+            Mode::Stream,
+        );
+        second.classes = classes;
+        second.defined = true;
+        run(&mut second, &mut xml()).unwrap();
+        assert_eq!(second.max_held, 0, "nothing is held on the second pass");
+        drop(second);
+        assert_eq!(
+            got.into_inner(),
+            [
+                ("t1".to_owned(), Some("Ns.C".to_owned())),
+                ("t2".to_owned(), Some("Ns.D".to_owned()))
+            ]
+        );
+        // The one-pass stream read holds both until the definitions.
+        let mut stream = Trx::new(|_| Ok(()), Mode::Stream);
+        run(&mut stream, &mut xml()).unwrap();
+        assert_eq!(stream.max_held, 2);
     }
 }

@@ -5,7 +5,7 @@
 //! with its verdict as an event. Files are spooled to disk and parsed as a
 //! stream, so their size does not matter.
 
-use std::io::{BufReader, Read};
+use std::io::Read;
 
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, Request, State};
@@ -15,7 +15,9 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use verdict_domain::testcenter::{EventType, Level};
-use verdict_ingest::reports::{CaseOutcome, ReportCase, ReportEvent, detect_format, read_report};
+use verdict_ingest::reports::{
+    CaseOutcome, ReportCase, ReportEvent, detect_format, read_report_file,
+};
 use verdict_store::{Label, NewTcEvent, ReportSelection, TcReport, TcTest};
 
 use super::auth::Uploader;
@@ -151,11 +153,7 @@ async fn import_file(
     })?;
     let (tx, mut rx) = mpsc::channel::<ReportEvent>(256);
     let parser = tokio::task::spawn_blocking(move || {
-        let reader = BufReader::with_capacity(
-            1 << 16,
-            std::fs::File::open(&path).map_err(|e| e.to_string())?,
-        );
-        read_report(reader, format, |event| {
+        read_report_file(&path, format, |event| {
             tx.blocking_send(event)
                 .map_err(|_| "import stopped".to_owned())
         })

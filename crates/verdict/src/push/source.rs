@@ -9,7 +9,9 @@ use verdict_ingest::convert::{ConvertStats, PayloadOptions, PayloadWriter};
 use verdict_ingest::reports::json::{
     JsonFormat, detect_json_format, read_cucumber, read_json_report,
 };
-use verdict_ingest::reports::{ReportEvent, detect_format, read_report};
+use verdict_ingest::reports::{
+    ReportEvent, ReportFormat, detect_format, read_report, read_report_file,
+};
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -68,6 +70,8 @@ fn convert_with(
     let reader = BufReader::with_capacity(1 << 16, file);
     match detect(path)? {
         Kind::Payload => copy_payload(reader, out),
+        // TRX from a file: two passes, so results are not held (see `read_report_file`).
+        Kind::Report(ReportFormat::Trx) => report_file(path, ReportFormat::Trx, options, out),
         Kind::Report(format) => report(path, reader, format, options, out),
         Kind::Json(JsonFormat::Cucumber) => cucumber(path, reader, options, out),
         Kind::Json(format) => json_report(path, reader, format, options, out),
@@ -140,6 +144,24 @@ fn json_report(
 ) -> Result<ConvertStats, BoxError> {
     let mut writer = PayloadWriter::new(out, options)?;
     read_json_report(reader, format, |event| {
+        if let ReportEvent::Case(case) = event {
+            writer.case(None, None, &case).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    let (_, stats) = writer.finish()?;
+    Ok(stats)
+}
+
+fn report_file(
+    path: &Path,
+    format: ReportFormat,
+    options: &PayloadOptions,
+    out: impl Write,
+) -> Result<ConvertStats, BoxError> {
+    let mut writer = PayloadWriter::new(out, options)?;
+    read_report_file(path, format, |event| {
         if let ReportEvent::Case(case) = event {
             writer.case(None, None, &case).map_err(|e| e.to_string())?;
         }
