@@ -155,6 +155,19 @@ impl TestServer {
         body
     }
 
+    /// The id of the workspace named `name` in shared space 1001 (a Test Center project).
+    pub async fn workspace_named(&self, name: &str) -> String {
+        let url = format!(
+            "{}/api/shared_spaces/{SP}/workspaces?query=%22name%20EQ%20%5E{name}%5E%22",
+            self.url
+        );
+        let spaces = self.get_json(&url).await;
+        spaces["data"][0]["id"]
+            .as_str()
+            .expect("workspace exists")
+            .to_owned()
+    }
+
     /// GET a workspace collection with a query string.
     pub async fn entities(&self, collection_and_query: &str) -> Value {
         self.get_json(&self.ws(collection_and_query)).await

@@ -120,19 +120,7 @@ async fn a_scripted_client_reports_a_full_hierarchy(s: TestServer) {
     );
     // The results are in the same store: the project is a workspace, runs roll up FAIL to the top.
     s.sign_in().await;
-    let spaces: Value = s
-        .client
-        .get(format!(
-            "{}/api/shared_spaces/1001/workspaces?query=%22name%20EQ%20%5EShop%5E%22",
-            s.url
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ws = spaces["data"][0]["id"].as_str().unwrap().to_owned();
+    let ws = s.workspace_named("Shop").await;
     let runs: Value = s
         .client
         .get(format!("{}/api/shared_spaces/1001/workspaces/{ws}/runs?fields=name,status,parent_run&order_by=id", s.url))
@@ -371,19 +359,7 @@ async fn events_report_per_event_in_207(s: TestServer) {
     assert!(body[0]["body"].as_str().unwrap().contains("image"));
     // XFAIL counts as passing; the FAIL above was refused, so the suite passed.
     s.sign_in().await;
-    let spaces: Value = s
-        .client
-        .get(format!(
-            "{}/api/shared_spaces/1001/workspaces?query=%22name%20EQ%20%5EE%5E%22",
-            s.url
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ws = spaces["data"][0]["id"].as_str().unwrap();
+    let ws = s.workspace_named("E").await;
     let run_json: Value = s
         .client
         .get(format!(
@@ -509,19 +485,7 @@ async fn history_figures_per_test(s: TestServer) {
         assert_eq!(status, StatusCode::NO_CONTENT);
     }
     s.sign_in().await;
-    let spaces: Value = s
-        .client
-        .get(format!(
-            "{}/api/shared_spaces/1001/workspaces?query=%22name%20EQ%20%5EHist%5E%22",
-            s.url
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ws = spaces["data"][0]["id"].as_str().unwrap().to_owned();
+    let ws = s.workspace_named("Hist").await;
     let tests: Value = s
         .client
         .get(format!(
@@ -680,19 +644,7 @@ async fn import_takes_junit_and_xunit_files(s: TestServer) {
         .unwrap();
     assert_eq!(again["reportId"], body["reportId"]);
     s.sign_in().await;
-    let spaces: Value = s
-        .client
-        .get(format!(
-            "{}/api/shared_spaces/1001/workspaces?query=%22name%20EQ%20%5EImported%5E%22",
-            s.url
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ws = spaces["data"][0]["id"].as_str().unwrap().to_owned();
+    let ws = s.workspace_named("Imported").await;
     let get = |q: String| {
         let client = s.client.clone();
         let url = format!("{}/api/shared_spaces/1001/workspaces/{ws}/{q}", s.url);
