@@ -30,7 +30,7 @@ use std::io::BufRead;
 use super::model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent, Rerun};
 use super::source::Pos;
 use super::values::{non_empty, seconds_to_ms, tidy};
-use super::xml::{Element, Node, XmlReader};
+use super::xml::{Element, Handler, XmlReader, drive};
 
 /// Reads a JUnit document from `xml`, sending its events to `emit`.
 pub(crate) fn read<R, F>(xml: &mut XmlReader<R>, emit: F) -> Result<(), ReportError>
@@ -46,15 +46,7 @@ where
         capture: None,
         property: None,
     };
-    loop {
-        let (pos, node) = xml.next()?;
-        match node {
-            Node::Start(element) => reader.start(&element, pos)?,
-            Node::End => reader.end(pos)?,
-            Node::Text(text) => reader.text(text),
-            Node::Eof => return Ok(()),
-        }
-    }
+    drive(xml, &mut reader)
 }
 
 /// What an open element is to the reader.
@@ -143,7 +135,7 @@ struct JUnit<F> {
     property: Option<PropertyState>,
 }
 
-impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
+impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for JUnit<F> {
     fn start(&mut self, element: &Element<'_>, pos: Pos) -> Result<(), ReportError> {
         let top = self.stack.last().copied();
         let frame = match (top, element.name()) {
@@ -227,7 +219,9 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
             _ => {}
         }
     }
+}
 
+impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
     fn send(&mut self, event: ReportEvent, pos: Pos) -> Result<(), ReportError> {
         (self.emit)(event).map_err(|message| pos.error(message))
     }

@@ -47,7 +47,7 @@ use std::io::BufRead;
 use super::model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent};
 use super::source::Pos;
 use super::values::{file_name, non_empty, seconds_to_ms, tidy};
-use super::xml::{Element, Node, XmlReader};
+use super::xml::{Element, Handler, XmlReader, drive};
 
 mod values;
 
@@ -80,15 +80,7 @@ where
         pending: None,
         case: None,
     };
-    loop {
-        let (pos, node) = xml.next()?;
-        match node {
-            Node::Start(element) => reader.start(&element, pos)?,
-            Node::End => reader.end(pos)?,
-            Node::Text(text) => reader.text(text),
-            Node::Eof => return Ok(()),
-        }
-    }
+    drive(xml, &mut reader)
 }
 
 /// What an open element is to the reader.
@@ -155,7 +147,7 @@ const ENVIRONMENT: [&str; 6] = [
     "os-architecture",
 ];
 
-impl<F: FnMut(ReportEvent) -> Result<(), String>> NUnit<F> {
+impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for NUnit<F> {
     fn start(&mut self, element: &Element<'_>, pos: Pos) -> Result<(), ReportError> {
         use Frame as Fr;
         let top = self.stack.last().copied();
@@ -243,7 +235,9 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> NUnit<F> {
         };
         field.get_or_insert_default().push_str(text);
     }
+}
 
+impl<F: FnMut(ReportEvent) -> Result<(), String>> NUnit<F> {
     fn send(&mut self, event: ReportEvent, pos: Pos) -> Result<(), ReportError> {
         (self.emit)(event).map_err(|message| pos.error(message))
     }

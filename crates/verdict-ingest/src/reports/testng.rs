@@ -41,7 +41,7 @@ use std::io::BufRead;
 use super::model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent};
 use super::source::Pos;
 use super::values::{non_empty, tidy};
-use super::xml::{Element, Node, XmlReader};
+use super::xml::{Element, Handler, XmlReader, drive};
 
 /// Reads a TestNG document from `xml`, sending its events to `emit`.
 pub(crate) fn read<R, F>(xml: &mut XmlReader<R>, emit: F) -> Result<(), ReportError>
@@ -55,15 +55,7 @@ where
         class: None,
         method: None,
     };
-    loop {
-        let (pos, node) = xml.next()?;
-        match node {
-            Node::Start(element) => reader.start(&element, pos)?,
-            Node::End => reader.end(pos)?,
-            Node::Text(text) => reader.text(text),
-            Node::Eof => return Ok(()),
-        }
-    }
+    drive(xml, &mut reader)
 }
 
 /// What an open element is to the reader.
@@ -118,7 +110,7 @@ struct TestNg<F> {
     method: Option<MethodState>,
 }
 
-impl<F: FnMut(ReportEvent) -> Result<(), String>> TestNg<F> {
+impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for TestNg<F> {
     fn start(&mut self, element: &Element<'_>, pos: Pos) -> Result<(), ReportError> {
         use Frame as Fr;
         let top = self.stack.last().copied();
@@ -215,7 +207,9 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> TestNg<F> {
         };
         field.push_str(text);
     }
+}
 
+impl<F: FnMut(ReportEvent) -> Result<(), String>> TestNg<F> {
     fn send(&mut self, event: ReportEvent, pos: Pos) -> Result<(), ReportError> {
         (self.emit)(event).map_err(|message| pos.error(message))
     }

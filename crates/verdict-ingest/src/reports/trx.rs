@@ -38,7 +38,7 @@ use std::io::BufRead;
 use super::model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent};
 use super::source::Pos;
 use super::values::{non_empty, tidy};
-use super::xml::{Element, Node, XmlReader};
+use super::xml::{Element, Handler, XmlReader, drive};
 
 mod values;
 
@@ -95,15 +95,7 @@ where
     R: BufRead,
     F: FnMut(ReportEvent) -> Result<(), String>,
 {
-    loop {
-        let (pos, node) = xml.next()?;
-        match node {
-            Node::Start(element) => reader.start(&element, pos)?,
-            Node::End => reader.end(pos)?,
-            Node::Text(text) => reader.text(text),
-            Node::Eof => return Ok(()),
-        }
-    }
+    drive(xml, reader)
 }
 
 /// What an open element is to the reader.
@@ -186,7 +178,7 @@ impl<F> Trx<F> {
     }
 }
 
-impl<F: FnMut(ReportEvent) -> Result<(), String>> Trx<F> {
+impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for Trx<F> {
     fn start(&mut self, element: &Element<'_>, pos: Pos) -> Result<(), ReportError> {
         use Frame as Fr;
         let top = self.stack.last().copied();
@@ -264,7 +256,9 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> Trx<F> {
         };
         field.get_or_insert_default().push_str(text);
     }
+}
 
+impl<F: FnMut(ReportEvent) -> Result<(), String>> Trx<F> {
     fn send(&mut self, event: ReportEvent, pos: Pos) -> Result<(), ReportError> {
         (self.emit)(event).map_err(|message| pos.error(message))
     }

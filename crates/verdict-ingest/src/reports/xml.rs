@@ -499,6 +499,33 @@ fn describe(e: XmlError) -> String {
     }
 }
 
+/// What a format reader does with each node of its document; [`drive`]
+/// feeds it the whole document, so every reader shares one event loop.
+pub(crate) trait Handler {
+    /// An element opened.
+    fn start(&mut self, element: &Element<'_>, pos: Pos) -> Result<(), ReportError>;
+    /// The innermost open element closed.
+    fn end(&mut self, pos: Pos) -> Result<(), ReportError>;
+    /// Text (and CDATA) inside the innermost open element.
+    fn text(&mut self, text: &str);
+}
+
+/// Reads `xml` to its end, handing every node to `handler`.
+pub(crate) fn drive<R: BufRead>(
+    xml: &mut XmlReader<R>,
+    handler: &mut impl Handler,
+) -> Result<(), ReportError> {
+    loop {
+        let (pos, node) = xml.next()?;
+        match node {
+            Node::Start(element) => handler.start(&element, pos)?,
+            Node::End => handler.end(pos)?,
+            Node::Text(text) => handler.text(text),
+            Node::Eof => return Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,7 @@ use std::io::BufRead;
 use super::model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent};
 use super::source::Pos;
 use super::values::{file_name, non_empty, seconds_to_ms, tidy};
-use super::xml::{Element, Node, XmlReader};
+use super::xml::{Element, Handler, XmlReader, drive};
 
 /// Reads an xUnit.net v2 document from `xml`, sending its events to `emit`.
 pub(crate) fn read<R, F>(xml: &mut XmlReader<R>, emit: F) -> Result<(), ReportError>
@@ -36,15 +36,7 @@ where
         stack: Vec::new(),
         test: None,
     };
-    loop {
-        let (pos, node) = xml.next()?;
-        match node {
-            Node::Start(element) => reader.start(&element, pos)?,
-            Node::End => reader.end(pos)?,
-            Node::Text(text) => reader.text(text),
-            Node::Eof => return Ok(()),
-        }
-    }
+    drive(xml, &mut reader)
 }
 
 /// What an open element is to the reader.
@@ -90,7 +82,7 @@ struct XUnit<F> {
     test: Option<TestState>,
 }
 
-impl<F: FnMut(ReportEvent) -> Result<(), String>> XUnit<F> {
+impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for XUnit<F> {
     fn start(&mut self, element: &Element<'_>, pos: Pos) -> Result<(), ReportError> {
         let top = self.stack.last().copied();
         let frame = match (top, element.name()) {
@@ -154,7 +146,9 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> XUnit<F> {
         };
         field.get_or_insert_default().push_str(text);
     }
+}
 
+impl<F: FnMut(ReportEvent) -> Result<(), String>> XUnit<F> {
     fn send(&mut self, event: ReportEvent, pos: Pos) -> Result<(), ReportError> {
         (self.emit)(event).map_err(|message| pos.error(message))
     }
