@@ -177,6 +177,10 @@ pub struct TestRun {
     pub run_type: Option<String>,
     pub external_assets: Option<String>,
     pub manual: bool,
+    /// Verdict extension: extra tries the framework made (0 when tried once).
+    pub retries: u32,
+    /// Verdict extension: passed only after failing an earlier try.
+    pub flaky: bool,
     pub context: Context,
     pub error: Option<RunError>,
     pub description: Option<String>,
@@ -224,6 +228,10 @@ pub struct GherkinRun {
     pub duration: i64,
     pub status: RunStatus,
     pub external_run_id: Option<String>,
+    /// Verdict extension: extra tries of the feature's scenarios, summed.
+    pub retries: u32,
+    /// Verdict extension: a scenario passed only after failing an earlier try.
+    pub flaky: bool,
     pub feature: Feature,
 }
 

@@ -48,6 +48,20 @@ impl RunStatus {
         }
     }
 
+    /// How bad the result is, for choosing between two results of the same
+    /// test in one report (the worse one wins, so a failure is never hidden
+    /// by a pass): failed > passed > skipped > planned. A pass outranks a
+    /// skip because a retried test's skipped tries (TestNG) end in its pass.
+    #[must_use]
+    pub fn severity(self) -> u8 {
+        match self {
+            Self::Failed => 3,
+            Self::Passed => 2,
+            Self::Skipped => 1,
+            Self::Planned => 0,
+        }
+    }
+
     /// Display name as Octane shows it (`Passed`).
     #[must_use]
     pub fn display_name(self) -> &'static str {

@@ -101,6 +101,44 @@ pub fn parse_iso(text: &str) -> Option<i64> {
     Some(ms - zone_offset_ms(zone)?)
 }
 
+/// Parses a timestamp as test reports write them: ISO 8601 ([`parse_iso`]),
+/// Java's `Date.toGMTString()` form `1 Dec 2026 19:01:37 GMT` (TestNG's
+/// JUnitXMLReporter), or epoch milliseconds. `None` for anything else.
+#[must_use]
+pub fn parse_report_time(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if let Some(ms) = parse_iso(t) {
+        return Some(ms);
+    }
+    if !t.is_empty() && t.len() <= 16 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse().ok();
+    }
+    parse_gmt_string(t)
+}
+
+/// `d MMM yyyy HH:mm:ss GMT` (Java's `Date.toGMTString`).
+fn parse_gmt_string(t: &str) -> Option<i64> {
+    let mut parts = t.split_ascii_whitespace();
+    let day: i64 = parts.next()?.parse().ok()?;
+    let month = parts.next()?;
+    let year: i64 = parts.next()?.parse().ok()?;
+    let clock = parts.next()?;
+    let zone = parts.next()?;
+    if parts.next().is_some() || !(zone == "GMT" || zone == "UTC") {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mo = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as i64 + 1;
+    let mut hms = clock.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, mi, s) = (hms.next()??, hms.next()??, hms.next()??);
+    if hms.next().is_some() || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    Some(days_from_civil(year, mo, day) * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000)
+}
+
 fn zone_offset_ms(zone: &str) -> Option<i64> {
     if zone.is_empty() || zone.eq_ignore_ascii_case("z") {
         return Some(0);
@@ -118,6 +156,22 @@ fn zone_offset_ms(zone: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_timestamps_reports_write() {
+        let iso = parse_iso("2026-12-01T19:01:37Z");
+        assert!(iso.is_some());
+        assert_eq!(parse_report_time("1 Dec 2026 19:01:37 GMT"), iso);
+        assert_eq!(parse_report_time("01 dec 2026 19:01:37 GMT"), iso);
+        assert_eq!(parse_report_time("2026-12-01T19:01:37.000+00:00"), iso);
+        assert_eq!(
+            parse_report_time(" 1764615697000 "),
+            Some(1_764_615_697_000)
+        );
+        assert_eq!(parse_report_time("1 Dec 2026 19:01:37 PST"), None);
+        assert_eq!(parse_report_time("yesterday"), None);
+        assert_eq!(parse_report_time("32 Dec 2026 19:01:37 GMT"), None);
+    }
 
     #[test]
     fn formats_and_parses_round_trip() {

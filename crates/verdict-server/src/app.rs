@@ -43,6 +43,22 @@ pub struct AppState {
 pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(
+        "cannot listen on {addr}: {source} (is another server running there? choose another address with --listen)"
+    )]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(
+        "the data directory {dir} is in use by another verdict serve (lock held on {lock}); stop it, or give this one its own --data-dir"
+    )]
+    DataDirLocked { dir: PathBuf, lock: PathBuf },
+    #[error("cannot use the data directory {dir}: {source}")]
+    DataDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
     #[error("random source failed: {0}")]
@@ -58,6 +74,11 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub store: Store,
     pub generated_admin_password: Option<String>,
+    /// `VERDICT_ADMIN_PASSWORD` was given but `admin` already existed, so it
+    /// was not applied (the caller says so).
+    pub admin_password_ignored: bool,
+    /// Held for the server's lifetime: one server per data directory.
+    _data_dir_lock: std::fs::File,
     shutdown: watch::Sender<bool>,
     http: JoinHandle<()>,
     workers: Vec<JoinHandle<()>>,
@@ -70,18 +91,27 @@ impl Server {
     /// # Errors
     /// Database, bind or filesystem failure.
     pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
-        std::fs::create_dir_all(&config.data_dir)?;
+        let data_dir_lock = lock_data_dir(&config.data_dir)?;
         let spool_dir = config.data_dir.join("spool");
-        std::fs::create_dir_all(&spool_dir)?;
+        std::fs::create_dir_all(&spool_dir).map_err(|source| StartError::DataDir {
+            dir: spool_dir.clone(),
+            source,
+        })?;
+        // Bind before the first start creates `admin`: a start that cannot
+        // listen must not leave a user whose generated password nobody saw.
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr()?;
         let store = Store::open(&config.effective_database_url()).await?;
-        let generated_admin_password =
-            crate::bootstrap::bootstrap(&store, config.admin_password.as_deref()).await?;
+        let admin = crate::bootstrap::bootstrap(&store, config.admin_password.as_deref()).await?;
         let requeued = store.requeue_orphans().await?;
         if requeued > 0 {
             tracing::info!(requeued, "resuming tasks cut off by the last stop");
         }
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
-        let addr = listener.local_addr()?;
         let wake = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let workers = crate::worker::spawn_workers(
@@ -115,7 +145,9 @@ impl Server {
         Ok(RunningServer {
             addr,
             store,
-            generated_admin_password,
+            generated_admin_password: admin.generated_password,
+            admin_password_ignored: admin.given_password_ignored,
+            _data_dir_lock: data_dir_lock,
             shutdown,
             http,
             workers,
@@ -138,6 +170,33 @@ impl RunningServer {
             let _ = w.await;
         }
         self.store.close().await;
+    }
+}
+
+/// Creates the data directory and takes an exclusive lock on
+/// `verdict.lock` inside it, released when the process ends (even on a
+/// crash), so a second server on the same directory refuses to start instead
+/// of failing tasks with "database is locked" later.
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, StartError> {
+    let io = |source| StartError::DataDir {
+        dir: dir.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let lock = dir.join("verdict.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StartError::DataDirLocked {
+            dir: dir.to_owned(),
+            lock,
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
     }
 }
 

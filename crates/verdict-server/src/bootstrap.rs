@@ -12,15 +12,24 @@ pub const DEFAULT_SHARED_SPACE: i64 = 1001;
 /// The default workspace inside it.
 pub const DEFAULT_WORKSPACE: i64 = 1002;
 
-/// Creates the defaults when missing. Returns the admin password when it was
-/// generated here (the caller prints it once).
+/// What [`bootstrap`] did about `admin`.
+#[derive(Debug, Default)]
+pub struct Bootstrapped {
+    /// The password generated for a new `admin` (the caller prints it once).
+    pub generated_password: Option<String>,
+    /// A password was given but `admin` already existed, so it was not
+    /// applied (`verdict admin user set-password admin` changes it).
+    pub given_password_ignored: bool,
+}
+
+/// Creates the defaults when missing.
 ///
 /// # Errors
 /// Database failure.
 pub async fn bootstrap(
     store: &Store,
     admin_password: Option<&str>,
-) -> Result<Option<String>, StartError> {
+) -> Result<Bootstrapped, StartError> {
     store
         .ensure_shared_space(DEFAULT_SHARED_SPACE, "default_shared_space")
         .await?;
@@ -28,7 +37,10 @@ pub async fn bootstrap(
         .ensure_workspace(DEFAULT_SHARED_SPACE, DEFAULT_WORKSPACE, "default_workspace")
         .await?;
     if store.user_by_name("admin").await?.is_some() {
-        return Ok(None);
+        return Ok(Bootstrapped {
+            generated_password: None,
+            given_password_ignored: admin_password.is_some(),
+        });
     }
     let (password, generated) = match admin_password {
         Some(p) => (p.to_owned(), false),
@@ -39,5 +51,8 @@ pub async fn bootstrap(
     };
     let hash = hash_secret(&password).map_err(|e| StartError::Random(e.to_string()))?;
     store.upsert_user("admin", &hash, true).await?;
-    Ok(generated.then_some(password))
+    Ok(Bootstrapped {
+        generated_password: generated.then_some(password),
+        given_password_ignored: false,
+    })
 }

@@ -55,6 +55,12 @@ impl Store {
 }
 
 impl IngestTx {
+    /// The task being applied.
+    #[must_use]
+    pub fn task_id(&self) -> i64 {
+        self.task_id
+    }
+
     /// Moves the transaction on to another workspace (a CI push fanned out to
     /// several workspaces is still one transaction).
     ///

@@ -23,6 +23,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_testcenter.sql"),
         include_str!("../migrations/postgres/0003_testcenter.sql"),
     ),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_retries.sql"),
+        include_str!("../migrations/postgres/0004_retries.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database's version, each in its own

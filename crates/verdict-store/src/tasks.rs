@@ -194,7 +194,9 @@ impl Store {
     }
 
     /// The earlier task behind a dedupe key, if its window is still open and it
-    /// did not end in `error` (such a task never blocks a re-push).
+    /// is still queued or running or ended `success` or `warning`. A task that
+    /// ended `failed` or `error` never answers a re-push: the cause may have
+    /// been fixed since (a missing release created, a server fault gone).
     async fn live_duplicate(
         &self,
         tx: &mut sqlx::AnyConnection,
@@ -222,7 +224,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         match task.map(|r| task_from_row(&r)).transpose()? {
-            Some(task) if task.state != TaskState::Error => {
+            Some(task) if !matches!(task.state, TaskState::Error | TaskState::Failed) => {
                 Ok(Some(PushOutcome::Duplicate { task, until_ms }))
             }
             _ => Ok(None),

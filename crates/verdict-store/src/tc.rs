@@ -51,6 +51,46 @@ fn label_key(labels: &[Label]) -> String {
 }
 
 impl Store {
+    /// Records that a file with `content_sha256` was imported into a report;
+    /// `false` when it already was (the import is then skipped).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn tc_record_import(
+        &self,
+        report_id: i64,
+        content_sha256: &str,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO tc_imports (report_id, content_sha256, created) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(report_id)
+        .bind(content_sha256)
+        .bind(crate::now_ms())
+        .execute(&self.write)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    /// Forgets an import recorded by [`Store::tc_record_import`] whose file
+    /// then failed, so that a corrected upload is not skipped.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn tc_forget_import(
+        &self,
+        report_id: i64,
+        content_sha256: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM tc_imports WHERE report_id = $1 AND content_sha256 = $2")
+            .bind(report_id)
+            .bind(content_sha256)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
     /// The project (workspace) named `name` in `shared_space_id`, created
     /// when missing and `create` allows it.
     ///

@@ -1,23 +1,24 @@
-//! `verdict admin`: users and API keys, written straight to the database
-//! the server uses (it may be running).
+//! `verdict admin`: users, API keys, tokens, tenants and CI servers, written
+//! straight to the database the server uses (it may be running).
+
+use std::path::Path;
 
 use verdict_server::{generate_secret, hash_secret};
 use verdict_store::Store;
 
 use crate::cli::{
-    AdminArgs, AdminCommand, ApiKeyCommand, SharedSpaceCommand, TokenCommand, UserCommand,
-    WorkspaceCommand,
+    AdminArgs, AdminCommand, ApiKeyCommand, CiServerCommand, Role, SharedSpaceCommand,
+    TokenCommand, UserCommand, WorkspaceCommand,
 };
 
+type BoxError = Box<dyn std::error::Error>;
+
 /// Runs an admin command.
-pub async fn run(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
-    if let Some(parent) = args
-        .store
-        .database_url
-        .is_none()
-        .then_some(&args.store.data_dir)
-    {
-        std::fs::create_dir_all(parent)?;
+pub async fn run(args: AdminArgs) -> Result<(), BoxError> {
+    if args.store.database_url.is_none() {
+        let dir = &args.store.data_dir;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot use the data directory {}: {e}", dir.display()))?;
     }
     let store = Store::open(&args.store.url()).await?;
     verdict_server::bootstrap(
@@ -39,43 +40,88 @@ pub async fn run(args: AdminArgs) -> Result<(), Box<dyn std::error::Error>> {
         AdminCommand::Token {
             command: TokenCommand::Create { user, name },
         } => token(&store, &user, &name).await,
+        AdminCommand::CiServer { command } => ci_server(&store, command).await,
     };
     store.close().await;
     result
 }
 
-async fn user(store: &Store, command: UserCommand) -> Result<(), Box<dyn std::error::Error>> {
-    let UserCommand::Add {
-        name,
-        password_file,
-        admin,
-        workspaces,
-        role,
-    } = command;
-    let (password, generated) = match (password_file, std::env::var("VERDICT_NEW_PASSWORD").ok()) {
-        (Some(file), _) => (
-            std::fs::read_to_string(file)?
-                .trim_end_matches(['\r', '\n'])
-                .to_owned(),
-            false,
-        ),
-        (None, Some(p)) if !p.is_empty() => (p, false),
-        _ => (generate_secret(12)?, true),
-    };
-    let id = store
-        .upsert_user(&name, &hash_secret(&password)?, admin)
-        .await?;
-    for ws in workspaces {
-        store.grant_role(id, ws, &role).await?;
+/// The password for `user add` / `set-password`: from the file, from
+/// `VERDICT_NEW_PASSWORD`, or generated (then `true`: print it).
+fn new_password(file: Option<&Path>) -> Result<(String, bool), BoxError> {
+    if let Some(file) = file {
+        let text = read_password_file(file)?;
+        return Ok((text, false));
     }
-    println!("user: {name}");
-    if generated {
-        println!("password: {password}");
+    match std::env::var("VERDICT_NEW_PASSWORD") {
+        Ok(p) if !p.is_empty() => Ok((p, false)),
+        _ => Ok((generate_secret(12)?, true)),
+    }
+}
+
+/// The first line of a password file, refusing an empty one.
+pub fn read_password_file(file: &Path) -> Result<String, BoxError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read the password file {}: {e}", file.display()))?;
+    let first = text.lines().next().unwrap_or_default().to_owned();
+    if first.is_empty() {
+        return Err(format!("the password file {} is empty", file.display()).into());
+    }
+    Ok(first)
+}
+
+async fn user(store: &Store, command: UserCommand) -> Result<(), BoxError> {
+    match command {
+        UserCommand::Add {
+            name,
+            password_file,
+            admin,
+            workspaces,
+            role,
+        } => {
+            if store.user_by_name(&name).await?.is_some() {
+                return Err(format!(
+                    "user '{name}' already exists; change its password with: verdict admin user set-password {name}"
+                )
+                .into());
+            }
+            for ws in &workspaces {
+                known_workspace(store, *ws).await?;
+            }
+            let (password, generated) = new_password(password_file.as_deref())?;
+            let id = store
+                .upsert_user(&name, &hash_secret(&password)?, admin)
+                .await?;
+            for ws in workspaces {
+                store.grant_role(id, ws, role.as_str()).await?;
+            }
+            println!("user: {name}");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::SetPassword {
+            name,
+            password_file,
+        } => {
+            let found = store
+                .user_by_name(&name)
+                .await?
+                .ok_or_else(|| format!("no user named '{name}'"))?;
+            let (password, generated) = new_password(password_file.as_deref())?;
+            store
+                .upsert_user(&name, &hash_secret(&password)?, found.is_admin)
+                .await?;
+            println!("password changed for user: {name}");
+            if generated {
+                println!("password: {password}");
+            }
+        }
     }
     Ok(())
 }
 
-async fn api_key(store: &Store, command: ApiKeyCommand) -> Result<(), Box<dyn std::error::Error>> {
+async fn api_key(store: &Store, command: ApiKeyCommand) -> Result<(), BoxError> {
     let ApiKeyCommand::Create { name, user } = command;
     let owner = store
         .user_by_name(&user)
@@ -95,10 +141,20 @@ async fn api_key(store: &Store, command: ApiKeyCommand) -> Result<(), Box<dyn st
     Ok(())
 }
 
-async fn workspace(
-    store: &Store,
-    command: WorkspaceCommand,
-) -> Result<(), Box<dyn std::error::Error>> {
+/// The shared space holding workspace `id`, or an error naming the id.
+async fn known_workspace(store: &Store, id: i64) -> Result<i64, BoxError> {
+    for sp in store.shared_spaces().await? {
+        if store.workspace(sp.id, id).await?.is_some() {
+            return Ok(sp.id);
+        }
+    }
+    Err(format!(
+        "no workspace {id} (create it with: verdict admin workspace create --id {id} --name NAME)"
+    )
+    .into())
+}
+
+async fn workspace(store: &Store, command: WorkspaceCommand) -> Result<(), BoxError> {
     match command {
         WorkspaceCommand::Create {
             shared_space,
@@ -106,7 +162,18 @@ async fn workspace(
             name,
         } => {
             if store.shared_space(shared_space).await?.is_none() {
-                return Err(format!("no shared space {shared_space}; create it first").into());
+                return Err(format!(
+                    "no shared space {shared_space} (create it with: verdict admin shared-space create --id {shared_space} --name NAME)"
+                )
+                .into());
+            }
+            if let Ok(owner) = known_workspace(store, id).await
+                && owner != shared_space
+            {
+                return Err(format!(
+                    "workspace {id} already exists in shared space {owner}; workspace ids are unique across shared spaces, choose another --id"
+                )
+                .into());
             }
             let created = store.ensure_workspace(shared_space, id, &name).await?;
             println!(
@@ -118,27 +185,50 @@ async fn workspace(
             user,
             workspace,
             role,
-        } => {
-            let found = store
-                .user_by_name(&user)
-                .await?
-                .ok_or_else(|| format!("no user named '{user}'"))?;
-            let exists = store.shared_spaces().await?;
-            let mut known = false;
-            for sp in exists {
-                known |= store.workspace(sp.id, workspace).await?.is_some();
-            }
-            if !known {
-                return Err(format!("no workspace {workspace}").into());
-            }
-            store.grant_role(found.id, workspace, &role).await?;
-            println!("granted {role} in workspace {workspace} to {user}");
-        }
+        } => grant(store, &user, workspace, role).await?,
     }
     Ok(())
 }
 
-async fn token(store: &Store, user: &str, name: &str) -> Result<(), Box<dyn std::error::Error>> {
+async fn grant(store: &Store, user: &str, workspace: i64, role: Role) -> Result<(), BoxError> {
+    let found = store
+        .user_by_name(user)
+        .await?
+        .ok_or_else(|| format!("no user named '{user}'"))?;
+    known_workspace(store, workspace).await?;
+    store.grant_role(found.id, workspace, role.as_str()).await?;
+    println!(
+        "granted {} in workspace {workspace} to {user}",
+        role.as_str()
+    );
+    Ok(())
+}
+
+async fn ci_server(store: &Store, command: CiServerCommand) -> Result<(), BoxError> {
+    let CiServerCommand::Create {
+        instance_id,
+        name,
+        workspace,
+        shared_space,
+        server_type,
+        url,
+    } = command;
+    if store.workspace(shared_space, workspace).await?.is_none() {
+        return Err(format!("no workspace {workspace} in shared space {shared_space}").into());
+    }
+    if store.ci_server_id(workspace, &instance_id).await?.is_some() {
+        println!("ci server: {instance_id} (already existed)");
+        return Ok(());
+    }
+    let name = name.unwrap_or_else(|| instance_id.clone());
+    store
+        .create_ci_server(workspace, &name, &instance_id, &server_type, url.as_deref())
+        .await?;
+    println!("ci server: {instance_id}");
+    Ok(())
+}
+
+async fn token(store: &Store, user: &str, name: &str) -> Result<(), BoxError> {
     let owner = store
         .user_by_name(user)
         .await?

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Verdict: a self-hosted test-results hub that speaks Octane's protocol.
+/// Verdict: a self-hosted test-results hub that speaks the wire protocols of
+/// ALM Octane / ValueEdge and Squish Test Center.
 #[derive(Debug, Parser)]
-#[command(name = "verdict", version, about)]
+#[command(name = "verdict", version, about, long_about = None)]
 pub struct Cli {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, global = true, env = "VERDICT_LOG_JSON")]
@@ -21,26 +22,36 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve(ServeArgs),
-    /// Manage users and API keys.
+    /// Manage users, API keys, tokens, shared spaces, workspaces and CI servers.
     Admin(AdminArgs),
-    /// Convert reports and push them to Verdict or Octane.
+    /// Convert reports and push them to Verdict or Octane (or Test Center's import).
+    #[command(
+        after_help = "Exit status: 0 when every file was accepted (and, with --check-result, every task ended success or warning); 1 otherwise, with the reason on stderr."
+    )]
     Push(Box<crate::push::PushArgs>),
     /// Convert a report to an Octane payload (like the collection tool's -o).
     Convert(crate::push::ConvertArgs),
     /// Check payloads against the schema the server enforces.
     Validate(crate::push::ValidateArgs),
-    /// Measure ingest throughput.
+    /// Measure throughput (ingest, HTTP pushes, Test Center events, conversion).
     Bench(BenchArgs),
 }
 
-/// Where the database is: shared by `serve` and `admin`.
+/// Where the database is: shared by `serve` and `admin`. The options are
+/// global so they work wherever they are written (`verdict admin user add
+/// bob --data-dir D` as well as `verdict admin --data-dir D user add bob`).
 #[derive(Debug, Args, Clone)]
 pub struct StoreArgs {
-    /// Data directory (SQLite database, spooled uploads).
-    #[arg(long, env = "VERDICT_DATA_DIR", default_value = "./verdict-data")]
+    /// Data directory: the SQLite database, spooled uploads and attachment blobs.
+    #[arg(
+        long,
+        global = true,
+        env = "VERDICT_DATA_DIR",
+        default_value = "./verdict-data"
+    )]
     pub data_dir: PathBuf,
-    /// `sqlite://PATH` or `postgres://USER@HOST/DB`; default: SQLite in the data directory.
-    #[arg(long, env = "VERDICT_DATABASE_URL")]
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB` [default: SQLite in the data directory].
+    #[arg(long, global = true, env = "VERDICT_DATABASE_URL")]
     pub database_url: Option<String>,
 }
 
@@ -61,10 +72,10 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Task workers in this process.
+    /// Task workers in this process (0: accept pushes, let other nodes process them).
     #[arg(long, env = "VERDICT_WORKERS", default_value_t = 2)]
     pub workers: usize,
-    /// Seconds an identical push answers with the earlier task.
+    /// Seconds an identical push answers with the earlier successful task.
     #[arg(long, env = "VERDICT_DEDUPE_WINDOW_SECS", default_value_t = 3600)]
     pub dedupe_window_secs: u64,
     /// Idle timeout of sign-in sessions, in seconds.
@@ -91,12 +102,12 @@ pub struct AdminArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// User accounts.
+    /// User accounts: add, set-password.
     User {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// API keys (Octane "client id + secret").
+    /// API keys (Octane's "client id + secret", for CI plugins and scripts).
     ApiKey {
         #[command(subcommand)]
         command: ApiKeyCommand,
@@ -111,17 +122,40 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: SharedSpaceCommand,
     },
-    /// Workspaces inside a shared space.
+    /// Workspaces inside a shared space, and who may use them.
     Workspace {
         #[command(subcommand)]
         command: WorkspaceCommand,
     },
+    /// CI servers that pushes name with --build-server-id (Octane's `ci_server`).
+    CiServer {
+        #[command(subcommand)]
+        command: CiServerCommand,
+    },
+}
+
+/// Roles a user can hold in a workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// Reads and writes everything in the workspace (pushes, entities, Test Center uploads).
+    Member,
+}
+
+impl Role {
+    /// The stored name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Member => "member",
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create a token acting as a user; the token is the last word printed.
     Create {
+        /// The user the token acts as.
         #[arg(long)]
         user: String,
         /// A label to recognise the token by.
@@ -134,8 +168,10 @@ pub enum TokenCommand {
 pub enum SharedSpaceCommand {
     /// Create a shared space (idempotent).
     Create {
+        /// Numeric id clients use in URLs (`/api/shared_spaces/ID`).
         #[arg(long)]
         id: i64,
+        /// Display name.
         #[arg(long)]
         name: String,
     },
@@ -143,32 +179,67 @@ pub enum SharedSpaceCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum WorkspaceCommand {
-    /// Create a workspace with its seeded lists and taxonomies (idempotent).
+    /// Create a workspace with its seeded lists and taxonomies (idempotent in its shared space).
     Create {
-        #[arg(long)]
+        /// The shared space the workspace belongs to.
+        #[arg(long, default_value_t = 1001)]
         shared_space: i64,
+        /// Numeric id clients use in URLs (`/workspaces/ID`); unique across shared spaces.
         #[arg(long)]
         id: i64,
+        /// Display name.
         #[arg(long)]
         name: String,
     },
     /// Grant a user a role in a workspace (replaces an earlier role there).
     Grant {
+        /// The user to grant the role to.
         #[arg(long)]
         user: String,
-        #[arg(long)]
+        /// The workspace id.
+        #[arg(long, default_value_t = 1002)]
         workspace: i64,
-        #[arg(long, default_value = "member")]
-        role: String,
+        /// The role.
+        #[arg(long, value_enum, default_value_t = Role::Member)]
+        role: Role,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CiServerCommand {
+    /// Register a CI server in a workspace so pushes may name it
+    /// (`verdict push --build-server-id ID`, `<build server_id="ID">`).
+    Create {
+        /// The instance id pushes name (`--build-server-id`, the plugin's instance id).
+        #[arg(long)]
+        instance_id: String,
+        /// Display name [default: the instance id].
+        #[arg(long)]
+        name: Option<String>,
+        /// The workspace id.
+        #[arg(long, default_value_t = 1002)]
+        workspace: i64,
+        /// The shared space of the workspace.
+        #[arg(long, default_value_t = 1001)]
+        shared_space: i64,
+        /// Server type as Octane names it (jenkins, github_actions, gitlab, bamboo, teamcity, azure_devops, ...).
+        #[arg(long = "type", default_value = "generic")]
+        server_type: String,
+        /// The CI server's own URL, shown with its builds.
+        #[arg(long)]
+        url: Option<String>,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user (or reset its password). The password is read from
-    /// --password-file, VERDICT_NEW_PASSWORD, or generated and printed.
+    /// Create a user. The password is read from --password-file,
+    /// VERDICT_NEW_PASSWORD, or generated and printed. Refuses an existing
+    /// user: use set-password to change a password.
     Add {
+        /// Login name.
         name: String,
+        /// File whose first line is the password.
         #[arg(long)]
         password_file: Option<PathBuf>,
         /// Make the user an administrator (sees every workspace).
@@ -178,8 +249,18 @@ pub enum UserCommand {
         #[arg(long = "workspace")]
         workspaces: Vec<i64>,
         /// Role to grant in the workspaces.
-        #[arg(long, default_value = "member")]
-        role: String,
+        #[arg(long, value_enum, default_value_t = Role::Member)]
+        role: Role,
+    },
+    /// Change a user's password, keeping its roles and administrator flag.
+    /// The password is read from --password-file, VERDICT_NEW_PASSWORD, or
+    /// generated and printed.
+    SetPassword {
+        /// Login name.
+        name: String,
+        /// File whose first line is the password.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
     },
 }
 
@@ -187,6 +268,7 @@ pub enum UserCommand {
 pub enum ApiKeyCommand {
     /// Create an API key acting as a user; prints `client_id:` and `client_secret:` lines.
     Create {
+        /// A label; the client id starts with it.
         #[arg(long)]
         name: String,
         /// The user the key acts as.

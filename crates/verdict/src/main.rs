@@ -1,5 +1,6 @@
-//! The `verdict` binary: `serve` runs the server; `admin` manages users and
-//! API keys in the same database; `bench` measures ingest throughput.
+//! The `verdict` binary: `serve` runs the server; `admin` manages users, keys,
+//! tenants and CI servers in the same database; `push`, `convert` and
+//! `validate` are the client side; `bench` measures throughput.
 
 mod admin;
 mod bench;
@@ -44,8 +45,13 @@ fn main() -> std::process::ExitCode {
 fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VERDICT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    // Colour only on a terminal, and never with NO_COLOR (https://no-color.org):
+    // a log written to a file must not carry escape codes.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();

@@ -21,26 +21,27 @@ type BoxError = Box<dyn std::error::Error>;
 /// `verdict push`: every file becomes one payload and one task.
 pub async fn push(args: PushArgs) -> Result<(), BoxError> {
     let files = files::expand(&args.files)?;
-    if args.format == options::PushFormat::Testcenter {
+    if args.protocol == options::PushProtocol::Testcenter {
         return testcenter::push(&args, &files).await;
     }
     let settings = options::Settings::resolve(&args)?;
-    let payload_options = args.payload_options()?;
+    let mut payload_options = args.payload_options()?;
     let mut client = OctaneClient::new(&settings)?;
     client.sign_in().await?;
+    payload_options.extensions = client.accepts_verdict_extensions().await;
     let mut failures = 0;
     for file in &files {
+        if args.no_dedupe {
+            payload_options.nonce = Some(verdict_server::generate_secret(8)?);
+        }
         let converted = tokio::task::block_in_place(|| {
             source::convert_to_gzip(file, &payload_options, args.quiet)
         })?;
         let (task_id, duplicate) = client.push(&converted.gzip_path, args.skip_errors).await?;
         let mut line = format!(
-            "{}: {} runs ({} passed, {} failed, {} skipped) → task {task_id}{}",
+            "{}: {} → task {task_id}{}",
             file.display(),
-            converted.stats.runs,
-            converted.stats.passed,
-            converted.stats.failed,
-            converted.stats.skipped,
+            counts(&converted.stats),
             if duplicate {
                 " (identical push, answered from the earlier task)"
             } else {
@@ -84,7 +85,9 @@ pub fn convert(args: ConvertArgs) -> Result<(), BoxError> {
     let options = args.payload_options()?;
     let stats = match &args.output {
         Some(path) => {
-            let out = std::io::BufWriter::new(std::fs::File::create(path)?);
+            let created = std::fs::File::create(path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            let out = std::io::BufWriter::new(created);
             source::convert(&args.file, &options, out)?
         }
         None => source::convert(
@@ -93,14 +96,7 @@ pub fn convert(args: ConvertArgs) -> Result<(), BoxError> {
             std::io::BufWriter::new(std::io::stdout().lock()),
         )?,
     };
-    eprintln!(
-        "{}: {} runs ({} passed, {} failed, {} skipped)",
-        args.file.display(),
-        stats.runs,
-        stats.passed,
-        stats.failed,
-        stats.skipped
-    );
+    eprintln!("{}: {}", args.file.display(), counts(&stats));
     Ok(())
 }
 
@@ -108,7 +104,9 @@ pub fn convert(args: ConvertArgs) -> Result<(), BoxError> {
 pub fn validate(args: ValidateArgs) -> Result<(), BoxError> {
     let mut failed = 0;
     for file in &args.files {
-        let reader = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(file)?);
+        let opened = std::fs::File::open(file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let reader = std::io::BufReader::with_capacity(1 << 16, opened);
         let reader: Box<dyn std::io::BufRead> = if is_gzip(file)? {
             Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
                 reader,
@@ -129,6 +127,14 @@ pub fn validate(args: ValidateArgs) -> Result<(), BoxError> {
         return Err(format!("{failed} invalid payload(s)").into());
     }
     Ok(())
+}
+
+/// `N runs (P passed, F failed, S skipped, K flaky)`, as every summary line says it.
+fn counts(stats: &verdict_ingest::convert::ConvertStats) -> String {
+    format!(
+        "{} runs ({} passed, {} failed, {} skipped, {} flaky)",
+        stats.runs, stats.passed, stats.failed, stats.skipped, stats.flaky
+    )
 }
 
 fn is_gzip(path: &std::path::Path) -> std::io::Result<bool> {

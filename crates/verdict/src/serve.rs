@@ -27,6 +27,11 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             "(set VERDICT_ADMIN_PASSWORD before the first start to choose it; this is shown once)"
         );
     }
+    if server.admin_password_ignored {
+        println!(
+            "note: VERDICT_ADMIN_PASSWORD is only used on the first start; user 'admin' already exists, so its password is unchanged (change it with: verdict admin user set-password admin)"
+        );
+    }
     println!("verdict listening on {}", server.url());
     wait_for_signal().await;
     tracing::info!("shutting down");

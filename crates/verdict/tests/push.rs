@@ -120,7 +120,8 @@ async fn push_converts_validates_and_follows_the_task() {
     assert!(out.status.success(), "{}", text(&out));
     let said = text(&out);
     assert!(
-        said.contains("3 runs (1 passed, 1 failed, 1 skipped)") && said.contains(": success"),
+        said.contains("3 runs (1 passed, 1 failed, 1 skipped, 0 flaky)")
+            && said.contains(": success"),
         "{said}"
     );
     let runs = get(&format!(
@@ -222,7 +223,7 @@ async fn push_converts_validates_and_follows_the_task() {
     assert!(gherkin["total_count"].as_i64().unwrap() >= 1, "{gherkin}");
     let steps = get(&format!("{}/api/shared_spaces/1001/workspaces/1002/run_steps?query=%22kind%20EQ%20%5Escenario%5E%22", server.url)).await;
     assert!(steps["total_count"].as_i64().unwrap() >= 2, "{steps}");
-    // Test Center mode through the same converter.
+    // Test Center mode through the server's import (`--format` is the old name of `--protocol`).
     let out = verdict(
         &[
             "push",
@@ -244,7 +245,13 @@ async fn push_converts_validates_and_follows_the_task() {
         work.path(),
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("3 cases reported"), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "3 runs (1 passed, 1 failed, 1 skipped, 0 flaky) → Test Center project Pushed, batch b1"
+        ),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -284,7 +291,12 @@ fn converted_payloads_validate_offline_and_with_xmllint() {
         text(&out)
     );
     let out = verdict(&["convert", "broken.xml"], work.path());
-    assert!(out.status.success(), "an Octane payload converts to itself");
+    assert!(
+        !out.status.success()
+            && text(&out).contains("broken.xml: not a valid payload: line 1, column"),
+        "an invalid Octane payload is refused where it is wrong: {}",
+        text(&out)
+    );
     std::fs::write(work.path().join("notes.txt"), "hello").unwrap();
     let out = verdict(&["convert", "notes.txt"], work.path());
     assert!(

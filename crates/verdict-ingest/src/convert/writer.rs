@@ -19,6 +19,12 @@ pub struct PayloadOptions {
     pub context: Context,
     /// `started` of runs whose report gives no time (epoch ms).
     pub started_ms: i64,
+    /// Write Verdict's `retries`/`flaky` attributes (only servers whose
+    /// schema declares them accept them; Octane's does not).
+    pub extensions: bool,
+    /// Written as a comment, so that the payload differs from an identical
+    /// earlier one and the server does not answer it from that push's task.
+    pub nonce: Option<String>,
 }
 
 /// Counts for the summary line.
@@ -28,6 +34,8 @@ pub struct ConvertStats {
     pub passed: u64,
     pub failed: u64,
     pub skipped: u64,
+    /// Passed runs that failed an earlier try (also counted in `passed`).
+    pub flaky: u64,
 }
 
 /// Streams a payload to `out`.
@@ -37,6 +45,7 @@ pub struct PayloadWriter<W: Write> {
     stats: ConvertStats,
     /// The default `started`, in decimal.
     started_text: String,
+    extensions: bool,
 }
 
 /// Splits `pkg.sub.Class` into (`pkg.sub`, `Class`); no dot → ("", whole).
@@ -59,9 +68,15 @@ impl<W: Write> PayloadWriter<W> {
             buf: String::with_capacity(1 << 16),
             stats: ConvertStats::default(),
             started_text: options.started_ms.to_string(),
+            extensions: options.extensions,
         };
         w.buf
-            .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<test_result>\n");
+            .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        if let Some(nonce) = &options.nonce {
+            let safe: String = nonce.chars().filter(char::is_ascii_alphanumeric).collect();
+            w.buf.push_str(&format!("<!-- verdict push {safe} -->\n"));
+        }
+        w.buf.push_str("<test_result>\n");
         if let Some(b) = &options.build {
             w.buf.push_str("  <build");
             w.attr("server_id", &b.server_id);
@@ -168,8 +183,8 @@ impl<W: Write> PayloadWriter<W> {
         started_ms: Option<i64>,
         case: &ReportCase,
     ) -> std::io::Result<()> {
-        let class_name = case.classname.as_deref().unwrap_or("");
-        let (package, class) = split_class_name(class_name);
+        let (package, class) = case.package_and_class();
+        let (package, class) = (package.as_str(), class.as_str());
         let name = if is_blank(&case.name) {
             "(unnamed)"
         } else {
@@ -181,11 +196,13 @@ impl<W: Write> PayloadWriter<W> {
             CaseOutcome::Skipped { .. } => "Skipped",
         };
         self.stats.runs += 1;
+        let flaky = case.is_flaky();
         match status {
             "Passed" => self.stats.passed += 1,
             "Failed" => self.stats.failed += 1,
             _ => self.stats.skipped += 1,
         }
+        self.stats.flaky += u64::from(flaky);
         self.buf.push_str("    <test_run");
         if let Some(m) = module.filter(|m| !m.is_empty()) {
             self.attr("module", clip(m, NAME_MAX));
@@ -198,11 +215,14 @@ impl<W: Write> PayloadWriter<W> {
         self.buf.push_str("\" status=\"");
         self.buf.push_str(status);
         self.buf.push_str("\" started=\"");
-        match started_ms {
+        match case.started_ms.or(started_ms) {
             Some(ms) => push_int(&mut self.buf, ms),
             None => self.buf.push_str(&self.started_text),
         }
         self.buf.push('"');
+        if self.extensions {
+            self.retries(case.retries, flaky);
+        }
         let failure = match &case.outcome {
             CaseOutcome::Failed(f) | CaseOutcome::Errored(f) => Some(f),
             _ => None,
@@ -237,12 +257,25 @@ impl<W: Write> PayloadWriter<W> {
         self.flush_if_full()
     }
 
+    fn retries(&mut self, retries: u32, flaky: bool) {
+        if retries > 0 {
+            self.buf.push_str(" retries=\"");
+            push_int(&mut self.buf, i64::from(retries.min(1_000_000)));
+            self.buf.push('"');
+        }
+        if flaky {
+            self.buf.push_str(" flaky=\"true\"");
+        }
+    }
+
     /// One gherkin feature run.
     ///
     /// # Errors
     /// Writing failed.
     pub fn gherkin(&mut self, run: &GherkinRun) -> std::io::Result<()> {
         self.stats.runs += 1;
+        let flaky = run.flaky && run.status == verdict_domain::status::RunStatus::Passed;
+        self.stats.flaky += u64::from(flaky);
         match run.status {
             verdict_domain::status::RunStatus::Passed => self.stats.passed += 1,
             verdict_domain::status::RunStatus::Failed => self.stats.failed += 1,
@@ -256,6 +289,12 @@ impl<W: Write> PayloadWriter<W> {
             run.duration.max(0),
             run.status.display_name()
         ));
+        if self.extensions {
+            // The attributes go inside the start tag: reopen it.
+            self.buf.pop();
+            self.retries(run.retries, flaky);
+            self.buf.push('>');
+        }
         self.buf.push_str("<feature");
         self.attr("name", clip(&f.name, NAME_MAX));
         let path = if f.path.is_empty() {
@@ -385,6 +424,10 @@ mod tests {
             system_out: None,
             system_err: None,
             reruns: Vec::new(),
+            retries: 0,
+            flaky: false,
+            started_ms: None,
+            file: None,
         }
     }
 
@@ -431,7 +474,8 @@ mod tests {
                 runs: 3,
                 passed: 1,
                 failed: 1,
-                skipped: 1
+                skipped: 1,
+                flaky: 0,
             }
         );
         let text = String::from_utf8(xml.clone()).unwrap();

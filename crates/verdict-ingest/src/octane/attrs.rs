@@ -107,6 +107,13 @@ impl Attrs<'_> {
         }
     }
 
+    /// A [`Ty::Count`](super::values::Ty::Count) attribute; 0 when absent.
+    pub fn count(&self, i: usize) -> u32 {
+        self.long(i)
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(0)
+    }
+
     /// A boolean attribute, if given.
     pub fn bool(&self, i: usize) -> Option<bool> {
         match self.slots[i] {

@@ -22,6 +22,9 @@ static GHERKIN_RUN: ElemSpec = ElemSpec {
         req("duration", Ty::Long),
         req("status", Ty::Status),
         opt("external_run_id", S0),
+        // Verdict extensions (docs/formats.md): retries and the flaky mark.
+        opt("retries", Ty::Count),
+        opt("flaky", Ty::Bool),
     ],
     open: false,
 };
@@ -112,6 +115,7 @@ pub(crate) fn read<R: BufRead>(xml: &mut Xml<R>, start: Start) -> Result<Gherkin
         a.status(2),
         a.string(3),
     );
+    let (retries, flaky) = (a.count(4), a.bool(5).unwrap_or(false));
     let mut seq = Seq::new(&GHERKIN_RUN_CHILDREN);
     let mut feature = None;
     while let Some(child) = xml.child("gherkin_test_run")? {
@@ -130,6 +134,8 @@ pub(crate) fn read<R: BufRead>(xml: &mut Xml<R>, start: Start) -> Result<Gherkin
         duration,
         status,
         external_run_id,
+        retries,
+        flaky,
         feature,
     })
 }

@@ -32,6 +32,9 @@ static TEST_RUN: ElemSpec = ElemSpec {
         opt("run_type", S0),
         opt("external_assets", Ty::AnyText),
         opt("manual", Ty::Bool),
+        // Verdict extensions (docs/formats.md): retries and the flaky mark.
+        opt("retries", Ty::Count),
+        opt("flaky", Ty::Bool),
     ],
     open: false,
 };
@@ -160,6 +163,8 @@ fn attributes<R: BufRead>(xml: &mut Xml<R>, start: Start) -> Result<TestRun, Pay
         run_type: a.string(11),
         external_assets: a.string(12),
         manual: a.bool(13).unwrap_or(false),
+        retries: a.count(14),
+        flaky: a.bool(15).unwrap_or(false),
         context: Context::default(),
         error: None,
         description: None,

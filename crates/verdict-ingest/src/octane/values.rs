@@ -17,6 +17,8 @@ pub(crate) enum Ty {
     AnyText,
     /// A 64-bit signed integer.
     Long,
+    /// A whole number from 0 to [`COUNT_MAX`] (Verdict's `retries`).
+    Count,
     /// `true`, `false`, `1` or `0`.
     Bool,
     /// `Passed`, `Skipped`, `Failed`, `Planned`.
@@ -35,6 +37,9 @@ pub(crate) const S1: Ty = Ty::Text { min: 1, max: 255 };
 pub(crate) const L0: Ty = Ty::Text { min: 0, max: 3800 };
 /// L1: 1..3800 characters.
 pub(crate) const L1: Ty = Ty::Text { min: 1, max: 3800 };
+
+/// Largest `retries` value (the schema's `RetryCount`).
+pub(crate) const COUNT_MAX: i64 = 1_000_000;
 
 const URL_MIN: usize = 6;
 const URL_MAX: usize = 512;
@@ -55,6 +60,16 @@ pub(crate) fn check(ty: Ty, value: &str) -> Result<Typed, String> {
         Ty::Text { min, max } => check_length(value, min, max).map(|()| Typed::Text),
         Ty::AnyText => Ok(Typed::Text),
         Ty::Long => parse_long(value).map(Typed::Long),
+        Ty::Count => parse_long(value).and_then(|n| {
+            if (0..=COUNT_MAX).contains(&n) {
+                Ok(Typed::Long(n))
+            } else {
+                Err(format!(
+                    "has value '{}'; expected a whole number from 0 to {COUNT_MAX}",
+                    shown(value)
+                ))
+            }
+        }),
         Ty::Bool => parse_bool(value)
             .map(Typed::Bool)
             .ok_or_else(|| format!("has value '{}'; allowed: true, false, 1, 0", shown(value))),

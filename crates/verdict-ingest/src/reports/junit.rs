@@ -28,6 +28,7 @@ use std::borrow::Cow;
 use std::io::BufRead;
 
 use super::model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent, Rerun};
+use super::repeats::{RepeatPolicy, Repeats};
 use super::source::Pos;
 use super::values::{non_empty, seconds_to_ms, tidy};
 use super::xml::{Element, Handler, XmlReader, drive};
@@ -45,6 +46,8 @@ where
         case: None,
         capture: None,
         property: None,
+        root_timestamp: None,
+        repeats: Repeats::new(RepeatPolicy::Invocations),
     };
     drive(xml, &mut reader)
 }
@@ -133,13 +136,24 @@ struct JUnit<F> {
     case: Option<CaseState>,
     capture: Option<Capture>,
     property: Option<PropertyState>,
+    /// `timestamp` of `<testsuites>` (nextest, pytest-xdist), for suites without one.
+    root_timestamp: Option<String>,
+    /// Names repeated in a suite: retries for pytest, invocations otherwise.
+    repeats: Repeats,
 }
 
 impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for JUnit<F> {
     fn start(&mut self, element: &Element<'_>, pos: Pos) -> Result<(), ReportError> {
         let top = self.stack.last().copied();
         let frame = match (top, element.name()) {
-            (None | Some(Frame::Wrapper), b"testsuites") => Frame::Wrapper,
+            (None | Some(Frame::Wrapper), b"testsuites") => {
+                let [name, timestamp] = element.attrs(["name", "timestamp"])?;
+                if let Some(t) = non_empty(timestamp) {
+                    self.root_timestamp = Some(t);
+                }
+                self.choose_policy(name.as_deref(), pos)?;
+                Frame::Wrapper
+            }
             (None | Some(Frame::Wrapper | Frame::Suite), b"testsuite") => {
                 self.flush()?;
                 self.open_suite(element, pos)?
@@ -171,7 +185,7 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for JUnit<F> {
         };
         if matches!(
             frame,
-            Frame::Wrapper | Frame::Properties | Frame::StackTrace | Frame::Ignored
+            Frame::Properties | Frame::StackTrace | Frame::Ignored
         ) {
             // Attributes are still checked for well-formedness.
             element.attrs([])?;
@@ -223,7 +237,23 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for JUnit<F> {
 
 impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
     fn send(&mut self, event: ReportEvent, pos: Pos) -> Result<(), ReportError> {
-        (self.emit)(event).map_err(|message| pos.error(message))
+        self.repeats
+            .event(event, &mut self.emit)
+            .map_err(|message| pos.error(message))
+    }
+
+    /// pytest (`<testsuites name="pytest tests">`, `<testsuite
+    /// name="pytest">`) writes every try of a rerun test as its own
+    /// `<testcase>`, the earlier ones without their failure
+    /// (pytest-rerunfailures 16): there a repeated name is a retry. Other
+    /// writers repeat names for invocations of parameterised tests.
+    fn choose_policy(&mut self, name: Option<&str>, pos: Pos) -> Result<(), ReportError> {
+        if matches!(name, Some("pytest tests" | "pytest")) {
+            self.repeats
+                .set_policy(RepeatPolicy::RetriesLastWins, &mut self.emit)
+                .map_err(|message| pos.error(message))?;
+        }
+        Ok(())
     }
 
     /// Sends the `SuiteStart` of the innermost suite if it is still pending.
@@ -241,17 +271,19 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
 
     fn open_suite(&mut self, element: &Element<'_>, pos: Pos) -> Result<Frame, ReportError> {
         let [name, timestamp] = element.attrs(["name", "timestamp"])?;
+        self.choose_policy(name.as_deref(), pos)?;
         self.pending = Some(PendingSuite {
             pos,
             name: name.unwrap_or_default(),
-            timestamp: non_empty(timestamp),
+            timestamp: non_empty(timestamp).or_else(|| self.root_timestamp.clone()),
             properties: Vec::new(),
         });
         Ok(Frame::Suite)
     }
 
     fn open_case(&mut self, element: &Element<'_>, pos: Pos) -> Result<Frame, ReportError> {
-        let [name, classname, time] = element.attrs_ref(["name", "classname", "time"])?;
+        let [name, classname, time, timestamp, file] =
+            element.attrs_ref(["name", "classname", "time", "timestamp", "file"])?;
         self.case = Some(CaseState {
             pos,
             case: ReportCase {
@@ -262,6 +294,12 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
                 system_out: None,
                 system_err: None,
                 reruns: Vec::new(),
+                retries: 0,
+                flaky: false,
+                started_ms: timestamp
+                    .as_deref()
+                    .and_then(verdict_domain::time::parse_report_time),
+                file: non_empty(file.map(Cow::into_owned)),
             },
             outcome: None,
             rerun_failure: None,
@@ -322,10 +360,19 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
                     Some(CaseOutcome::Failed(_) | CaseOutcome::Errored(_))
                 );
                 if !decided {
+                    let text = tidy(&capture.text);
+                    // jest-junit and cucumber-js write the message only in the body.
+                    let message = capture.message.or_else(|| first_line(&text));
+                    // TestNG's JUnit reporters write a skip as an error of
+                    // type SkipException; TestNG itself counts it skipped.
+                    if capture.kind.as_deref() == Some("org.testng.SkipException") {
+                        state.outcome = Some(CaseOutcome::Skipped { message });
+                        return;
+                    }
                     let failure = Failure {
-                        message: capture.message,
+                        message,
                         kind: capture.kind,
-                        text: tidy(&capture.text),
+                        text,
                     };
                     state.outcome = Some(match capture.slot {
                         Slot::Failure => CaseOutcome::Failed(failure),
@@ -357,8 +404,19 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
             .outcome
             .or(state.rerun_failure.map(CaseOutcome::Failed))
             .unwrap_or(CaseOutcome::Passed);
+        // Surefire/nextest: every flaky*/rerun* element is one more try.
+        case.retries = u32::try_from(case.reruns.len()).unwrap_or(u32::MAX);
+        case.flaky = case.retries > 0 && matches!(case.outcome, CaseOutcome::Passed);
         self.send(ReportEvent::Case(case), state.pos)
     }
+}
+
+/// The first non-blank line of a failure body, trimmed, as its message.
+fn first_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_owned)
 }
 
 /// Appends captured output to `out`, leaving it `None` while all is blank.

@@ -8,11 +8,14 @@
 //! [`ReportFormat::Trx`]), DOCTYPEs are refused (no entity is ever expanded),
 //! and the first problem is reported with its line and column.
 
+mod any;
 mod chars;
 mod detect;
 mod junit;
 mod model;
+mod naming;
 mod nunit;
+mod repeats;
 mod source;
 mod testng;
 mod trx;
@@ -22,8 +25,10 @@ mod xunit;
 
 use std::io::BufRead;
 
+pub use any::{AnyFormat, SUPPORTED_FORMATS, read_any, read_any_file};
 pub use detect::detect_format;
 pub use model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent, ReportFormat, Rerun};
+pub use naming::{package_and_class, qualified_name};
 
 /// Streams the report in `reader`, read as `format`, calling `on_event` for
 /// each event in document order.

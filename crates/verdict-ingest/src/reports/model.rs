@@ -83,6 +83,37 @@ pub struct ReportCase {
     /// Earlier or later runs of the same test (Surefire's rerun mode), in
     /// document order.
     pub reruns: Vec<Rerun>,
+    /// Extra tries the framework made before this final outcome (0 when the
+    /// test ran once). Retried tries never count as results of their own.
+    pub retries: u32,
+    /// Passed only after failing an earlier try (meaningful with `Passed`).
+    pub flaky: bool,
+    /// When the test started (epoch ms), when the report says so for the
+    /// case itself; else its suite's or report's timestamp applies.
+    pub started_ms: Option<i64>,
+    /// The test's source file, when the report names it apart from the
+    /// class (JUnit `file`, CTRF `filePath`).
+    pub file: Option<String>,
+}
+
+impl ReportCase {
+    /// The case's name under its suite for Test Center ([`super::qualified_name`]).
+    #[must_use]
+    pub fn qualified_name(&self) -> String {
+        super::qualified_name(self.classname.as_deref(), &self.name, self.file.as_deref())
+    }
+
+    /// Package and class as Verdict stores them ([`super::package_and_class`]).
+    #[must_use]
+    pub fn package_and_class(&self) -> (String, String) {
+        super::package_and_class(self.classname.as_deref(), &self.name, self.file.as_deref())
+    }
+
+    /// Whether the case is flaky: passed, after at least one failed try.
+    #[must_use]
+    pub fn is_flaky(&self) -> bool {
+        matches!(self.outcome, CaseOutcome::Passed) && (self.flaky || self.retries > 0)
+    }
 }
 
 /// How a test case ended.

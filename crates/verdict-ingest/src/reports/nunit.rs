@@ -382,6 +382,10 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> NUnit<F> {
             system_out,
             system_err: None,
             reruns: Vec::new(),
+            retries: 0,
+            flaky: false,
+            started_ms: None,
+            file: None,
         };
         self.send(ReportEvent::Case(report), case.pos)
     }

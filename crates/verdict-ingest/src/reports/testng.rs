@@ -39,6 +39,7 @@
 use std::io::BufRead;
 
 use super::model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent};
+use super::repeats::{RepeatPolicy, Repeats};
 use super::source::Pos;
 use super::values::{non_empty, tidy};
 use super::xml::{Element, Handler, XmlReader, drive};
@@ -54,8 +55,17 @@ where
         stack: Vec::new(),
         class: None,
         method: None,
+        repeats: Repeats::new(RepeatPolicy::RetriesLastNotSkipped),
     };
-    drive(xml, &mut reader)
+    drive(xml, &mut reader)?;
+    reader
+        .repeats
+        .flush(&mut reader.emit)
+        .map_err(|message| ReportError {
+            line: 0,
+            column: 0,
+            message,
+        })
 }
 
 /// What an open element is to the reader.
@@ -94,6 +104,7 @@ struct MethodState {
     name: String,
     duration_ms: i64,
     status: Status,
+    started_ms: Option<i64>,
     params: Vec<String>,
     kind: Option<String>,
     message: Option<String>,
@@ -108,6 +119,8 @@ struct TestNg<F> {
     /// Name of the open `<class>`.
     class: Option<String>,
     method: Option<MethodState>,
+    /// A retried method is listed once per try, the retried ones `SKIP`.
+    repeats: Repeats,
 }
 
 impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for TestNg<F> {
@@ -211,7 +224,9 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for TestNg<F> {
 
 impl<F: FnMut(ReportEvent) -> Result<(), String>> TestNg<F> {
     fn send(&mut self, event: ReportEvent, pos: Pos) -> Result<(), ReportError> {
-        (self.emit)(event).map_err(|message| pos.error(message))
+        self.repeats
+            .event(event, &mut self.emit)
+            .map_err(|message| pos.error(message))
     }
 
     fn open_suite(&mut self, element: &Element<'_>, pos: Pos) -> Result<Frame, ReportError> {
@@ -226,8 +241,8 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> TestNg<F> {
     }
 
     fn open_method(&mut self, element: &Element<'_>, pos: Pos) -> Result<Frame, ReportError> {
-        let [name, status, duration, config] =
-            element.attrs(["name", "status", "duration-ms", "is-config"])?;
+        let [name, status, duration, config, started] =
+            element.attrs(["name", "status", "duration-ms", "is-config", "started-at"])?;
         if config.as_deref() == Some("true") {
             return Ok(Frame::Config);
         }
@@ -250,6 +265,9 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> TestNg<F> {
             name: name.unwrap_or_default(),
             duration_ms,
             status,
+            started_ms: started
+                .as_deref()
+                .and_then(verdict_domain::time::parse_report_time),
             params: Vec::new(),
             kind: None,
             message: None,
@@ -264,7 +282,8 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> TestNg<F> {
         let Some(method) = self.method.take() else {
             return Ok(());
         };
-        let message = non_empty(method.message.as_deref().map(tidy));
+        // TestNG indents CDATA inside its elements: messages are trimmed whole.
+        let message = non_empty(method.message.as_deref().map(|m| m.trim().to_owned()));
         let outcome = match method.status {
             Status::Pass => CaseOutcome::Passed,
             Status::Fail => {
@@ -277,9 +296,10 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> TestNg<F> {
             }
             Status::Skip => CaseOutcome::Skipped { message },
         };
-        let mut name = method.name;
+        let mut name = method.name.trim().to_owned();
         if !method.params.is_empty() {
-            name = format!("{name}({})", method.params.join(", "));
+            let params: Vec<String> = method.params.iter().map(|p| one_line(p)).collect();
+            name = format!("{name}({})", params.join(", "));
         }
         let case = ReportCase {
             name,
@@ -289,7 +309,18 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> TestNg<F> {
             system_out: non_empty(method.output),
             system_err: None,
             reruns: Vec::new(),
+            retries: 0,
+            flaky: false,
+            started_ms: method.started_ms,
+            file: None,
         };
         self.send(ReportEvent::Case(case), method.pos)
     }
+}
+
+/// A data-provider argument as it reads in a test name: TestNG indents the
+/// value's CDATA inside `<value>`, and multi-line strings would break the
+/// name, so whitespace runs become one space and the ends are trimmed.
+fn one_line(value: &str) -> String {
+    value.split_whitespace().collect::<Vec<_>>().join(" ")
 }

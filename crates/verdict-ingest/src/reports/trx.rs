@@ -355,6 +355,10 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> Trx<F> {
                 system_out: non_empty(result.out),
                 system_err: non_empty(result.err),
                 reruns: Vec::new(),
+                retries: 0,
+                flaky: false,
+                started_ms: None,
+                file: None,
             },
         };
         if self.defined {

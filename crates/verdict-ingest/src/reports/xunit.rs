@@ -239,6 +239,10 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> XUnit<F> {
             system_out: non_empty(test.output),
             system_err: None,
             reruns: Vec::new(),
+            retries: 0,
+            flaky: false,
+            started_ms: None,
+            file: None,
         };
         self.send(ReportEvent::Case(case), test.pos)
     }

@@ -1,9 +1,14 @@
 //! `POST /import` (testcenter-notes "Beyond the reporting API"): multipart
-//! `project`, `batch`, `label[]` (`key=value`) and `result[]` files in JUnit
-//! or xUnit.net v2 XML, detected by content. Each report suite becomes a
-//! suite run (nested suites joined with ` / `), each test case a case run
-//! with its verdict as an event. Files are spooled to disk and parsed as a
-//! stream, so their size does not matter.
+//! `project`, `batch`, `label[]` (`key=value`) and `result[]` files in any
+//! format `verdict push` reads (JUnit, xUnit.net, NUnit, TestNG, TRX,
+//! Cucumber JSON, CTRF, `go test -json`), detected by content and read with
+//! the same readers. Each report suite becomes a suite run (nested suites
+//! joined with ` / `), each test case a case run named as
+//! `ReportCase::qualified_name` says, with its final verdict as an event,
+//! its retries and flaky mark, and its start from the report. A file whose
+//! bytes were already imported into the same report is skipped (listed in
+//! `alreadyImported`), so re-running an import step adds nothing. Files are
+//! spooled to disk and parsed as a stream, so their size does not matter.
 
 use std::io::Read;
 
@@ -16,7 +21,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use verdict_domain::testcenter::{EventType, Level};
 use verdict_ingest::reports::{
-    CaseOutcome, ReportCase, ReportEvent, detect_format, read_report_file,
+    AnyFormat, CaseOutcome, ReportCase, ReportEvent, SUPPORTED_FORMATS, read_any_file,
 };
 use verdict_store::{Label, NewTcEvent, ReportSelection, TcReport, TcTest};
 
@@ -101,9 +106,18 @@ pub async fn import(
     }
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({"project": workspace.name, "batch": report.batch, "reportId": report.id, "suites": totals.suites, "cases": totals.cases}),
-        ),
+        Json(json!({
+            "project": workspace.name,
+            "batch": report.batch,
+            "reportId": report.id,
+            "suites": totals.suites,
+            "cases": totals.cases,
+            "passed": totals.passed,
+            "failed": totals.failed,
+            "skipped": totals.skipped,
+            "flaky": totals.flaky,
+            "alreadyImported": totals.skipped_files,
+        })),
     ))
 }
 
@@ -128,10 +142,18 @@ fn label(text: &str) -> Result<Label, TcError> {
     })
 }
 
+/// What an import stored, for the reply (and `verdict push --protocol
+/// testcenter`'s summary line, which prints the server's own counts).
 #[derive(Default)]
 struct Totals {
     suites: u64,
     cases: u64,
+    passed: u64,
+    failed: u64,
+    skipped: u64,
+    flaky: u64,
+    /// Files already imported into this report, left out.
+    skipped_files: Vec<String>,
 }
 
 async fn import_file(
@@ -141,69 +163,116 @@ async fn import_file(
     totals: &mut Totals,
 ) -> Result<(), TcError> {
     let path = file.file.path().to_owned();
-    let mut head = vec![0_u8; 4096];
-    let n = std::fs::File::open(&path)
-        .and_then(|mut f| f.read(&mut head))
-        .map_err(TcError::internal)?;
-    let format = detect_format(&head[..n]).ok_or_else(|| {
-        TcError::BadRequest(format!(
-            "{}: not a JUnit, xUnit.net v2, NUnit, TestNG or TRX report",
-            file.name
-        ))
+    let (format, digest) = sniff(&path).map_err(TcError::internal)?;
+    let format = format.ok_or_else(|| {
+        TcError::BadRequest(format!("{}: not a {SUPPORTED_FORMATS} report", file.name))
     })?;
+    if !state.store.tc_record_import(report.id, &digest).await? {
+        totals.skipped_files.push(file.name);
+        return Ok(());
+    }
+    let result = read_into(state, report, &path, format, totals).await;
+    if let Err(e) = &result {
+        tracing::debug!(file = %file.name, error = %e, "import failed");
+        state.store.tc_forget_import(report.id, &digest).await?;
+    }
+    result.map_err(|e| match e {
+        TcError::BadRequest(message) => TcError::BadRequest(format!("{}: {message}", file.name)),
+        other => other,
+    })
+}
+
+/// The format of a spooled file (from its first bytes) and its SHA-256.
+fn sniff(path: &std::path::Path) -> std::io::Result<(Option<AnyFormat>, String)> {
+    use sha2::{Digest, Sha256};
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut head = Vec::new();
+    let mut buf = vec![0_u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < 8192 {
+            let take = n.min(8192 - head.len());
+            head.extend_from_slice(&buf[..take]);
+        }
+        hasher.update(&buf[..n]);
+    }
+    let digest = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((AnyFormat::detect(&head), digest))
+}
+
+/// Reads one file with the shared readers (`verdict_ingest::reports`) and
+/// stores its suites and cases.
+async fn read_into(
+    state: &AppState,
+    report: &TcReport,
+    path: &std::path::Path,
+    format: AnyFormat,
+    totals: &mut Totals,
+) -> Result<(), TcError> {
     let (tx, mut rx) = mpsc::channel::<ReportEvent>(256);
+    let path = path.to_owned();
     let parser = tokio::task::spawn_blocking(move || {
-        read_report_file(&path, format, |event| {
+        read_any_file(&path, format, |event| {
             tx.blocking_send(event)
                 .map_err(|_| "import stopped".to_owned())
         })
         .map_err(|e| e.to_string())
     });
-    let mut suites: Vec<(String, i64)> = Vec::new();
+    let mut suites: Vec<(String, i64, Option<i64>)> = Vec::new();
     let mut current: Option<verdict_store::TcRun> = None;
     while let Some(event) = rx.recv().await {
         match event {
-            ReportEvent::SuiteStart { name, .. } => {
-                let path: Vec<&str> = suites
+            ReportEvent::SuiteStart {
+                name, timestamp, ..
+            } => {
+                let started = timestamp
+                    .as_deref()
+                    .and_then(verdict_domain::time::parse_report_time)
+                    .or_else(|| suites.last().and_then(|s| s.2));
+                let full = suites
                     .iter()
-                    .map(|(n, _)| n.as_str())
+                    .map(|(n, _, _)| n.as_str())
                     .chain([name.as_str()])
-                    .collect();
-                let full = path.join(" / ");
+                    .collect::<Vec<_>>()
+                    .join(" / ");
+                let test = TcTest {
+                    name: full,
+                    started,
+                    ..TcTest::default()
+                };
                 let run = state
                     .store
-                    .tc_create_run(
-                        report.workspace_id,
-                        report.id,
-                        None,
-                        Level::Suite,
-                        &TcTest {
-                            name: full,
-                            ..TcTest::default()
-                        },
-                    )
+                    .tc_create_run(report.workspace_id, report.id, None, Level::Suite, &test)
                     .await?;
-                suites.push((name, run));
+                suites.push((name, run, started));
                 current = state.store.tc_run(run).await?;
                 totals.suites += 1;
             }
             ReportEvent::SuiteEnd => {
                 suites.pop();
                 current = match suites.last() {
-                    Some((_, run)) => state.store.tc_run(*run).await?,
+                    Some((_, run, _)) => state.store.tc_run(*run).await?,
                     None => None,
                 };
             }
             ReportEvent::Case(case) => {
                 let Some(suite) = &current else { continue };
-                add_case(state, report, suite, case).await?;
-                totals.cases += 1;
+                let started = case.started_ms.or_else(|| suites.last().and_then(|s| s.2));
+                add_case(state, report, suite, case, started, totals).await?;
             }
         }
     }
     match parser.await.map_err(TcError::internal)? {
         Ok(()) => Ok(()),
-        Err(message) => Err(TcError::BadRequest(format!("{}: {message}", file.name))),
+        Err(message) => Err(TcError::BadRequest(message)),
     }
 }
 
@@ -212,13 +281,17 @@ async fn add_case(
     report: &TcReport,
     suite: &verdict_store::TcRun,
     case: ReportCase,
+    started: Option<i64>,
+    totals: &mut Totals,
 ) -> Result<(), TcError> {
-    let name = match &case.classname {
-        // xUnit.net names already start with their type.
-        Some(class) if !class.is_empty() && !case.name.starts_with(&format!("{class}.")) => {
-            format!("{class}.{}", case.name)
-        }
-        _ => case.name.clone(),
+    let flaky = case.is_flaky();
+    let test = TcTest {
+        name: case.qualified_name(),
+        started,
+        duration: case.duration_ms,
+        retries: i64::from(case.retries),
+        flaky,
+        ..TcTest::default()
     };
     let run = state
         .store
@@ -227,12 +300,16 @@ async fn add_case(
             report.id,
             Some(suite),
             Level::Case,
-            &TcTest {
-                name,
-                ..TcTest::default()
-            },
+            &test,
         )
         .await?;
+    totals.cases += 1;
+    totals.flaky += u64::from(flaky);
+    match &case.outcome {
+        CaseOutcome::Passed => totals.passed += 1,
+        CaseOutcome::Failed(_) | CaseOutcome::Errored(_) => totals.failed += 1,
+        CaseOutcome::Skipped { .. } => totals.skipped += 1,
+    }
     let event = |kind: EventType, message: Option<String>, detail: Option<String>| NewTcEvent {
         run_id: run,
         event_type: kind.as_str(),
@@ -242,11 +319,13 @@ async fn add_case(
         ..NewTcEvent::default()
     };
     let mut events = Vec::new();
+    // Earlier tries are kept as warnings: they explain a flaky pass but do
+    // not change the case's result (testcenter-notes: WARNING ranks nothing).
     for rerun in &case.reruns {
         let text = if rerun.failed {
-            "rerun failed"
+            "an earlier try failed"
         } else {
-            "rerun errored"
+            "an earlier try errored"
         };
         events.push(event(
             EventType::Warning,

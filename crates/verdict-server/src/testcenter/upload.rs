@@ -34,6 +34,7 @@ impl TestBody {
             name: self.name,
             summary: self.summary,
             description: self.description,
+            ..TcTest::default()
         })
     }
 }

@@ -245,6 +245,8 @@ async fn test_run(
         error_stack: Some(error.stack_trace).filter(|s| !s.trim().is_empty()),
         external_report_url: t.external_report_url,
         ci_build_id: job.ci_build_id,
+        retries: i64::from(t.retries),
+        flaky: t.flaky && t.status == RunStatus::Passed,
     };
     run.external_run_id = t.external_run_id;
     run.external_assets = t.external_assets;
@@ -296,6 +298,8 @@ async fn gherkin_run(
         started: feature.started,
         duration: g.duration.max(0),
         ci_build_id: job.ci_build_id,
+        retries: i64::from(g.retries),
+        flaky: g.flaky && g.status == RunStatus::Passed,
         ..RunUpdate::default()
     };
     run.external_run_id = g.external_run_id;

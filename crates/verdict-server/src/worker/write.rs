@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use verdict_domain::rules::{RunKeyParts, run_key};
+use verdict_domain::status::RunStatus;
 use verdict_store::{
     ExistingRun, IngestTx, NewPreviousRun, NewRun, NewStep, NewTest, RunUpdate, StoreError,
     TestUpdate,
@@ -272,31 +273,25 @@ async fn write_runs(
     let mut steps_for: Vec<(i64, &[NewStep])> = Vec::new();
     let mut replaced_steps = Vec::new();
     let mut links: Vec<(i64, &str, i64)> = Vec::new();
+    let mut older: Vec<(i64, &RunUpdate)> = Vec::new();
     for ((item, test_id), key) in items.iter().zip(test_ids).zip(keys) {
         let run = &item.run;
         if let Some(last) = existing.get(&key) {
-            let incoming = &run.values;
-            if incoming.started < last.values.started {
-                previous.push(NewPreviousRun {
-                    id: 0,
-                    run_id: last.id,
-                    values: incoming.clone(),
-                });
-            } else if (incoming.started, &incoming.status, incoming.duration)
-                != (
-                    last.values.started,
-                    &last.values.status,
-                    last.values.duration,
-                )
-            {
-                previous.push(NewPreviousRun {
-                    id: 0,
-                    run_id: last.id,
-                    values: last.values.clone(),
-                });
-                tx.update_run(last.id, incoming, now).await?;
-                replaced_steps.push(last.id);
-                steps_for.push((last.id, &run.steps));
+            match apply_to_last(tx.task_id(), last, &run.values) {
+                LastRunChange::Keep => {}
+                LastRunChange::Previous => older.push((last.id, &run.values)),
+                LastRunChange::Replace { archive } => {
+                    if archive {
+                        previous.push(NewPreviousRun {
+                            id: 0,
+                            run_id: last.id,
+                            values: last.values.clone(),
+                        });
+                    }
+                    tx.update_run(last.id, &run.values, now).await?;
+                    replaced_steps.push(last.id);
+                    steps_for.push((last.id, &run.steps));
+                }
             }
             continue;
         }
@@ -329,6 +324,7 @@ async fn write_runs(
         });
     }
     tx.insert_runs(&runs, now).await?;
+    previous.extend(older_results(tx, older).await?);
     let previous_ids = tx.allocate_ids(previous.len()).await?;
     for (p, id) in previous.iter_mut().zip(previous_ids) {
         p.id = id;
@@ -348,4 +344,70 @@ async fn write_runs(
         }
     }
     tx.insert_steps(&steps).await
+}
+
+/// What a result does to the last run of its key (protocol §5.4 and the
+/// "one result, stored once" rule of insight.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LastRunChange {
+    /// Nothing: the same result again, or a better duplicate inside one task.
+    Keep,
+    /// An older result: it belongs in history only.
+    Previous,
+    /// The result becomes the last run; `archive` keeps the old one as a previous run.
+    Replace { archive: bool },
+}
+
+/// Decides how `incoming` changes `last`. Two results with the same key and
+/// `started` inside one task are one result reported twice (a parameterised
+/// test a reporter names without its parameters): the worse one wins and
+/// nothing is archived, so a pass never hides a failure.
+fn apply_to_last(task_id: i64, last: &ExistingRun, incoming: &RunUpdate) -> LastRunChange {
+    let same_started = incoming.started == last.values.started;
+    if same_started && last.task_id == task_id {
+        return if severity(&incoming.status) > severity(&last.values.status) {
+            LastRunChange::Replace { archive: false }
+        } else {
+            LastRunChange::Keep
+        };
+    }
+    if incoming.started < last.values.started {
+        LastRunChange::Previous
+    } else if same_started && incoming.status == last.values.status {
+        LastRunChange::Keep
+    } else {
+        LastRunChange::Replace { archive: true }
+    }
+}
+
+fn severity(status_key: &str) -> u8 {
+    RunStatus::from_key(status_key).map_or(0, RunStatus::severity)
+}
+
+/// Previous runs for results older than their last run, leaving out those
+/// already stored with the same `started` and status (a re-push of an old
+/// report adds nothing) and repeats within the batch.
+async fn older_results(
+    tx: &mut IngestTx,
+    older: Vec<(i64, &RunUpdate)>,
+) -> Result<Vec<NewPreviousRun>, StoreError> {
+    if older.is_empty() {
+        return Ok(Vec::new());
+    }
+    let candidates: Vec<(i64, i64, &str)> = older
+        .iter()
+        .map(|(run, v)| (*run, v.started, v.status.as_str()))
+        .collect();
+    let mut stored = tx.stored_previous(&candidates).await?;
+    let mut out = Vec::new();
+    for (run_id, values) in older {
+        if stored.insert((run_id, values.started, values.status.clone())) {
+            out.push(NewPreviousRun {
+                id: 0,
+                run_id,
+                values: values.clone(),
+            });
+        }
+    }
+    Ok(out)
 }

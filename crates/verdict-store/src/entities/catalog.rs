@@ -141,6 +141,9 @@ const RUN_FIELDS: &[Field] = &[
     f("error_type", Text("error_type")),
     f("error_message", Text("error_message")),
     f("error_stack", Text("error_stack")),
+    // Compat: Verdict fields (retries and the flaky mark of insight.md).
+    f("retries", Int("retries")),
+    f("flaky", Bool("flaky")),
     f("ci_build", r("ci_build_id", "ci_builds")),
     f("parent_suite", r("parent_suite_id", "runs")),
     f("parent_run", r("parent_run_id", "runs")),
@@ -160,6 +163,8 @@ const PREVIOUS_RUN_FIELDS: &[Field] = &[
     f("error_message", Text("error_message")),
     f("error_stack", Text("error_stack")),
     f("external_report_url", Text("external_report_url")),
+    f("retries", Int("retries")),
+    f("flaky", Bool("flaky")),
     f("ci_build", r("ci_build_id", "ci_builds")),
     f("creation_time", Date("creation_time")),
 ];

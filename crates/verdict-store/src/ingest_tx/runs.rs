@@ -1,5 +1,7 @@
 //! Last runs, previous runs and steps of a task (protocol §5.4).
 
+use std::collections::HashSet;
+
 use sqlx::Row;
 
 use super::IngestTx;
@@ -41,6 +43,10 @@ pub struct RunUpdate {
     pub error_stack: Option<String>,
     pub external_report_url: Option<String>,
     pub ci_build_id: Option<i64>,
+    /// Extra tries the framework made.
+    pub retries: i64,
+    /// Passed after failing an earlier try.
+    pub flaky: bool,
 }
 
 /// A last run found by its key.
@@ -49,6 +55,8 @@ pub struct ExistingRun {
     pub id: i64,
     pub run_key: String,
     pub values: RunUpdate,
+    /// The task that last wrote the run (a repeat inside one task merges).
+    pub task_id: i64,
 }
 
 /// A previous run to archive.
@@ -79,7 +87,7 @@ pub struct NewStep {
 }
 
 const RUN_VALUE_COLUMNS: &str = "status, status_id, native_status_id, started, duration, description, \
-     error_type, error_message, error_stack, external_report_url, ci_build_id";
+     error_type, error_message, error_stack, external_report_url, ci_build_id, retries, flaky";
 
 fn run_values_from_row(r: &sqlx::any::AnyRow, first: usize) -> Result<RunUpdate, StoreError> {
     Ok(RunUpdate {
@@ -94,10 +102,12 @@ fn run_values_from_row(r: &sqlx::any::AnyRow, first: usize) -> Result<RunUpdate,
         error_stack: r.try_get(first + 8)?,
         external_report_url: r.try_get(first + 9)?,
         ci_build_id: r.try_get(first + 10)?,
+        retries: r.try_get(first + 11)?,
+        flaky: r.try_get::<i64, _>(first + 12)? != 0,
     })
 }
 
-fn run_value_cells(v: &RunUpdate) -> [Cell<'_>; 11] {
+fn run_value_cells(v: &RunUpdate) -> [Cell<'_>; 13] {
     [
         Cell::Text(Some(&v.status)),
         Cell::Int(v.status_id),
@@ -110,6 +120,8 @@ fn run_value_cells(v: &RunUpdate) -> [Cell<'_>; 11] {
         Cell::Text(v.error_stack.as_deref()),
         Cell::Text(v.external_report_url.as_deref()),
         Cell::Int(v.ci_build_id),
+        Cell::Int(Some(v.retries)),
+        Cell::Int(Some(i64::from(v.flaky))),
     ]
 }
 
@@ -122,7 +134,7 @@ impl IngestTx {
         let mut found = Vec::new();
         for chunk in keys.chunks(500) {
             let sql = format!(
-                "SELECT id, run_key, {RUN_VALUE_COLUMNS} FROM runs WHERE workspace_id = {} AND run_key IN ({})",
+                "SELECT id, run_key, task_id, {RUN_VALUE_COLUMNS} FROM runs WHERE workspace_id = {} AND run_key IN ({})",
                 bulk::placeholder(self.backend, 1),
                 bulk::placeholders(self.backend, 2, chunk.len())
             );
@@ -134,10 +146,47 @@ impl IngestTx {
                 found.push(ExistingRun {
                     id: r.try_get(0)?,
                     run_key: r.try_get(1)?,
-                    values: run_values_from_row(&r, 2)?,
+                    task_id: r.try_get(2)?,
+                    values: run_values_from_row(&r, 3)?,
                 });
             }
         }
+        Ok(found)
+    }
+
+    /// Which of `candidates` — (last run id, `started`, status) — are already
+    /// stored as previous runs, so that an older result pushed again is kept
+    /// once (insight.md: an identical result is one history entry).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn stored_previous(
+        &mut self,
+        candidates: &[(i64, i64, &str)],
+    ) -> Result<HashSet<(i64, i64, String)>, StoreError> {
+        let mut found: HashSet<(i64, i64, String)> = HashSet::new();
+        for chunk in candidates.chunks(250) {
+            let mut sql = String::from("SELECT run_id, started, status FROM previous_runs WHERE ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(" OR ");
+                }
+                sql.push_str(&format!(
+                    "(run_id = {} AND started = {})",
+                    bulk::placeholder(self.backend, 2 * i + 1),
+                    bulk::placeholder(self.backend, 2 * i + 2)
+                ));
+            }
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (run, started, _) in chunk {
+                q = q.bind(*run).bind(*started);
+            }
+            for r in q.fetch_all(&mut *self.tx).await? {
+                found.insert((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+            }
+        }
+        let wanted: HashSet<(i64, i64, &str)> = candidates.iter().copied().collect();
+        found.retain(|(run, started, status)| wanted.contains(&(*run, *started, status.as_str())));
         Ok(found)
     }
 
@@ -213,7 +262,7 @@ impl IngestTx {
         sqlx::query(
             "UPDATE runs SET status = $2, status_id = $3, native_status_id = $4, started = $5, duration = $6, \
              description = $7, error_type = $8, error_message = $9, error_stack = $10, external_report_url = $11, \
-             ci_build_id = $12, task_id = $13, last_modified = $14 WHERE id = $1",
+             ci_build_id = $12, task_id = $13, last_modified = $14, retries = $15, flaky = $16 WHERE id = $1",
         )
         .bind(run_id)
         .bind(v.status.as_str())
@@ -229,6 +278,8 @@ impl IngestTx {
         .bind(v.ci_build_id)
         .bind(self.task_id)
         .bind(now)
+        .bind(v.retries)
+        .bind(i64::from(v.flaky))
         .execute(&mut *self.tx)
         .await?;
         Ok(())

@@ -15,6 +15,15 @@ pub struct TcTest {
     pub name: String,
     pub summary: Option<String>,
     pub description: Option<String>,
+    /// When the execution started (epoch ms), when known (imported reports);
+    /// else the time of the call.
+    pub started: Option<i64>,
+    /// Duration in ms (imported reports; 0 for calls of the reporting API).
+    pub duration: i64,
+    /// Extra tries a framework made (imported reports).
+    pub retries: i64,
+    /// Passed after a failed try (imported reports).
+    pub flaky: bool,
 }
 
 /// A run of the hierarchy.
@@ -158,8 +167,8 @@ impl Store {
             .unwrap_or_default();
         sqlx::query(
             "INSERT INTO runs (id, workspace_id, subtype, test_id, run_key, name, status, status_id, native_status_id, started, duration, \
-             task_id, creation_time, last_modified, report_id, parent_run_id, tc_depth, tc_result) \
-             VALUES ($1, $2, 'tc_run', $3, $4, $5, 'planned', $6, $7, $8, 0, 0, $8, $8, $9, $10, $11, 0)",
+             task_id, creation_time, last_modified, report_id, parent_run_id, tc_depth, tc_result, retries, flaky) \
+             VALUES ($1, $2, 'tc_run', $3, $4, $5, 'planned', $6, $7, $12, $13, 0, $8, $8, $9, $10, $11, 0, $14, $15)",
         )
         .bind(run_id)
         .bind(workspace_id)
@@ -172,6 +181,10 @@ impl Store {
         .bind(report_id)
         .bind(parent.map(|p| p.id))
         .bind(parent.map_or(0, |p| p.depth + 1))
+        .bind(test.started.unwrap_or(now))
+        .bind(test.duration.max(0))
+        .bind(test.retries)
+        .bind(i64::from(test.flaky))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -65,7 +65,8 @@ impl OctaneClient {
             .header("HPECLIENTTYPE", "HPE_CI_CLIENT")
             .json(&body)
             .send()
-            .await?;
+            .await
+            .map_err(|e| unreachable_server(&self.settings.server, &e))?;
         if !r.status().is_success() {
             let status = r.status();
             return Err(format!(
@@ -76,6 +77,21 @@ impl OctaneClient {
             .into());
         }
         Ok(())
+    }
+
+    /// Whether the server's payload schema (GET …/test-results/xsd) declares
+    /// Verdict's `retries`/`flaky` attributes; a real Octane's does not, and
+    /// would refuse a payload carrying them.
+    pub async fn accepts_verdict_extensions(&self) -> bool {
+        let Ok(r) = self.http.get(self.ws("test-results/xsd")).send().await else {
+            return false;
+        };
+        if !r.status().is_success() {
+            return false;
+        }
+        r.text()
+            .await
+            .is_ok_and(|xsd| xsd.contains("name=\"retries\"") && xsd.contains("name=\"flaky\""))
     }
 
     /// POST …/test-results; returns (task id, answered from an earlier identical push).
@@ -94,7 +110,8 @@ impl OctaneClient {
                 .header("HPECLIENTTYPE", "HPE_CI_CLIENT")
                 .body(body)
                 .send()
-                .await?;
+                .await
+                .map_err(|e| unreachable_server(&self.settings.server, &e))?;
             let status = r.status().as_u16();
             match status {
                 202 => {
@@ -128,7 +145,8 @@ impl OctaneClient {
                 .http
                 .get(self.ws(&format!("test-results/{id}")))
                 .send()
-                .await?;
+                .await
+                .map_err(|e| unreachable_server(&self.settings.server, &e))?;
             if r.status().as_u16() == 401 {
                 self.sign_in().await?;
                 continue;
@@ -159,6 +177,25 @@ impl OctaneClient {
             .send()
             .await;
     }
+}
+
+/// Says what went wrong when a request never got an answer, naming the
+/// server (reqwest's own "error sending request for url" does not help).
+pub fn unreachable_server(server: &str, e: &reqwest::Error) -> BoxError {
+    let why = if e.is_connect() {
+        "nothing answers at that address (connection refused or host unreachable); is the server running, and is --server right?".to_owned()
+    } else if e.is_timeout() {
+        "the server did not answer in time".to_owned()
+    } else {
+        let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+        let mut text = e.to_string();
+        while let Some(inner) = source {
+            text = inner.to_string();
+            source = inner.source();
+        }
+        text
+    };
+    format!("cannot reach {server}: {why}").into()
 }
 
 fn retry_after(r: &reqwest::Response) -> Option<Duration> {

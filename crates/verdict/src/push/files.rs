@@ -9,6 +9,12 @@ pub fn expand(args: &[String]) -> Result<Vec<PathBuf>, String> {
     for arg in args {
         let path = PathBuf::from(arg);
         if path.is_file() || !arg.contains('*') {
+            if path.is_dir() {
+                return Err(format!(
+                    "{arg} is a directory; name the report files in it (e.g. '{}/*.xml')",
+                    arg.trim_end_matches('/')
+                ));
+            }
             if !path.is_file() {
                 return Err(format!("{arg}: no such file"));
             }

@@ -12,29 +12,33 @@ use verdict_ingest::convert::PayloadOptions;
 
 type BoxError = Box<dyn std::error::Error>;
 
-/// Where results go.
+/// The protocol results are pushed with (not the report's format, which is
+/// detected from each file's content).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PushFormat {
-    /// Octane / ValueEdge test-results injection.
+pub enum PushProtocol {
+    /// Octane / ValueEdge test-results injection (`POST …/test-results`).
     Octane,
-    /// Squish Test Center's result reporting API.
+    /// Squish Test Center's result import (`POST /import`), into --project and --batch.
     Testcenter,
 }
 
 /// Links and characteristics added to every run (the collection tool's options).
 #[derive(Debug, Clone, Args, Default)]
 pub struct ContextArgs {
-    /// Release by id.
+    /// Link every run to the release with this id (it must exist).
     #[arg(long, conflicts_with_all = ["release_default", "release_name"])]
     pub release: Option<i64>,
-    /// The workspace's default release (`release name="_default_"`).
+    /// Link every run to the workspace's default release (`release
+    /// name="_default_"`; Octane has one, a new Verdict workspace does not).
     #[arg(long)]
     pub release_default: bool,
-    /// Release by name.
+    /// Link every run to the release with this name (it must exist).
     #[arg(long)]
     pub release_name: Option<String>,
+    /// Link every run to the milestone with this id (it must exist).
     #[arg(long)]
     pub milestone: Option<i64>,
+    /// Link every run to the program with this id (it must exist).
     #[arg(long)]
     pub program: Option<i64>,
     /// Test suite to inject into (its suite run is found or created).
@@ -49,15 +53,20 @@ pub struct ContextArgs {
     /// Test field `TYPE:VALUE` (repeatable): Test_Level, Test_Type, Testing_Tool_Type, Framework.
     #[arg(long = "field")]
     pub fields: Vec<String>,
+    /// Backlog item (story, defect, feature) id the tests cover (repeatable).
     #[arg(long = "backlog-item")]
     pub backlog_items: Vec<i64>,
+    /// Application module (product area) id the tests belong to (repeatable).
     #[arg(long = "product-area")]
     pub product_areas: Vec<i64>,
-    /// CI server instance id of the build that produced the results.
+    /// CI server instance id of the build that produced the results (register it
+    /// first: `verdict admin ci-server create --instance-id ID`).
     #[arg(long, requires_all = ["build_job_id", "build_id"])]
     pub build_server_id: Option<String>,
+    /// CI job id of that build (the job is created on first use).
     #[arg(long)]
     pub build_job_id: Option<String>,
+    /// Build id (number) within the job (created on first use).
     #[arg(long)]
     pub build_id: Option<String>,
     /// `started` for runs whose report has no time (epoch ms; default: now).
@@ -117,6 +126,8 @@ impl ContextArgs {
             build,
             context,
             started_ms,
+            extensions: true,
+            nonce: None,
         })
     }
 }
@@ -126,13 +137,17 @@ pub struct PushArgs {
     /// Verdict or Octane server URL, e.g. http://127.0.0.1:8080.
     #[arg(long, env = "VERDICT_SERVER")]
     pub server: Option<String>,
+    /// Shared space id [default: 1001].
     #[arg(long, env = "VERDICT_SHARED_SPACE")]
     pub shared_space: Option<i64>,
+    /// Workspace id [default: 1002].
     #[arg(long, env = "VERDICT_WORKSPACE")]
     pub workspace: Option<i64>,
+    /// User to sign in as; the password comes from --password-file, then
+    /// VERDICT_PASSWORD, then `password` in the config file.
     #[arg(long, env = "VERDICT_USER")]
     pub user: Option<String>,
-    /// File holding the password (first line).
+    /// File whose first line is the password (else VERDICT_PASSWORD).
     #[arg(long)]
     pub password_file: Option<PathBuf>,
     /// API key client id (client_id sign-in).
@@ -149,19 +164,23 @@ pub struct PushArgs {
     /// Let the server ignore recoverable errors.
     #[arg(long)]
     pub skip_errors: bool,
+    /// Push even when the server holds an identical earlier push (it would
+    /// otherwise answer with that push's task).
+    #[arg(long)]
+    pub no_dedupe: bool,
     /// Follow each task until it ends; fail unless success or warning.
     #[arg(long)]
     pub check_result: bool,
     /// Seconds to follow a task with --check-result.
     #[arg(long, default_value_t = 600)]
     pub check_result_timeout: u64,
-    /// Where to push.
-    #[arg(long, value_enum, default_value_t = PushFormat::Octane)]
-    pub format: PushFormat,
-    /// Test Center project (with --format testcenter).
+    /// The protocol to push with; report formats are detected by content.
+    #[arg(long, alias = "format", value_enum, default_value_t = PushProtocol::Octane)]
+    pub protocol: PushProtocol,
+    /// Test Center project (with --protocol testcenter).
     #[arg(long)]
     pub project: Option<String>,
-    /// Test Center batch (with --format testcenter).
+    /// Test Center batch (with --protocol testcenter) [default: a new batch].
     #[arg(long)]
     pub batch: Option<String>,
     /// No progress bars.
@@ -186,6 +205,10 @@ pub struct ConvertArgs {
     /// Where to write the payload (default: standard output).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Write only what Octane's own schema accepts: no `retries`/`flaky`
+    /// attributes (for the collection tool or an Octane server).
+    #[arg(long)]
+    pub octane_schema: bool,
     #[command(flatten)]
     pub context: ContextArgs,
 }
@@ -193,7 +216,9 @@ pub struct ConvertArgs {
 impl ConvertArgs {
     /// The payload options of the context flags.
     pub fn payload_options(&self) -> Result<PayloadOptions, BoxError> {
-        self.context.payload_options()
+        let mut options = self.context.payload_options()?;
+        options.extensions = !self.octane_schema;
+        Ok(options)
     }
 }
 
@@ -240,14 +265,9 @@ impl Settings {
             .clone()
             .or(file.server)
             .ok_or("no server: give --server, VERDICT_SERVER or `server` in the config file")?;
+        let server = server_url(&server)?;
         let password = match &args.password_file {
-            Some(path) => Some(
-                std::fs::read_to_string(path)?
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-            ),
+            Some(path) => Some(crate::admin::read_password_file(path)?),
             None => std::env::var("VERDICT_PASSWORD").ok().or(file.password),
         };
         let credentials = match (args.api_key.clone().or(file.api_key), args.api_secret.clone().or(file.api_secret)) {
@@ -258,12 +278,30 @@ impl Settings {
             },
         };
         Ok(Self {
-            server: server.trim_end_matches('/').to_owned(),
+            server,
             shared_space: args.shared_space.or(file.shared_space).unwrap_or(1001),
             workspace: args.workspace.or(file.workspace).unwrap_or(1002),
             credentials,
         })
     }
+}
+
+/// Checks the server URL up front, so a missing scheme is named instead of
+/// surfacing as the HTTP client's "builder error".
+fn server_url(text: &str) -> Result<String, BoxError> {
+    let trimmed = text.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"))
+        .ok_or_else(|| {
+            format!("server URL '{text}' must start with http:// or https:// (e.g. http://127.0.0.1:8080)")
+        })?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(
+            format!("server URL '{text}' names no host (e.g. http://127.0.0.1:8080)").into(),
+        );
+    }
+    Ok(trimmed.to_owned())
 }
 
 fn load_config(path: Option<&Path>) -> Result<ConfigFile, BoxError> {

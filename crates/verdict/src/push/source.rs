@@ -5,12 +5,12 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use verdict_domain::payload::Item;
+use verdict_domain::status::RunStatus;
 use verdict_ingest::convert::{ConvertStats, PayloadOptions, PayloadWriter};
-use verdict_ingest::reports::json::{
-    JsonFormat, detect_json_format, read_cucumber, read_json_report,
-};
+use verdict_ingest::reports::json::{JsonFormat, read_cucumber};
 use verdict_ingest::reports::{
-    ReportEvent, ReportFormat, detect_format, read_report, read_report_file,
+    AnyFormat, ReportEvent, ReportFormat, SUPPORTED_FORMATS, read_any, read_any_file,
 };
 
 type BoxError = Box<dyn std::error::Error>;
@@ -24,31 +24,46 @@ pub struct Converted {
 
 /// What a file holds.
 enum Kind {
-    Report(verdict_ingest::reports::ReportFormat),
-    Json(JsonFormat),
+    /// A test report; Cucumber JSON is written as gherkin runs for Octane.
+    Report(AnyFormat),
     /// Already an Octane payload: pushed as it is.
     Payload,
 }
 
 fn detect(path: &Path) -> Result<Kind, BoxError> {
     let mut head = vec![0_u8; 8192];
-    let n = std::fs::File::open(path)?.read(&mut head)?;
+    let mut file = open(path)?;
+    let n = file
+        .read(&mut head)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let head = &head[..n];
-    if let Some(format) = detect_format(head) {
-        return Ok(Kind::Report(format));
+    if n == 0 {
+        return Err(format!(
+            "{} is empty (0 bytes): the test run wrote no results, perhaps it failed before running any test",
+            path.display()
+        )
+        .into());
     }
-    if let Some(format) = detect_json_format(head) {
-        return Ok(Kind::Json(format));
+    if let Some(format) = AnyFormat::detect(head) {
+        return Ok(Kind::Report(format));
     }
     let text = String::from_utf8_lossy(head);
     if text.contains("<test_result") {
         return Ok(Kind::Payload);
     }
     Err(format!(
-        "{}: not a supported report (JUnit, xUnit.net v2, NUnit 2/3, TestNG, TRX, Cucumber JSON, CTRF, go test -json, or an Octane payload)",
+        "{}: not a supported report ({SUPPORTED_FORMATS}, or an Octane payload)",
         path.display()
     )
     .into())
+}
+
+/// Opens a report, saying which file could not be read and why.
+fn open(path: &Path) -> Result<std::fs::File, BoxError> {
+    if path.is_dir() {
+        return Err(format!("{} is a directory, not a report file", path.display()).into());
+    }
+    std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
 }
 
 /// Converts one report to a payload written to `out`.
@@ -66,109 +81,91 @@ fn convert_with(
     out: impl Write,
     bar: &ProgressBar,
 ) -> Result<ConvertStats, BoxError> {
-    let file = bar.wrap_read(std::fs::File::open(path)?);
+    let kind = detect(path)?;
+    let file = bar.wrap_read(open(path)?);
     let reader = BufReader::with_capacity(1 << 16, file);
-    match detect(path)? {
-        Kind::Payload => copy_payload(reader, out),
-        // TRX from a file: two passes, so results are not held (see `read_report_file`).
-        Kind::Report(ReportFormat::Trx) => report_file(path, ReportFormat::Trx, options, out),
-        Kind::Report(format) => report(path, reader, format, options, out),
-        Kind::Json(JsonFormat::Cucumber) => cucumber(path, reader, options, out),
-        Kind::Json(format) => json_report(path, reader, format, options, out),
-    }
-}
-
-fn copy_payload(mut reader: impl BufRead, mut out: impl Write) -> Result<ConvertStats, BoxError> {
-    std::io::copy(&mut reader, &mut out)?;
-    out.flush()?;
-    Ok(ConvertStats::default())
-}
-
-fn report(
-    path: &Path,
-    reader: impl BufRead,
-    format: verdict_ingest::reports::ReportFormat,
-    options: &PayloadOptions,
-    out: impl Write,
-) -> Result<ConvertStats, BoxError> {
+    let located = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let format = match kind {
+        Kind::Payload => return copy_payload(path, reader, out),
+        Kind::Report(format) => format,
+    };
     let mut writer = PayloadWriter::new(out, options)?;
-    let mut suites: Vec<(String, Option<i64>)> = Vec::new();
-    read_report(reader, format, |event| {
+    match format {
+        AnyFormat::Json(JsonFormat::Cucumber) => {
+            read_cucumber(reader, options.started_ms, |run| {
+                writer.gherkin(&run).map_err(|e| e.to_string())
+            })
+            .map_err(|e| located(&e))?;
+        }
+        // TRX from a file: two passes, so results are not held (see `read_report_file`).
+        AnyFormat::Xml(ReportFormat::Trx) => {
+            read_any_file(path, format, cases_into(&mut writer)).map_err(|e| located(&e))?;
+        }
+        _ => {
+            read_any(reader, format, cases_into(&mut writer)).map_err(|e| located(&e))?;
+        }
+    }
+    let (_, stats) = writer.finish()?;
+    Ok(stats)
+}
+
+/// Writes each case with the start of its innermost suite that has one
+/// (a case's own timestamp wins, see `PayloadWriter::case`).
+fn cases_into<W: Write>(
+    writer: &mut PayloadWriter<W>,
+) -> impl FnMut(ReportEvent) -> Result<(), String> + '_ {
+    let mut suites: Vec<Option<i64>> = Vec::new();
+    move |event| {
         match event {
-            ReportEvent::SuiteStart {
-                name, timestamp, ..
-            } => {
+            ReportEvent::SuiteStart { timestamp, .. } => {
                 let started = timestamp
                     .as_deref()
-                    .and_then(verdict_domain::time::parse_iso);
-                suites.push((name, started));
+                    .and_then(verdict_domain::time::parse_report_time);
+                suites.push(started);
             }
             ReportEvent::SuiteEnd => {
                 suites.pop();
             }
             ReportEvent::Case(case) => {
-                let started = suites.iter().rev().find_map(|(_, s)| *s);
+                let started = suites.iter().rev().find_map(|s| *s);
                 writer
                     .case(None, started, &case)
                     .map_err(|e| e.to_string())?;
             }
         }
         Ok(())
-    })
-    .map_err(|e| format!("{}: {e}", path.display()))?;
-    let (_, stats) = writer.finish()?;
-    Ok(stats)
+    }
 }
 
-fn cucumber(
+/// Copies an Octane payload as it is, counting its runs by status so the
+/// summary line says what the server will store.
+fn copy_payload(
     path: &Path,
-    reader: impl BufRead,
-    options: &PayloadOptions,
-    out: impl Write,
+    mut reader: impl BufRead,
+    mut out: impl Write,
 ) -> Result<ConvertStats, BoxError> {
-    let mut writer = PayloadWriter::new(out, options)?;
-    read_cucumber(reader, options.started_ms, |run| {
-        writer.gherkin(&run).map_err(|e| e.to_string())
-    })
-    .map_err(|e| format!("{}: {e}", path.display()))?;
-    let (_, stats) = writer.finish()?;
-    Ok(stats)
-}
-
-fn json_report(
-    path: &Path,
-    reader: impl BufRead,
-    format: JsonFormat,
-    options: &PayloadOptions,
-    out: impl Write,
-) -> Result<ConvertStats, BoxError> {
-    let mut writer = PayloadWriter::new(out, options)?;
-    read_json_report(reader, format, |event| {
-        if let ReportEvent::Case(case) = event {
-            writer.case(None, None, &case).map_err(|e| e.to_string())?;
+    std::io::copy(&mut reader, &mut out)?;
+    out.flush()?;
+    let file = BufReader::with_capacity(1 << 16, open(path)?);
+    let mut payload = verdict_ingest::PayloadReader::new(file)
+        .map_err(|e| format!("{}: not a valid payload: {e}", path.display()))?;
+    let mut stats = ConvertStats::default();
+    while let Some(item) = payload
+        .next_item()
+        .map_err(|e| format!("{}: not a valid payload: {e}", path.display()))?
+    {
+        let (status, flaky) = match &item {
+            Item::Test(run) => (run.status, run.flaky),
+            Item::Gherkin(run) => (run.status, run.flaky),
+        };
+        stats.runs += 1;
+        match status {
+            RunStatus::Passed => stats.passed += 1,
+            RunStatus::Failed => stats.failed += 1,
+            RunStatus::Skipped | RunStatus::Planned => stats.skipped += 1,
         }
-        Ok(())
-    })
-    .map_err(|e| format!("{}: {e}", path.display()))?;
-    let (_, stats) = writer.finish()?;
-    Ok(stats)
-}
-
-fn report_file(
-    path: &Path,
-    format: ReportFormat,
-    options: &PayloadOptions,
-    out: impl Write,
-) -> Result<ConvertStats, BoxError> {
-    let mut writer = PayloadWriter::new(out, options)?;
-    read_report_file(path, format, |event| {
-        if let ReportEvent::Case(case) = event {
-            writer.case(None, None, &case).map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    })
-    .map_err(|e| format!("{}: {e}", path.display()))?;
-    let (_, stats) = writer.finish()?;
+        stats.flaky += u64::from(flaky && status == RunStatus::Passed);
+    }
     Ok(stats)
 }
 
@@ -180,7 +177,9 @@ pub fn convert_to_gzip(
 ) -> Result<Converted, BoxError> {
     let dir = tempfile::tempdir()?;
     let plain = dir.path().join("payload.xml");
-    let size = std::fs::metadata(path)?.len();
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .len();
     let bar = if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         ProgressBar::hidden()
     } else {
@@ -209,14 +208,11 @@ pub fn convert_to_gzip(
             path.display()
         )
     })?;
-    let stats = if stats.runs == 0 {
-        ConvertStats {
-            runs: count,
-            ..stats
-        }
-    } else {
-        stats
-    };
+    debug_assert!(
+        stats.runs == count,
+        "converted {} runs, validated {count}",
+        stats.runs
+    );
     let gzip_path = dir.path().join("payload.xml.gz");
     let mut gz = flate2::write::GzEncoder::new(
         std::io::BufWriter::new(std::fs::File::create(&gzip_path)?),

@@ -66,6 +66,8 @@ fn rich_run() -> TestRun {
         run_type: Some("Auto".into()),
         external_assets: Some("a\nb".into()),
         manual: true,
+        retries: 0,
+        flaky: false,
         context: Context {
             release: Some(ReleaseLink::ById(1001)),
             test_fields: vec![TestField {

@@ -119,6 +119,8 @@ struct Test {
     retries: Option<u64>,
     #[serde(default)]
     flaky: bool,
+    /// Epoch milliseconds.
+    start: Option<f64>,
     #[serde(default)]
     retry_attempts: Vec<Attempt>,
     #[serde(default)]
@@ -295,6 +297,7 @@ fn case(test: Test, suite: Option<String>) -> ReportCase {
         kind: None,
         text: trace.unwrap_or_default(),
     };
+    let retry_attempts_len = test.retry_attempts.len();
     let mut reruns: Vec<Rerun> = test
         .retry_attempts
         .into_iter()
@@ -305,6 +308,12 @@ fn case(test: Test, suite: Option<String>) -> ReportCase {
         })
         .collect();
     let (message, trace) = (test.message, test.trace);
+    let retries = test
+        .retries
+        .or_else(|| u64::try_from(retry_attempts_len).ok())
+        .unwrap_or(0)
+        .min(1_000_000);
+    let retries = u32::try_from(retries).unwrap_or(u32::MAX);
     let outcome = match test.status {
         Status::Passed => {
             if test.flaky && reruns.is_empty() {
@@ -326,13 +335,39 @@ fn case(test: Test, suite: Option<String>) -> ReportCase {
             message: non_empty(message),
         },
     };
+    let passed = matches!(outcome, CaseOutcome::Passed);
     ReportCase {
-        name: test.name,
-        classname: suite.or_else(|| non_empty(test.file_path)),
+        flaky: passed && (test.flaky || retries > 0),
+        name: local_name(test.name, suite.as_deref()),
+        classname: suite,
         duration_ms: ms_from(test.duration.unwrap_or(0.0)),
         outcome,
         system_out: lines(test.stdout),
         system_err: lines(test.stderr),
         reruns,
+        retries,
+        started_ms: test.start.filter(|ms| *ms > 0.0).map(ms_from),
+        file: non_empty(test.file_path),
+    }
+}
+
+/// A pytest node id (`tests/test_cart.py::TestCart::test_add`) without the
+/// file and classes its suite path already holds, so the name reads as the
+/// test's own (`test_add`). Other names are kept.
+fn local_name(name: String, suite: Option<&str>) -> String {
+    let Some(suite) = suite else {
+        return name;
+    };
+    let mut rest = name.as_str();
+    for part in suite.split(" > ") {
+        match rest.strip_prefix(part).and_then(|r| r.strip_prefix("::")) {
+            Some(r) => rest = r,
+            None => break,
+        }
+    }
+    if rest.len() == name.len() || rest.is_empty() {
+        name
+    } else {
+        rest.to_owned()
     }
 }

@@ -166,12 +166,12 @@ impl<'de, F: FnMut(GherkinRun, Option<i64>) -> Result<(), String>> Visitor<'de> 
 
 /// Whether a step status makes its scenario fail.
 pub(super) fn is_failing(status: &str) -> bool {
-    matches!(status, "failed" | "undefined" | "ambiguous")
+    matches!(status, "failed" | "ambiguous")
 }
 
 /// Whether a step status means the step did not run.
 fn is_not_run(status: &str) -> bool {
-    matches!(status, "skipped" | "pending" | "unknown")
+    matches!(status, "skipped" | "pending" | "undefined" | "unknown")
 }
 
 /// Lower-case status of a result; a step without a result did not run.
@@ -246,7 +246,7 @@ fn convert(feature: CucumberFeature) -> (GherkinRun, Option<i64>) {
             continue;
         }
         let mut steps = Vec::new();
-        let (mut any_run, mut any_step) = (false, false);
+        let mut any_not_run = false;
         for step in &element.steps {
             hooks(
                 step.before.iter().chain(&step.after),
@@ -260,8 +260,7 @@ fn convert(feature: CucumberFeature) -> (GherkinRun, Option<i64>) {
             if step.is_hook() {
                 continue;
             }
-            any_step = true;
-            any_run |= !is_not_run(&status);
+            any_not_run |= is_not_run(&status);
             steps.push(Step {
                 name: step.text(),
                 duration: ns_to_ms(ns),
@@ -276,7 +275,9 @@ fn convert(feature: CucumberFeature) -> (GherkinRun, Option<i64>) {
         let after_failed_background = std::mem::take(&mut background_failed);
         let status = if failed || after_failed_background {
             RunStatus::Failed
-        } else if any_step && !any_run {
+        } else if any_not_run {
+            // Pending, undefined and skipped steps: the scenario did not
+            // run to its end, so it is skipped, never passed.
             RunStatus::Skipped
         } else {
             RunStatus::Passed
@@ -301,6 +302,8 @@ fn convert(feature: CucumberFeature) -> (GherkinRun, Option<i64>) {
         duration: ns_to_ms(total_ns),
         status,
         external_run_id: None,
+        retries: 0,
+        flaky: false,
         feature: Feature {
             name,
             path: feature.uri.unwrap_or_default(),

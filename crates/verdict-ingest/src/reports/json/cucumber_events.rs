@@ -57,6 +57,10 @@ pub(super) fn run_events(run: GherkinRun, started: Option<i64>) -> Vec<ReportEve
             system_out: None,
             system_err: None,
             reruns: Vec::new(),
+            retries: 0,
+            flaky: false,
+            started_ms: None,
+            file: None,
         }));
     }
     events.push(ReportEvent::SuiteEnd);

@@ -51,8 +51,30 @@ pub fn detect_json_format(head: &[u8]) -> Option<JsonFormat> {
                 (false, _) => None,
             }
         }
-        _ => None,
+        _ => after_go_text(doc),
     }
+}
+
+/// Go before 1.20 writes a build failure as a text line (`FAIL\tpkg [build
+/// failed]`) into `go test -json` output, so such a file may start with
+/// text: it is `go test -json` when the first JSON line is.
+fn after_go_text(doc: &[u8]) -> Option<JsonFormat> {
+    let mut rest = doc;
+    while let Some(line_end) = rest.iter().position(|&b| b == b'\n') {
+        let line = &rest[..line_end];
+        let go_text = ["FAIL", "ok ", "?   ", "#", "PASS"]
+            .iter()
+            .any(|p| line.starts_with(p.as_bytes()));
+        if !go_text {
+            return None;
+        }
+        rest = rest[line_end + 1..].trim_ascii_start();
+        if rest.first() == Some(&b'{') {
+            return (detect_json_format(rest) == Some(JsonFormat::GoTest))
+                .then_some(JsonFormat::GoTest);
+        }
+    }
+    None
 }
 
 /// An open object or array while scanning.

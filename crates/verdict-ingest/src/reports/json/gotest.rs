@@ -21,8 +21,10 @@
 //! an error case `[build failed]` or `[package failed]` holding the
 //! package's output, after the compiler output that Go 1.24+ reports in
 //! `build-output` lines (which name an `ImportPath` instead of a package).
-//! Blank lines are skipped; any other line that is not a JSON object (say,
-//! build errors printed to the same file by older Go versions) is an error.
+//! Blank lines are skipped. Lines that do not start with `{` are text Go
+//! wrote into the stream: Go 1.19's `FAIL\t<package> [build failed]` makes
+//! that package's `[build failed]` case; other text is kept as its output.
+//! A line that starts with `{` and is not a JSON event is an error.
 //!
 //! Memory stays bounded: each test's (and package's) output is capped at
 //! [`OUTPUT_CAP`] bytes, and a line at [`MAX_LINE`] bytes.
@@ -76,6 +78,8 @@ struct Event {
 struct Output {
     text: String,
     truncated: bool,
+    /// `Time` of the test's `run` line.
+    started: Option<String>,
 }
 
 impl Output {
@@ -139,6 +143,15 @@ pub(super) fn read<F: FnMut(ReportEvent) -> Result<(), String>>(
         }
         line += 1;
         if buf.trim_ascii().is_empty() {
+            continue;
+        }
+        if !buf.trim_ascii_start().starts_with(b"{") {
+            // Go before 1.20 writes build failures as plain text between the
+            // JSON lines (`FAIL\tpkg [build failed]`).
+            let text = String::from_utf8_lossy(&buf);
+            state
+                .text_line(&text)
+                .map_err(|message| at(line, message))?;
             continue;
         }
         let event: Event = serde_json::from_slice(&buf).map_err(|e| {
@@ -221,7 +234,7 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> State<'_, F> {
             None => {
                 self.packages.push(Package {
                     name,
-                    time: event.time,
+                    time: event.time.clone(),
                     output: Output::default(),
                     failed_case: false,
                     reported: false,
@@ -250,7 +263,7 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> State<'_, F> {
         let package = &mut self.packages[index];
         match action {
             "run" => {
-                entry(&mut package.running, &test);
+                entry(&mut package.running, &test).started = event.time;
             }
             "output" => {
                 let text = event.output.as_deref().unwrap_or("");
@@ -260,20 +273,71 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> State<'_, F> {
             }
             "pass" | "fail" | "skip" | "bench" => {
                 let running = package.running.iter().position(|(t, _)| *t == test);
-                let output = running.map(|at| package.running.remove(at).1.text);
+                let output = running.map(|at| package.running.remove(at).1);
                 let elapsed_ms = ms_from(event.elapsed.unwrap_or(0.0) * 1000.0);
-                let case = case(
-                    test,
-                    &package.name,
-                    elapsed_ms,
-                    action,
-                    output.unwrap_or_default(),
-                );
+                let (text, started) = output.map_or((String::new(), None), |o| (o.text, o.started));
+                let mut case = case(test, &package.name, elapsed_ms, action, text);
+                case.started_ms = started
+                    .as_deref()
+                    .and_then(verdict_domain::time::parse_report_time);
                 self.emit_case(index, case)?;
             }
             _ => {}
         }
         Ok(())
+    }
+
+    /// A line that is not JSON: Go 1.19's `FAIL\t<package> [build failed]`
+    /// (or `[setup failed]`) becomes the package's failure; any other text
+    /// (compiler messages printed into the same file) is kept as output of
+    /// the next package that fails to build.
+    fn text_line(&mut self, text: &str) -> Result<(), String> {
+        let line = text.trim();
+        let failed = line
+            .strip_prefix("FAIL")
+            .map(str::trim_start)
+            .and_then(|rest| {
+                rest.strip_suffix("[build failed]")
+                    .or_else(|| rest.strip_suffix("[setup failed]"))
+                    .map(str::trim)
+            });
+        let Some(package) = failed.filter(|p| !p.is_empty() && !p.contains(char::is_whitespace))
+        else {
+            entry(&mut self.builds, "").push(text);
+            return Ok(());
+        };
+        let index = match self.packages.iter().position(|p| p.name == package) {
+            Some(index) => index,
+            None => {
+                self.packages.push(Package {
+                    name: package.to_owned(),
+                    time: None,
+                    output: Output::default(),
+                    failed_case: false,
+                    reported: false,
+                    running: Vec::new(),
+                });
+                self.packages.len() - 1
+            }
+        };
+        let stray = self
+            .builds
+            .iter()
+            .position(|(p, _)| p.is_empty())
+            .map(|at| self.builds.remove(at).1.text)
+            .unwrap_or_default();
+        self.builds.push((
+            package.to_owned(),
+            Output {
+                text: if stray.is_empty() {
+                    line.to_owned()
+                } else {
+                    stray
+                },
+                ..Output::default()
+            },
+        ));
+        self.finish(index, Some("fail"), Some(package.to_owned()))
     }
 
     /// Reports the package at `index` as finished by `action` (`None` at the
@@ -289,7 +353,11 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> State<'_, F> {
             .filter(|a| matches!(*a, "pass" | "skip"))
             .unwrap_or("");
         for (test, output) in running {
-            let case = case(test, &self.packages[index].name, 0, unfinished, output.text);
+            let mut case = case(test, &self.packages[index].name, 0, unfinished, output.text);
+            case.started_ms = output
+                .started
+                .as_deref()
+                .and_then(verdict_domain::time::parse_report_time);
             self.emit_case(index, case)?;
         }
         let package = &self.packages[index];
@@ -412,6 +480,10 @@ fn case(name: String, package: &str, duration_ms: i64, action: &str, output: Str
         system_out: (!output.is_empty()).then_some(output),
         system_err: None,
         reruns: Vec::new(),
+        retries: 0,
+        flaky: false,
+        started_ms: None,
+        file: None,
     }
 }
 

@@ -132,8 +132,8 @@ pub fn read_json_report<R: BufRead>(
 /// original file.
 ///
 /// Statuses: a scenario is `Failed` when one of its steps, hooks or the
-/// background run before it is failed, undefined or ambiguous, `Skipped`
-/// when all its steps are skipped or pending, and `Passed` otherwise; the
+/// background run before it is failed or ambiguous, `Skipped` when a step
+/// is skipped, pending or undefined, and `Passed` otherwise; the
 /// run is `Failed` when a scenario failed, `Passed` when one passed, and
 /// `Skipped` otherwise. Durations are nanoseconds in the report and
 /// milliseconds in the run. cucumber-jvm repeats the background before every

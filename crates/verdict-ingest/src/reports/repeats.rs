@@ -1,0 +1,294 @@
+//! Cases that a report lists more than once under one name.
+//!
+//! Owns the one rule for them, shared by the readers whose formats repeat
+//! names (JUnit, TestNG): a repeated (class, name) inside one suite is either
+//! **invocations** of a parameterised test that the reporter wrote without
+//! its parameters (TestNG's JUnit reporters, data providers) — each becomes
+//! its own test (`name`, `name [2]`, …), so a passing invocation can never hide a
+//! failing one — or **retries** of one test (pytest-rerunfailures writes every
+//! try as a `<testcase>`; TestNG's retry analyzer marks earlier tries `SKIP`)
+//! — one test with one final outcome, its retry count, and the flaky mark
+//! when it passed in the end.
+//!
+//! Repeats need not be adjacent (pytest-xdist interleaves workers, TestNG
+//! orders tries by start second), so the last [`WINDOW`] distinct names of a
+//! suite are kept open; each holds at most two cases, so memory stays bounded
+//! whatever the report's size. A name that comes back after dropping out of
+//! the window starts afresh (the server then keeps the worse of two results
+//! with the same start, so even then no failure is hidden).
+
+use std::collections::VecDeque;
+
+use super::model::{CaseOutcome, ReportCase, ReportEvent};
+
+/// Distinct names of a suite kept open for repeats.
+pub(crate) const WINDOW: usize = 64;
+
+/// What a repeated name means in a format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RepeatPolicy {
+    /// Distinct invocations: the first keeps its name, later ones are
+    /// numbered `name [2]`, `name [3]`, … Nothing is held back, so a case is
+    /// passed on while its element is being read.
+    Invocations,
+    /// Tries of one test; the final outcome is the last try's
+    /// (pytest-rerunfailures writes failed tries without a failure).
+    RetriesLastWins,
+    /// Tries of one test; the final outcome is the last try that is not
+    /// skipped (TestNG skips every try it retries, in no reliable order).
+    RetriesLastNotSkipped,
+}
+
+/// One open name.
+struct Group {
+    classname: Option<String>,
+    name: String,
+    /// How many cases had this name so far.
+    seen: u32,
+    /// Retries: the final-outcome candidate (invocations hold nothing).
+    held: Option<ReportCase>,
+}
+
+/// The repeat rule applied to a reader's event stream.
+pub(crate) struct Repeats {
+    policy: RepeatPolicy,
+    open: VecDeque<Group>,
+}
+
+type Emit<'a> = dyn FnMut(ReportEvent) -> Result<(), String> + 'a;
+
+impl Repeats {
+    pub(crate) fn new(policy: RepeatPolicy) -> Self {
+        Self {
+            policy,
+            open: VecDeque::new(),
+        }
+    }
+
+    /// Changes the policy (a JUnit reader learns its dialect from the first
+    /// suite); open names are settled under the old one first.
+    pub(crate) fn set_policy(
+        &mut self,
+        policy: RepeatPolicy,
+        emit: &mut Emit<'_>,
+    ) -> Result<(), String> {
+        if policy != self.policy {
+            self.flush(emit)?;
+            self.policy = policy;
+        }
+        Ok(())
+    }
+
+    /// Passes `event` on, applying the rule to cases. Suite boundaries settle
+    /// every open name first: repeats never span suites.
+    pub(crate) fn event(&mut self, event: ReportEvent, emit: &mut Emit<'_>) -> Result<(), String> {
+        match event {
+            ReportEvent::Case(case) => self.case(case, emit),
+            other => {
+                self.flush(emit)?;
+                emit(other)
+            }
+        }
+    }
+
+    /// Settles every open name (at a suite boundary or the end of the report).
+    pub(crate) fn flush(&mut self, emit: &mut Emit<'_>) -> Result<(), String> {
+        while let Some(group) = self.open.pop_front() {
+            self.settle(group, emit)?;
+        }
+        Ok(())
+    }
+
+    fn case(&mut self, case: ReportCase, emit: &mut Emit<'_>) -> Result<(), String> {
+        let found = self
+            .open
+            .iter()
+            .position(|g| g.name == case.name && g.classname == case.classname);
+        let Some(at) = found else {
+            let mut group = Group {
+                classname: case.classname.clone(),
+                name: case.name.clone(),
+                seen: 1,
+                held: None,
+            };
+            if self.policy == RepeatPolicy::Invocations {
+                emit(ReportEvent::Case(case))?;
+            } else {
+                group.held = Some(case);
+            }
+            self.open.push_back(group);
+            if self.open.len() > WINDOW
+                && let Some(oldest) = self.open.pop_front()
+            {
+                self.settle(oldest, emit)?;
+            }
+            return Ok(());
+        };
+        let policy = self.policy;
+        let group = &mut self.open[at];
+        group.seen = group.seen.saturating_add(1);
+        match policy {
+            RepeatPolicy::Invocations => {
+                let mut case = case;
+                case.name = numbered(&group.name, group.seen);
+                emit(ReportEvent::Case(case))
+            }
+            RepeatPolicy::RetriesLastWins => {
+                group.held = Some(case);
+                Ok(())
+            }
+            RepeatPolicy::RetriesLastNotSkipped => {
+                let skipped = matches!(case.outcome, CaseOutcome::Skipped { .. });
+                let held_skipped = group
+                    .held
+                    .as_ref()
+                    .is_none_or(|h| matches!(h.outcome, CaseOutcome::Skipped { .. }));
+                if !skipped || held_skipped {
+                    group.held = Some(case);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn settle(&self, group: Group, emit: &mut Emit<'_>) -> Result<(), String> {
+        let Some(mut case) = group.held else {
+            return Ok(());
+        };
+        if self.policy != RepeatPolicy::Invocations && group.seen > 1 {
+            case.retries = case.retries.saturating_add(group.seen - 1);
+            case.flaky = matches!(case.outcome, CaseOutcome::Passed);
+        }
+        emit(ReportEvent::Case(case))
+    }
+}
+
+/// `name [k]`: the k-th invocation of a name the report repeats.
+fn numbered(name: &str, k: u32) -> String {
+    format!("{name} [{k}]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::Failure;
+
+    fn case(name: &str, outcome: CaseOutcome) -> ReportCase {
+        ReportCase {
+            name: name.into(),
+            classname: Some("Cart".into()),
+            duration_ms: 1,
+            outcome,
+            system_out: None,
+            system_err: None,
+            reruns: Vec::new(),
+            retries: 0,
+            flaky: false,
+            started_ms: None,
+            file: None,
+        }
+    }
+
+    fn failed() -> CaseOutcome {
+        CaseOutcome::Failed(Failure::default())
+    }
+
+    fn skipped() -> CaseOutcome {
+        CaseOutcome::Skipped { message: None }
+    }
+
+    fn run(policy: RepeatPolicy, cases: Vec<ReportCase>) -> Vec<(String, CaseOutcome, u32, bool)> {
+        let mut out = Vec::new();
+        let mut emit = |e: ReportEvent| {
+            if let ReportEvent::Case(c) = e {
+                out.push((c.name, c.outcome, c.retries, c.flaky));
+            }
+            Ok(())
+        };
+        let mut repeats = Repeats::new(policy);
+        for c in cases {
+            repeats.event(ReportEvent::Case(c), &mut emit).unwrap();
+        }
+        repeats.event(ReportEvent::SuiteEnd, &mut emit).unwrap();
+        out
+    }
+
+    #[test]
+    fn invocations_are_numbered_so_a_pass_never_hides_a_failure() {
+        let out = run(
+            RepeatPolicy::Invocations,
+            vec![
+                case("adds", CaseOutcome::Passed),
+                case("other", CaseOutcome::Passed),
+                case("adds", failed()),
+                case("adds", CaseOutcome::Passed),
+            ],
+        );
+        let names: Vec<&str> = out.iter().map(|o| o.0.as_str()).collect();
+        assert_eq!(names, ["adds", "other", "adds [2]", "adds [3]"]);
+        assert_eq!(out[2].1, failed());
+    }
+
+    #[test]
+    fn retries_keep_the_last_try_and_mark_a_late_pass_flaky() {
+        let out = run(
+            RepeatPolicy::RetriesLastWins,
+            vec![
+                case("flaky", CaseOutcome::Passed),
+                case("broken", CaseOutcome::Passed),
+                case("flaky", CaseOutcome::Passed),
+                case("broken", failed()),
+                case("once", CaseOutcome::Passed),
+            ],
+        );
+        assert_eq!(
+            out,
+            [
+                ("flaky".into(), CaseOutcome::Passed, 1, true),
+                ("broken".into(), failed(), 1, false),
+                ("once".into(), CaseOutcome::Passed, 0, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn testng_retries_take_the_try_that_was_not_skipped_whatever_the_order() {
+        let out = run(
+            RepeatPolicy::RetriesLastNotSkipped,
+            vec![
+                case("pays", skipped()),
+                case("pays", failed()),
+                case("pays", skipped()),
+                case("skips", skipped()),
+            ],
+        );
+        assert_eq!(
+            out,
+            [
+                ("pays".into(), failed(), 2, false),
+                ("skips".into(), skipped(), 0, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn memory_stays_bounded_by_the_window() {
+        let mut repeats = Repeats::new(RepeatPolicy::RetriesLastWins);
+        let mut count = 0;
+        let mut emit = |_e: ReportEvent| {
+            count += 1;
+            Ok(())
+        };
+        for i in 0..10_000 {
+            repeats
+                .event(
+                    ReportEvent::Case(case(&format!("t{i}"), CaseOutcome::Passed)),
+                    &mut emit,
+                )
+                .unwrap();
+            assert!(repeats.open.len() <= WINDOW);
+        }
+        repeats.flush(&mut emit).unwrap();
+        assert_eq!(count, 10_000);
+    }
+}
