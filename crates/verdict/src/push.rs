@@ -34,6 +34,7 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
         if args.no_dedupe {
             payload_options.nonce = Some(verdict_server::generate_secret(8)?);
         }
+        payload_options.started_ms = default_started(args.context.started, file);
         let converted = tokio::task::block_in_place(|| {
             source::convert_to_gzip(file, &payload_options, args.quiet)
         })?;
@@ -80,9 +81,25 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// `started` for runs whose report gives no time: `--started`, else when the
+/// report file was last written (the run's end, and the same every time the
+/// file is pushed again, so a re-push stores nothing twice), else now.
+fn default_started(flag: Option<i64>, file: &std::path::Path) -> i64 {
+    flag.or_else(|| {
+        let modified = std::fs::metadata(file).and_then(|m| m.modified()).ok()?;
+        let ms = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_millis();
+        i64::try_from(ms).ok()
+    })
+    .unwrap_or_else(verdict_store::now_ms)
+}
+
 /// `verdict convert`: writes the payload instead of pushing it.
 pub fn convert(args: ConvertArgs) -> Result<(), BoxError> {
-    let options = args.payload_options()?;
+    let mut options = args.payload_options()?;
+    options.started_ms = default_started(args.context.started, &args.file);
     let stats = match &args.output {
         Some(path) => {
             let created = std::fs::File::create(path)

@@ -48,6 +48,8 @@ where
         property: None,
         root_timestamp: None,
         repeats: Repeats::new(RepeatPolicy::Invocations),
+        suite_names: Vec::new(),
+        empty_failure_skips: false,
     };
     drive(xml, &mut reader)
 }
@@ -111,6 +113,11 @@ struct CaseState {
     outcome: Option<CaseOutcome>,
     /// Details of the first `rerunFailure`/`rerunError`.
     rerun_failure: Option<Failure>,
+    /// `<failure>`/`<error>` elements after the first: vitest writes one per
+    /// failed try of a retried test.
+    extra_failures: u32,
+    /// A case made for a `<failure>`/`<error>` written directly in a suite.
+    suite_level: bool,
 }
 
 /// The open failure, error, skipped, output or rerun element of the case.
@@ -140,6 +147,10 @@ struct JUnit<F> {
     root_timestamp: Option<String>,
     /// Names repeated in a suite: retries for pytest, invocations otherwise.
     repeats: Repeats,
+    /// The names of the open suites, innermost last.
+    suite_names: Vec<String>,
+    /// cucumber-js: an empty `<failure/>` is a pending or undefined step.
+    empty_failure_skips: bool,
 }
 
 impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for JUnit<F> {
@@ -170,6 +181,18 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for JUnit<F> {
                 self.open_case(element, pos)?
             }
             (Some(Frame::Suite), b"properties") if self.pending.is_some() => Frame::Properties,
+            (Some(Frame::Suite), name @ (b"error" | b"failure")) => {
+                // Ant writes a class that failed to load as an error of the
+                // suite itself: it becomes a failed case, never lost.
+                self.flush()?;
+                self.open_suite_failure(pos);
+                let slot = if name == b"error" {
+                    Slot::Error
+                } else {
+                    Slot::Failure
+                };
+                self.open_capture(element, slot)?
+            }
             (Some(Frame::Properties), b"property") => {
                 let [name, value] = element.attrs(["name", "value"])?;
                 let text = String::new();
@@ -198,6 +221,7 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for JUnit<F> {
         match self.stack.pop() {
             Some(Frame::Suite) => {
                 self.flush()?;
+                self.suite_names.pop();
                 self.send(ReportEvent::SuiteEnd, pos)
             }
             Some(Frame::Property) => {
@@ -207,6 +231,9 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> Handler for JUnit<F> {
             Some(Frame::Case) => self.close_case(),
             Some(Frame::Capture) => {
                 self.close_capture();
+                if self.case.as_ref().is_some_and(|c| c.suite_level) {
+                    return self.close_case();
+                }
                 Ok(())
             }
             _ => Ok(()),
@@ -247,13 +274,59 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
     /// `<testcase>`, the earlier ones without their failure
     /// (pytest-rerunfailures 16): there a repeated name is a retry. Other
     /// writers repeat names for invocations of parameterised tests.
+    ///
+    /// jest-junit (`<testsuites name="jest tests">`) names every test with
+    /// its full title, so a repeat is the same test written twice (a suite
+    /// that failed to run, as an error and again as a failure): the worse
+    /// one counts. cucumber-js (`<testsuite name="Cucumber">`) writes a
+    /// pending or undefined step as an empty `<failure/>`.
     fn choose_policy(&mut self, name: Option<&str>, pos: Pos) -> Result<(), ReportError> {
-        if matches!(name, Some("pytest tests" | "pytest")) {
-            self.repeats
-                .set_policy(RepeatPolicy::RetriesLastWins, &mut self.emit)
-                .map_err(|message| pos.error(message))?;
+        let policy = match name {
+            Some("pytest tests" | "pytest") => RepeatPolicy::RetriesLastWins,
+            Some("jest tests") => RepeatPolicy::SameTest,
+            Some("Cucumber" | "cucumber-js") => {
+                self.empty_failure_skips = true;
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        self.repeats
+            .set_policy(policy, &mut self.emit)
+            .map_err(|message| pos.error(message))
+    }
+
+    /// The case standing for a failure written directly in the innermost
+    /// suite: class = the suite's name, name `[suite error]`.
+    fn open_suite_failure(&mut self, pos: Pos) {
+        let suite = self.suite_names.last().cloned();
+        let mut case = self.new_case(pos);
+        case.case.name = "[suite error]".to_owned();
+        case.case.classname = suite.filter(|s| !s.is_empty());
+        case.suite_level = true;
+        self.case = Some(case);
+    }
+
+    fn new_case(&self, pos: Pos) -> CaseState {
+        CaseState {
+            pos,
+            case: ReportCase {
+                name: String::new(),
+                classname: None,
+                duration_ms: 0,
+                outcome: CaseOutcome::Passed,
+                system_out: None,
+                system_err: None,
+                reruns: Vec::new(),
+                retries: 0,
+                flaky: false,
+                started_ms: None,
+                file: None,
+            },
+            outcome: None,
+            rerun_failure: None,
+            extra_failures: 0,
+            suite_level: false,
         }
-        Ok(())
     }
 
     /// Sends the `SuiteStart` of the innermost suite if it is still pending.
@@ -272,6 +345,7 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
     fn open_suite(&mut self, element: &Element<'_>, pos: Pos) -> Result<Frame, ReportError> {
         let [name, timestamp] = element.attrs(["name", "timestamp"])?;
         self.choose_policy(name.as_deref(), pos)?;
+        self.suite_names.push(name.clone().unwrap_or_default());
         self.pending = Some(PendingSuite {
             pos,
             name: name.unwrap_or_default(),
@@ -303,6 +377,8 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
             },
             outcome: None,
             rerun_failure: None,
+            extra_failures: 0,
+            suite_level: false,
         });
         Ok(Frame::Case)
     }
@@ -359,7 +435,20 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
                     state.outcome,
                     Some(CaseOutcome::Failed(_) | CaseOutcome::Errored(_))
                 );
-                if !decided {
+                if decided {
+                    state.extra_failures = state.extra_failures.saturating_add(1);
+                    return;
+                }
+                let empty = capture.message.is_none()
+                    && capture.kind.is_none()
+                    && capture.text.trim().is_empty();
+                if empty && self.empty_failure_skips {
+                    state.outcome = Some(CaseOutcome::Skipped {
+                        message: Some("a step is pending or undefined".to_owned()),
+                    });
+                    return;
+                }
+                {
                     let text = tidy(&capture.text);
                     // jest-junit and cucumber-js write the message only in the body.
                     let message = capture.message.or_else(|| first_line(&text));
@@ -404,8 +493,11 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
             .outcome
             .or(state.rerun_failure.map(CaseOutcome::Failed))
             .unwrap_or(CaseOutcome::Passed);
-        // Surefire/nextest: every flaky*/rerun* element is one more try.
-        case.retries = u32::try_from(case.reruns.len()).unwrap_or(u32::MAX);
+        // Surefire/nextest: every flaky*/rerun* element is one more try;
+        // vitest: every <failure> after the first.
+        case.retries = u32::try_from(case.reruns.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(state.extra_failures);
         case.flaky = case.retries > 0 && matches!(case.outcome, CaseOutcome::Passed);
         self.send(ReportEvent::Case(case), state.pos)
     }

@@ -37,6 +37,9 @@ pub(crate) enum RepeatPolicy {
     /// Tries of one test; the final outcome is the last try that is not
     /// skipped (TestNG skips every try it retries, in no reliable order).
     RetriesLastNotSkipped,
+    /// The same result written more than once (jest-junit's suite errors):
+    /// one test, the worse outcome, no retries.
+    SameTest,
 }
 
 /// One open name.
@@ -137,6 +140,16 @@ impl Repeats {
                 group.held = Some(case);
                 Ok(())
             }
+            RepeatPolicy::SameTest => {
+                let worse = group
+                    .held
+                    .as_ref()
+                    .is_none_or(|h| rank(&case.outcome) > rank(&h.outcome));
+                if worse {
+                    group.held = Some(case);
+                }
+                Ok(())
+            }
             RepeatPolicy::RetriesLastNotSkipped => {
                 let skipped = matches!(case.outcome, CaseOutcome::Skipped { .. });
                 let held_skipped = group
@@ -155,11 +168,25 @@ impl Repeats {
         let Some(mut case) = group.held else {
             return Ok(());
         };
-        if self.policy != RepeatPolicy::Invocations && group.seen > 1 {
+        let retried = matches!(
+            self.policy,
+            RepeatPolicy::RetriesLastWins | RepeatPolicy::RetriesLastNotSkipped
+        );
+        if retried && group.seen > 1 {
             case.retries = case.retries.saturating_add(group.seen - 1);
             case.flaky = matches!(case.outcome, CaseOutcome::Passed);
         }
         emit(ReportEvent::Case(case))
+    }
+}
+
+/// How bad an outcome is (failed > passed > skipped), so a failure is never
+/// the one dropped.
+fn rank(outcome: &CaseOutcome) -> u8 {
+    match outcome {
+        CaseOutcome::Failed(_) | CaseOutcome::Errored(_) => 2,
+        CaseOutcome::Passed => 1,
+        CaseOutcome::Skipped { .. } => 0,
     }
 }
 

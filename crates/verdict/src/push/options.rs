@@ -69,7 +69,7 @@ pub struct ContextArgs {
     /// Build id (number) within the job (created on first use).
     #[arg(long)]
     pub build_id: Option<String>,
-    /// `started` for runs whose report has no time (epoch ms; default: now).
+    /// `started` for runs whose report has no time (epoch ms) [default: when the report file was last written].
     #[arg(long)]
     pub started: Option<i64>,
 }

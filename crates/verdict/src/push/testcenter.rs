@@ -86,6 +86,13 @@ fn check_format(file: &std::path::Path) -> Result<(), BoxError> {
         &mut std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?,
         &mut head,
     )?;
+    if n == 0 {
+        return Err(format!(
+            "{} is empty (0 bytes): the test run wrote no results, perhaps it failed before running any test",
+            file.display()
+        )
+        .into());
+    }
     AnyFormat::detect(&head[..n])
         .map(|_| ())
         .ok_or_else(|| format!("{}: not a {SUPPORTED_FORMATS} report", file.display()).into())

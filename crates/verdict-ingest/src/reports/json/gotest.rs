@@ -121,6 +121,12 @@ struct State<'a, F> {
     /// Compiler output by import path (`build-output`, Go 1.24+), kept
     /// until a package reports that its build failed.
     builds: Vec<(String, Output)>,
+    /// Packages whose build failed in a text line (Go 1.19), finished at
+    /// the next JSON line so that they carry its `Time`: the same file then
+    /// always gives the same start.
+    deferred: Vec<String>,
+    /// `Time` of the latest JSON line.
+    last_time: Option<String>,
 }
 
 /// Reads `go test -json` output, calling `on_event` for each event.
@@ -133,6 +139,8 @@ pub(super) fn read<F: FnMut(ReportEvent) -> Result<(), String>>(
         packages: Vec::new(),
         open: None,
         builds: Vec::new(),
+        deferred: Vec::new(),
+        last_time: None,
     };
     let mut buf = Vec::new();
     let mut line = 0;
@@ -161,6 +169,10 @@ pub(super) fn read<F: FnMut(ReportEvent) -> Result<(), String>>(
         })?;
         state.handle(event).map_err(|message| at(line, message))?;
     }
+    let last = state.last_time.clone();
+    state
+        .finish_deferred(last)
+        .map_err(|message| at(line.max(1), message))?;
     while !state.packages.is_empty() {
         let finished = state.finish(0, None, None);
         finished.map_err(|message| at(line.max(1), message))?;
@@ -220,6 +232,10 @@ fn read_line(
 
 impl<F: FnMut(ReportEvent) -> Result<(), String>> State<'_, F> {
     fn handle(&mut self, event: Event) -> Result<(), String> {
+        if event.time.is_some() {
+            self.last_time.clone_from(&event.time);
+        }
+        self.finish_deferred(event.time.clone())?;
         let Some(name) = event.package.filter(|p| !p.is_empty()) else {
             if event.action == "build-output"
                 && let Some(path) = event.import_path
@@ -306,20 +322,16 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> State<'_, F> {
             entry(&mut self.builds, "").push(text);
             return Ok(());
         };
-        let index = match self.packages.iter().position(|p| p.name == package) {
-            Some(index) => index,
-            None => {
-                self.packages.push(Package {
-                    name: package.to_owned(),
-                    time: None,
-                    output: Output::default(),
-                    failed_case: false,
-                    reported: false,
-                    running: Vec::new(),
-                });
-                self.packages.len() - 1
-            }
-        };
+        if !self.packages.iter().any(|p| p.name == package) {
+            self.packages.push(Package {
+                name: package.to_owned(),
+                time: None,
+                output: Output::default(),
+                failed_case: false,
+                reported: false,
+                running: Vec::new(),
+            });
+        }
         let stray = self
             .builds
             .iter()
@@ -337,7 +349,23 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> State<'_, F> {
                 ..Output::default()
             },
         ));
-        self.finish(index, Some("fail"), Some(package.to_owned()))
+        self.deferred.push(package.to_owned());
+        Ok(())
+    }
+
+    /// Finishes the packages of earlier `[build failed]` text lines as
+    /// failed builds, stamped with `time`.
+    fn finish_deferred(&mut self, time: Option<String>) -> Result<(), String> {
+        for package in std::mem::take(&mut self.deferred) {
+            let Some(index) = self.packages.iter().position(|p| p.name == package) else {
+                continue;
+            };
+            if self.packages[index].time.is_none() {
+                self.packages[index].time.clone_from(&time);
+            }
+            self.finish(index, Some("fail"), Some(package))?;
+        }
+        Ok(())
     }
 
     /// Reports the package at `index` as finished by `action` (`None` at the
