@@ -1,7 +1,9 @@
-//! History figures of a test (testcenter-notes "Beyond the reporting API"):
-//! success rate = passed / runs; flakiness = pass↔fail changes / runs;
-//! times broken = how often a failure started. Skipped runs and runs without
-//! a verdict are left out.
+//! History figures of a test (testcenter-notes "Beyond the reporting API",
+//! insight.md "A test's story"): success rate = passed / runs; flakiness =
+//! (pass↔fail changes + runs marked flaky) / runs; times broken = how often a
+//! failure started. Skipped runs and runs without a verdict are left out; a
+//! retried test is one run (its final outcome), its failed tries showing only
+//! as its flaky mark.
 
 use crate::status::RunStatus;
 
@@ -14,23 +16,29 @@ pub struct Figures {
     pub failed: u64,
     /// passed / counted (0 when nothing counted).
     pub success_rate: f64,
-    /// pass↔fail changes / counted.
+    /// (pass↔fail changes + flaky-marked passes) / counted.
     pub flakiness: f64,
+    /// Passes marked flaky (passed after a failed try).
+    pub flaky: u64,
     /// Failure streaks started (a first run that fails starts one).
     pub times_broken: u64,
 }
 
-/// Computes the figures from statuses in time order.
+/// Computes the figures from (status, flaky mark) pairs in time order.
 #[must_use]
-pub fn figures(statuses: &[RunStatus]) -> Figures {
-    let verdicts: Vec<bool> = statuses
+pub fn figures(runs: &[(RunStatus, bool)]) -> Figures {
+    let verdicts: Vec<bool> = runs
         .iter()
-        .filter_map(|s| match s {
+        .filter_map(|(s, _)| match s {
             RunStatus::Passed => Some(true),
             RunStatus::Failed => Some(false),
             RunStatus::Skipped | RunStatus::Planned => None,
         })
         .collect();
+    let flaky = runs
+        .iter()
+        .filter(|(s, f)| *f && *s == RunStatus::Passed)
+        .count() as u64;
     let counted = verdicts.len() as u64;
     let passed = verdicts.iter().filter(|p| **p).count() as u64;
     let changes = verdicts.windows(2).filter(|w| w[0] != w[1]).count() as u64;
@@ -51,7 +59,8 @@ pub fn figures(statuses: &[RunStatus]) -> Figures {
         passed,
         failed: counted - passed,
         success_rate: ratio(passed),
-        flakiness: ratio(changes),
+        flakiness: ratio(changes + flaky),
+        flaky,
         times_broken: broken,
     }
 }
@@ -61,9 +70,13 @@ mod tests {
     use super::*;
     use RunStatus::{Failed as F, Passed as P, Planned as N, Skipped as S};
 
+    fn plain(statuses: &[RunStatus]) -> Vec<(RunStatus, bool)> {
+        statuses.iter().map(|s| (*s, false)).collect()
+    }
+
     #[test]
     fn figures_follow_the_definitions() {
-        let f = figures(&[P, F, F, S, P, N, F, P]);
+        let f = figures(&plain(&[P, F, F, S, P, N, F, P]));
         assert_eq!((f.counted, f.passed, f.failed), (6, 3, 3));
         assert!((f.success_rate - 0.5).abs() < 1e-9);
         // P F F P F P: four changes over six runs.
@@ -74,8 +87,21 @@ mod tests {
     #[test]
     fn edge_cases() {
         assert_eq!(figures(&[]).success_rate, 0.0);
-        assert_eq!(figures(&[F]).times_broken, 1);
-        assert_eq!(figures(&[S, S]).counted, 0);
-        assert_eq!(figures(&[P, P]).flakiness, 0.0);
+        assert_eq!(figures(&plain(&[F])).times_broken, 1);
+        assert_eq!(figures(&plain(&[S, S])).counted, 0);
+        assert_eq!(figures(&plain(&[P, P])).flakiness, 0.0);
+    }
+
+    #[test]
+    fn a_retried_pass_counts_as_flaky_and_a_retried_failure_as_one_failure() {
+        // One test failing all three tries is one failed run: success rate 0.
+        let f = figures(&[(F, false)]);
+        assert_eq!((f.counted, f.success_rate, f.flaky), (1, 0.0, 0));
+        // Passed on its second try twice, then a plain pass.
+        let f = figures(&[(P, true), (P, true), (P, false)]);
+        assert_eq!((f.counted, f.passed, f.flaky), (3, 3, 2));
+        assert!((f.flakiness - 2.0 / 3.0).abs() < 1e-9);
+        // A flaky mark on a failure means nothing.
+        assert_eq!(figures(&[(F, true)]).flaky, 0);
     }
 }

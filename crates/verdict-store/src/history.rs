@@ -16,6 +16,10 @@ pub struct HistoryEntry {
     pub duration: i64,
     pub batch: Option<String>,
     pub report_id: Option<i64>,
+    /// Extra tries the framework made for this result.
+    pub retries: i64,
+    /// Passed after a failed try.
+    pub flaky: bool,
 }
 
 impl Store {
@@ -38,11 +42,11 @@ impl Store {
             return Ok(None);
         }
         let rows = sqlx::query(
-            "SELECT r.id, r.status, r.started, r.duration, b.name, r.report_id FROM runs r \
+            "SELECT r.id, r.status, r.started, r.duration, b.name, r.report_id, r.retries, r.flaky FROM runs r \
              LEFT JOIN tc_reports rep ON rep.id = r.report_id LEFT JOIN tc_batches b ON b.id = rep.batch_id \
              WHERE r.workspace_id = $1 AND r.test_id = $2 \
              UNION ALL \
-             SELECT p.run_id, p.status, p.started, p.duration, NULL, NULL FROM previous_runs p JOIN runs r ON r.id = p.run_id \
+             SELECT p.run_id, p.status, p.started, p.duration, NULL, NULL, p.retries, p.flaky FROM previous_runs p JOIN runs r ON r.id = p.run_id \
              WHERE r.workspace_id = $1 AND r.test_id = $2 \
              ORDER BY 3, 1",
         )
@@ -60,6 +64,8 @@ impl Store {
                     duration: r.try_get(3)?,
                     batch: r.try_get(4)?,
                     report_id: r.try_get(5)?,
+                    retries: r.try_get(6)?,
+                    flaky: r.try_get::<i64, _>(7)? != 0,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

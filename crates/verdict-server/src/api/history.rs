@@ -26,16 +26,17 @@ pub async fn history(
         .test_history(workspace.id, test_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("test {test_id} not found")))?;
-    let statuses: Vec<RunStatus> = entries
+    let statuses: Vec<(RunStatus, bool)> = entries
         .iter()
-        .filter_map(|e| RunStatus::from_key(&e.status))
+        .filter_map(|e| RunStatus::from_key(&e.status).map(|s| (s, e.flaky)))
         .collect();
     let f = figures(&statuses);
     let timeline: Vec<Value> = entries
         .iter()
         .map(|e| {
             json!({"run_id": e.run_id.to_string(), "status": e.status, "started": verdict_domain::time::format_iso(e.started),
-                   "duration": e.duration, "batch": e.batch, "report_id": e.report_id})
+                   "duration": e.duration, "batch": e.batch, "report_id": e.report_id,
+                   "retries": e.retries, "flaky": e.flaky})
         })
         .collect();
     Ok(Json(json!({
@@ -45,6 +46,7 @@ pub async fn history(
         "failed": f.failed,
         "success_rate": f.success_rate,
         "flakiness": f.flakiness,
+        "flaky": f.flaky,
         "times_broken": f.times_broken,
         "timeline": timeline,
     })))

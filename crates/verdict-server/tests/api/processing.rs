@@ -16,6 +16,9 @@ on_both_backends!(
     older_and_repeated_results_follow_the_history_rules,
     gherkin_runs_with_background_and_without_scenarios,
     same_test_twice_in_one_payload_is_one_test_one_run,
+    a_pass_never_hides_a_failure_with_the_same_start,
+    an_older_report_pushed_again_adds_no_history,
+    retries_and_flaky_marks_are_kept_and_read_back,
 );
 
 fn wrap(runs: &str) -> String {
@@ -276,4 +279,112 @@ async fn same_test_twice_in_one_payload_is_one_test_one_run(s: TestServer) {
     assert_eq!(runs["total_count"], 1);
     assert_eq!(runs["data"][0]["status"]["name"], "Failed");
     assert_eq!(s.entities("previous_runs").await["total_count"], 1);
+}
+
+/// Two results of one test with one `started` in one payload (a
+/// parameterised test written without its parameters): the failure wins,
+/// whichever comes first, and nothing is archived.
+async fn a_pass_never_hides_a_failure_with_the_same_start(s: TestServer) {
+    s.sign_in().await;
+    for (name, first, second) in [("a", "Passed", "Failed"), ("b", "Failed", "Passed")] {
+        let xml = wrap(&format!(
+            r#"<test_run name="{name}" duration="1" status="{first}" started="5000"/><test_run name="{name}" duration="1" status="{second}" started="5000"/>"#
+        ));
+        assert_eq!(s.push_and_wait(&xml, false).await["status"], "success");
+        let runs = s
+            .entities(&format!(
+                "runs?query=%22name%20EQ%20%5E{name}%5E%22&fields=status"
+            ))
+            .await;
+        assert_eq!(runs["total_count"], 1, "{runs}");
+        assert_eq!(
+            runs["data"][0]["status"]["name"], "Failed",
+            "{name}: {runs}"
+        );
+    }
+    assert_eq!(s.entities("previous_runs").await["total_count"], 0);
+}
+
+/// An older report pushed again after newer ones (past the dedupe window,
+/// so with other bytes) adds nothing: an identical result is kept once.
+async fn an_older_report_pushed_again_adds_no_history(s: TestServer) {
+    s.sign_in().await;
+    let at = |started: u64, status: &str, pad: &str| {
+        wrap(&format!(
+            r#"<test_run name="t" duration="1" status="{status}" started="{started}"/>{pad}"#
+        ))
+    };
+    s.push_and_wait(&at(1000, "Failed", ""), false).await;
+    s.push_and_wait(&at(2000, "Passed", ""), false).await;
+    assert_eq!(s.entities("previous_runs").await["total_count"], 1);
+    for pad in ["<!-- 1 -->", "<!-- 2 -->", "<!-- 3 -->"] {
+        s.push_and_wait(&at(1000, "Failed", pad), false).await;
+        s.push_and_wait(&at(2000, "Passed", pad), false).await;
+    }
+    assert_eq!(
+        s.entities("previous_runs").await["total_count"],
+        1,
+        "identical results are stored once"
+    );
+    // A different older result is still history.
+    s.push_and_wait(&at(1500, "Skipped", ""), false).await;
+    assert_eq!(s.entities("previous_runs").await["total_count"], 2);
+}
+
+/// Verdict's `retries`/`flaky` payload attributes land on runs and previous runs.
+async fn retries_and_flaky_marks_are_kept_and_read_back(s: TestServer) {
+    s.sign_in().await;
+    let xml = wrap(concat!(
+        r#"<test_run name="late" duration="1" status="Passed" started="1000" retries="2" flaky="true"/>"#,
+        r#"<test_run name="never" duration="1" status="Failed" started="1000" retries="2"/>"#,
+        r#"<test_run name="odd" duration="1" status="Failed" started="1000" flaky="true"/>"#,
+    ));
+    assert_eq!(s.push_and_wait(&xml, false).await["status"], "success");
+    let runs = s
+        .entities("runs?fields=name,retries,flaky&order_by=name")
+        .await;
+    let got: Vec<(String, i64, bool)> = runs["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r["retries"].as_i64().unwrap(),
+                r["flaky"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("late".to_owned(), 2, true),
+            ("never".to_owned(), 2, false),
+            ("odd".to_owned(), 0, false)
+        ],
+        "a failed run is never flaky"
+    );
+    let flaky = s.entities("runs?query=%22flaky%20EQ%20true%22").await;
+    assert_eq!(flaky["total_count"], 1);
+    // Archived with the run they describe.
+    let later = wrap(r#"<test_run name="late" duration="1" status="Passed" started="2000"/>"#);
+    s.push_and_wait(&later, false).await;
+    let previous = s.entities("previous_runs?fields=retries,flaky").await;
+    assert_eq!(
+        (
+            previous["data"][0]["retries"].as_i64(),
+            previous["data"][0]["flaky"].as_bool()
+        ),
+        (Some(2), Some(true)),
+        "{previous}"
+    );
+    // Out of range: refused with the attribute named.
+    let (status, body) = s
+        .push(
+            &wrap(r#"<test_run name="x" duration="1" status="Passed" retries="-1"/>"#),
+            false,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
+    assert!(body.to_string().contains("retries"), "{body}");
 }
