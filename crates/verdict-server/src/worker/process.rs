@@ -181,7 +181,10 @@ async fn global(
     if let Some(build) = &header.build {
         server = tx.ci_server_by_instance(&build.server_id).await?;
         if server.is_none() {
-            missing.push(format!("ci server '{}' not found", build.server_id));
+            missing.push(format!(
+                "ci server '{}' not found (register it with `verdict admin ci-server create --instance-id {}` or POST …/ci_servers)",
+                build.server_id, build.server_id
+            ));
         }
     }
     let messages: Vec<String> = found.conflicts.into_iter().chain(missing).collect();

@@ -368,7 +368,7 @@ async fn build_context_links_runs_to_a_ci_build(s: TestServer) {
     let task = s.push_and_wait(&wrap(build, RUN), false).await;
     assert_eq!(
         task["errorDetails"],
-        "global: ci server 'jenkins-1' not found"
+        "global: ci server 'jenkins-1' not found (register it with `verdict admin ci-server create --instance-id jenkins-1` or POST …/ci_servers)"
     );
     s.store
         .create_ci_server(WS, "Jenkins", "jenkins-1", "jenkins", Some("http://ci"))
