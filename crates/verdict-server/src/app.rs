@@ -277,6 +277,8 @@ fn router(state: AppState) -> Router {
                 .post(ci_entities::create_pipelines)
                 .put(entity_write::update_pipelines),
         )
+        .route("/", get(crate::landing::page))
+        .route("/ui", get(crate::landing::page))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/authentication/sign_in", post(sign_in::sign_in))

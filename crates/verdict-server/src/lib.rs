@@ -12,6 +12,7 @@ mod blobs;
 mod bootstrap;
 mod config;
 mod error;
+mod landing;
 mod octane;
 mod testcenter;
 mod worker;
