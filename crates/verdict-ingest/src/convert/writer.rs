@@ -421,13 +421,7 @@ mod tests {
             classname: Some(class.into()),
             duration_ms: 12,
             outcome,
-            system_out: None,
-            system_err: None,
-            reruns: Vec::new(),
-            retries: 0,
-            flaky: false,
-            started_ms: None,
-            file: None,
+            ..ReportCase::default()
         }
     }
 

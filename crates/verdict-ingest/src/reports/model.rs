@@ -63,7 +63,7 @@ pub enum ReportEvent {
 }
 
 /// One test case with everything a report says about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReportCase {
     /// Test name (JUnit `name`, xUnit.net and NUnit `name`, TestNG method
     /// name with its data-provider arguments, TRX `testName`); empty when
@@ -117,9 +117,10 @@ impl ReportCase {
 }
 
 /// How a test case ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum CaseOutcome {
     /// The test passed (possibly only after failed runs, see [`ReportCase::reruns`]).
+    #[default]
     Passed,
     /// An assertion failed.
     Failed(Failure),

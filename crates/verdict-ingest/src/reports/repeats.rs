@@ -206,13 +206,7 @@ mod tests {
             classname: Some("Cart".into()),
             duration_ms: 1,
             outcome,
-            system_out: None,
-            system_err: None,
-            reruns: Vec::new(),
-            retries: 0,
-            flaky: false,
-            started_ms: None,
-            file: None,
+            ..ReportCase::default()
         }
     }
 

@@ -54,13 +54,7 @@ pub(super) fn run_events(run: GherkinRun, started: Option<i64>) -> Vec<ReportEve
             classname: Some(feature.name.clone()),
             duration_ms: scenario.steps.iter().map(|s| s.duration).sum(),
             outcome,
-            system_out: None,
-            system_err: None,
-            reruns: Vec::new(),
-            retries: 0,
-            flaky: false,
-            started_ms: None,
-            file: None,
+            ..ReportCase::default()
         }));
     }
     events.push(ReportEvent::SuiteEnd);
