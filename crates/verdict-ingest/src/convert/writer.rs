@@ -184,7 +184,6 @@ impl<W: Write> PayloadWriter<W> {
         case: &ReportCase,
     ) -> std::io::Result<()> {
         let (package, class) = case.package_and_class();
-        let (package, class) = (package.as_str(), class.as_str());
         let name = if is_blank(&case.name) {
             "(unnamed)"
         } else {

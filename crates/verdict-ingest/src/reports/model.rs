@@ -105,7 +105,7 @@ impl ReportCase {
 
     /// Package and class as Verdict stores them ([`super::package_and_class`]).
     #[must_use]
-    pub fn package_and_class(&self) -> (String, String) {
+    pub fn package_and_class(&self) -> (&str, &str) {
         super::package_and_class(self.classname.as_deref(), &self.name, self.file.as_deref())
     }
 

@@ -32,34 +32,45 @@ const SOURCE_EXTENSIONS: [&str; 16] = [
 /// 6. a qualified name: split at its last dot (`com.acme.Cart` → `com.acme`,
 ///    `Cart`), as the Octane collection tool does; without a dot, package =
 ///    the file (or empty) and class = the name.
+///
+/// Both parts are slices of `classname` or `file`: nothing is allocated.
 #[must_use]
-pub fn package_and_class(
-    classname: Option<&str>,
+pub fn package_and_class<'a>(
+    classname: Option<&'a str>,
     name: &str,
-    file: Option<&str>,
-) -> (String, String) {
-    let file = file.map(str::trim).unwrap_or("");
-    let class = classname.map(str::trim).unwrap_or("");
-    if class.is_empty() || class == name.trim() || name.ends_with(&format!(" {class}")) {
-        return (file.to_owned(), String::new());
+    file: Option<&'a str>,
+) -> (&'a str, &'a str) {
+    let file = file.map_or("", str::trim);
+    let class = classname.map_or("", str::trim);
+    if class.is_empty() || class == name || ends_with_word(name, class) || class == name.trim() {
+        return (file, "");
+    }
+    // A qualified name (the common case): printable ASCII without spaces,
+    // slashes or `>`.
+    let plain = class
+        .bytes()
+        .all(|b| b > b' ' && b < 0x7f && !matches!(b, b'/' | b'\\' | b'>'));
+    if plain {
+        // One backwards scan finds both the extension and the split point.
+        let dot = class.rfind('.').filter(|d| *d > 0);
+        let is_file = dot.is_some_and(|d| is_source_extension(&class[d..]));
+        if !is_file {
+            return match dot {
+                Some(d) if d + 1 < class.len() => (&class[..d], &class[d + 1..]),
+                _ => (file, class),
+            };
+        }
+        return (class, "");
     }
     if let Some((first, rest)) = class.split_once(" > ")
         && is_file_path(first)
     {
-        return (first.to_owned(), rest.to_owned());
+        return (first, rest);
     }
     if is_file_path(class) {
-        return (class.to_owned(), String::new());
+        return (class, "");
     }
-    if class.contains(char::is_whitespace) {
-        return (file.to_owned(), class.to_owned());
-    }
-    match class.rfind('.') {
-        Some(dot) if dot > 0 && dot + 1 < class.len() => {
-            (class[..dot].to_owned(), class[dot + 1..].to_owned())
-        }
-        _ => (file.to_owned(), class.to_owned()),
-    }
+    (file, class)
 }
 
 /// The case's full name as one string, for protocols that name a test by
@@ -69,7 +80,9 @@ pub fn package_and_class(
 #[must_use]
 pub fn qualified_name(classname: Option<&str>, name: &str, file: Option<&str>) -> String {
     let (package, class) = package_and_class(classname, name, file);
-    let dotted = classname.map(str::trim) == Some(format!("{package}.{class}").as_str());
+    let dotted = !package.is_empty()
+        && !class.is_empty()
+        && classname.map(str::trim) == Some(format!("{package}.{class}").as_str());
     if dotted && !name.starts_with(&format!("{package}.{class}.")) {
         return format!("{package}.{class}.{name}");
     }
@@ -77,23 +90,41 @@ pub fn qualified_name(classname: Option<&str>, name: &str, file: Option<&str>) -
         // xUnit.net names already start with their type.
         return name.to_owned();
     }
-    [package.as_str(), class.as_str(), name]
+    [package, class, name]
         .into_iter()
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join(" > ")
 }
 
+/// Whether `name` ends with ` ` followed by `word`.
+fn ends_with_word(name: &str, word: &str) -> bool {
+    name.len() > word.len()
+        && name.ends_with(word)
+        && name.as_bytes()[name.len() - word.len() - 1] == b' '
+}
+
+/// Whether `text` ends with a source file extension such as `.js`
+/// (one of [`SOURCE_EXTENSIONS`]).
+fn has_source_extension(text: &str) -> bool {
+    let Some(dot) = text.rfind('.').filter(|d| *d > 0) else {
+        return false;
+    };
+    is_source_extension(&text[dot..])
+}
+
+/// Whether `ext` (with its dot) is one of [`SOURCE_EXTENSIONS`].
+fn is_source_extension(ext: &str) -> bool {
+    // Extensions are 3 to 8 bytes: most class names' last segment is not.
+    (3..=8).contains(&ext.len()) && SOURCE_EXTENSIONS.contains(&ext)
+}
+
 /// Whether `text` reads as a path of a test file rather than a type name.
 fn is_file_path(text: &str) -> bool {
-    if text.contains(char::is_whitespace) && !text.contains('/') {
-        return false;
+    if text.contains('/') || text.contains('\\') {
+        return true;
     }
-    text.contains('/')
-        || text.contains('\\')
-        || SOURCE_EXTENSIONS
-            .iter()
-            .any(|ext| text.len() > ext.len() && text.ends_with(ext))
+    !text.contains(char::is_whitespace) && has_source_extension(text)
 }
 
 #[cfg(test)]
@@ -101,7 +132,8 @@ mod tests {
     use super::package_and_class;
 
     fn pc(class: &str, name: &str, file: Option<&str>) -> (String, String) {
-        package_and_class(Some(class), name, file)
+        let (p, c) = package_and_class(Some(class), name, file);
+        (p.to_owned(), c.to_owned())
     }
 
     fn pair(p: &str, c: &str) -> (String, String) {
@@ -160,7 +192,8 @@ mod tests {
         assert_eq!(pc("Cart checkout", "pays", None), pair("", "Cart checkout"));
         assert_eq!(
             package_and_class(None, "t", Some("/src/test/cart.spec.js")),
-            pair("/src/test/cart.spec.js", "")
+            ("/src/test/cart.spec.js", "")
         );
+        assert_eq!(pc("cart.test.js", "t", None), pair("cart.test.js", ""));
     }
 }

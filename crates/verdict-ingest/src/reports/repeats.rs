@@ -12,8 +12,11 @@
 //!
 //! Repeats need not be adjacent (pytest-xdist interleaves workers, TestNG
 //! orders tries by start second), so the last [`WINDOW`] distinct names of a
-//! suite are kept open; each holds at most two cases, so memory stays bounded
-//! whatever the report's size. A name that comes back after dropping out of
+//! suite are kept open; each holds at most one case, so memory stays bounded
+//! whatever the report's size. Names are compared by a 64-bit hash of
+//! (class, name) (a false match among 64 open names is vanishingly unlikely,
+//! and for retries the held case's own names are compared too), so the hot
+//! path of conversion allocates nothing here. A name that comes back after dropping out of
 //! the window starts afresh (the server then keeps the worse of two results
 //! with the same start, so even then no failure is hidden).
 
@@ -21,8 +24,14 @@ use std::collections::VecDeque;
 
 use super::model::{CaseOutcome, ReportCase, ReportEvent};
 
-/// Distinct names of a suite kept open for repeats.
+/// Distinct names of a suite kept open for retries (pytest-xdist interleaves
+/// the tries of several workers).
 pub(crate) const WINDOW: usize = 64;
+
+/// Distinct names kept open for invocations, which reporters write one
+/// after the other: a short window keeps the common case (no repeat at all)
+/// cheap, since every case of a report is checked against it.
+pub(crate) const INVOCATION_WINDOW: usize = 8;
 
 /// What a repeated name means in a format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,17 +53,42 @@ pub(crate) enum RepeatPolicy {
 
 /// One open name.
 struct Group {
-    classname: Option<String>,
-    name: String,
     /// How many cases had this name so far.
     seen: u32,
     /// Retries: the final-outcome candidate (invocations hold nothing).
-    held: Option<ReportCase>,
+    held: Option<Box<ReportCase>>,
+}
+
+/// A fast 64-bit hash of (class, name) (the multiply-rotate scheme of
+/// rustc's FxHash, eight bytes at a time): conversion runs this for every
+/// case, so it must cost a few nanoseconds.
+fn key_of(case: &ReportCase) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut h: u64 = 0;
+    let mut mix = |bytes: &[u8]| {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0_u8; 8];
+            word.copy_from_slice(chunk);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+        // A separator, so that ("ab", "c") and ("a", "bc") differ.
+        h = (h.rotate_left(5) ^ 0xff).wrapping_mul(K);
+    };
+    mix(case.classname.as_deref().unwrap_or("").as_bytes());
+    mix(case.name.as_bytes());
+    h
 }
 
 /// The repeat rule applied to a reader's event stream.
 pub(crate) struct Repeats {
     policy: RepeatPolicy,
+    /// Keys of the open names, oldest first (kept apart from `open` so the
+    /// lookup is a scan over plain integers).
+    keys: VecDeque<u64>,
     open: VecDeque<Group>,
 }
 
@@ -64,7 +98,8 @@ impl Repeats {
     pub(crate) fn new(policy: RepeatPolicy) -> Self {
         Self {
             policy,
-            open: VecDeque::new(),
+            keys: VecDeque::with_capacity(WINDOW + 1),
+            open: VecDeque::with_capacity(WINDOW + 1),
         }
     }
 
@@ -96,6 +131,7 @@ impl Repeats {
 
     /// Settles every open name (at a suite boundary or the end of the report).
     pub(crate) fn flush(&mut self, emit: &mut Emit<'_>) -> Result<(), String> {
+        self.keys.clear();
         while let Some(group) = self.open.pop_front() {
             self.settle(group, emit)?;
         }
@@ -103,27 +139,34 @@ impl Repeats {
     }
 
     fn case(&mut self, case: ReportCase, emit: &mut Emit<'_>) -> Result<(), String> {
-        let found = self
-            .open
+        let key = key_of(&case);
+        let (front, back) = self.keys.as_slices();
+        let found = front
             .iter()
-            .position(|g| g.name == case.name && g.classname == case.classname);
+            .position(|k| *k == key)
+            .or_else(|| back.iter().position(|k| *k == key).map(|i| i + front.len()));
         let Some(at) = found else {
             let mut group = Group {
-                classname: case.classname.clone(),
-                name: case.name.clone(),
                 seen: 1,
                 held: None,
             };
             if self.policy == RepeatPolicy::Invocations {
                 emit(ReportEvent::Case(case))?;
             } else {
-                group.held = Some(case);
+                group.held = Some(Box::new(case));
             }
+            self.keys.push_back(key);
             self.open.push_back(group);
-            if self.open.len() > WINDOW
-                && let Some(oldest) = self.open.pop_front()
-            {
-                self.settle(oldest, emit)?;
+            let window = if self.policy == RepeatPolicy::Invocations {
+                INVOCATION_WINDOW
+            } else {
+                WINDOW
+            };
+            if self.open.len() > window {
+                self.keys.pop_front();
+                if let Some(oldest) = self.open.pop_front() {
+                    self.settle(oldest, emit)?;
+                }
             }
             return Ok(());
         };
@@ -133,11 +176,11 @@ impl Repeats {
         match policy {
             RepeatPolicy::Invocations => {
                 let mut case = case;
-                case.name = numbered(&group.name, group.seen);
+                case.name = numbered(&case.name, group.seen);
                 emit(ReportEvent::Case(case))
             }
             RepeatPolicy::RetriesLastWins => {
-                group.held = Some(case);
+                group.held = Some(Box::new(case));
                 Ok(())
             }
             RepeatPolicy::SameTest => {
@@ -146,7 +189,7 @@ impl Repeats {
                     .as_ref()
                     .is_none_or(|h| rank(&case.outcome) > rank(&h.outcome));
                 if worse {
-                    group.held = Some(case);
+                    group.held = Some(Box::new(case));
                 }
                 Ok(())
             }
@@ -157,7 +200,7 @@ impl Repeats {
                     .as_ref()
                     .is_none_or(|h| matches!(h.outcome, CaseOutcome::Skipped { .. }));
                 if !skipped || held_skipped {
-                    group.held = Some(case);
+                    group.held = Some(Box::new(case));
                 }
                 Ok(())
             }
@@ -165,7 +208,7 @@ impl Repeats {
     }
 
     fn settle(&self, group: Group, emit: &mut Emit<'_>) -> Result<(), String> {
-        let Some(mut case) = group.held else {
+        let Some(mut case) = group.held.map(|b| *b) else {
             return Ok(());
         };
         let retried = matches!(
