@@ -27,10 +27,12 @@
 use std::borrow::Cow;
 use std::io::BufRead;
 
-use super::model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent, Rerun};
+use super::model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent};
 use super::repeats::{RepeatPolicy, Repeats};
+
+mod capture;
 use super::source::Pos;
-use super::values::{non_empty, seconds_to_ms, tidy};
+use super::values::{non_empty, seconds_to_ms};
 use super::xml::{Element, Handler, XmlReader, drive};
 
 /// Reads a JUnit document from `xml`, sending its events to `emit`.
@@ -406,112 +408,5 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
             .value
             .unwrap_or_else(|| property.text.trim().to_owned());
         suite.properties.push((name, value));
-    }
-
-    fn close_capture(&mut self) {
-        let (Some(capture), Some(state)) = (self.capture.take(), &mut self.case) else {
-            return;
-        };
-        let case = &mut state.case;
-        match capture.slot {
-            Slot::Out => append(&mut case.system_out, capture.text),
-            Slot::Err => append(&mut case.system_err, capture.text),
-            Slot::Skipped => {
-                if state.outcome.is_none() {
-                    let message = capture
-                        .message
-                        .or_else(|| non_empty(Some(tidy(&capture.text))));
-                    state.outcome = Some(CaseOutcome::Skipped { message });
-                }
-            }
-            Slot::Failure | Slot::Error => {
-                let decided = matches!(
-                    state.outcome,
-                    Some(CaseOutcome::Failed(_) | CaseOutcome::Errored(_))
-                );
-                if decided {
-                    state.extra_failures = state.extra_failures.saturating_add(1);
-                    return;
-                }
-                let empty = capture.message.is_none()
-                    && capture.kind.is_none()
-                    && capture.text.trim().is_empty();
-                if empty && self.empty_failure_skips {
-                    state.outcome = Some(CaseOutcome::Skipped {
-                        message: Some("a step is pending or undefined".to_owned()),
-                    });
-                    return;
-                }
-                {
-                    let text = tidy(&capture.text);
-                    // jest-junit and cucumber-js write the message only in the body.
-                    let message = capture.message.or_else(|| first_line(&text));
-                    // TestNG's JUnit reporters write a skip as an error of
-                    // type SkipException; TestNG itself counts it skipped.
-                    if capture.kind.as_deref() == Some("org.testng.SkipException") {
-                        state.outcome = Some(CaseOutcome::Skipped { message });
-                        return;
-                    }
-                    let failure = Failure {
-                        message,
-                        kind: capture.kind,
-                        text,
-                    };
-                    state.outcome = Some(match capture.slot {
-                        Slot::Failure => CaseOutcome::Failed(failure),
-                        _ => CaseOutcome::Errored(failure),
-                    });
-                }
-            }
-            Slot::Flaky { failed } | Slot::Rerun { failed } => {
-                let text = capture.stack.as_deref().unwrap_or(&capture.text);
-                let failure = Failure {
-                    message: capture.message,
-                    kind: capture.kind,
-                    text: tidy(text),
-                };
-                if matches!(capture.slot, Slot::Rerun { .. }) && state.rerun_failure.is_none() {
-                    state.rerun_failure = Some(failure.clone());
-                }
-                case.reruns.push(Rerun { failed, failure });
-            }
-        }
-    }
-
-    fn close_case(&mut self) -> Result<(), ReportError> {
-        let Some(state) = self.case.take() else {
-            return Ok(());
-        };
-        let mut case = state.case;
-        case.outcome = state
-            .outcome
-            .or(state.rerun_failure.map(CaseOutcome::Failed))
-            .unwrap_or(CaseOutcome::Passed);
-        // Surefire/nextest: every flaky*/rerun* element is one more try;
-        // vitest: every <failure> after the first.
-        case.retries = u32::try_from(case.reruns.len())
-            .unwrap_or(u32::MAX)
-            .saturating_add(state.extra_failures);
-        case.flaky = case.retries > 0 && matches!(case.outcome, CaseOutcome::Passed);
-        self.send(ReportEvent::Case(case), state.pos)
-    }
-}
-
-/// The first non-blank line of a failure body, trimmed, as its message.
-fn first_line(text: &str) -> Option<String> {
-    text.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(str::to_owned)
-}
-
-/// Appends captured output to `out`, leaving it `None` while all is blank.
-fn append(out: &mut Option<String>, text: String) {
-    if text.trim().is_empty() {
-        return;
-    }
-    match out {
-        Some(existing) => existing.push_str(&text),
-        None => *out = Some(text),
     }
 }

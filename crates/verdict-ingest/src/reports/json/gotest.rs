@@ -34,6 +34,8 @@ use std::io::BufRead;
 use serde::Deserialize;
 
 use super::{JsonReportError, io_error, json_error, ms_from};
+
+mod text_lines;
 use crate::reports::{CaseOutcome, Failure, ReportCase, ReportEvent};
 
 /// The output kept per test or package: the first 64 KiB, then a marker.
@@ -299,71 +301,6 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> State<'_, F> {
                 self.emit_case(index, case)?;
             }
             _ => {}
-        }
-        Ok(())
-    }
-
-    /// A line that is not JSON: Go 1.19's `FAIL\t<package> [build failed]`
-    /// (or `[setup failed]`) becomes the package's failure; any other text
-    /// (compiler messages printed into the same file) is kept as output of
-    /// the next package that fails to build.
-    fn text_line(&mut self, text: &str) -> Result<(), String> {
-        let line = text.trim();
-        let failed = line
-            .strip_prefix("FAIL")
-            .map(str::trim_start)
-            .and_then(|rest| {
-                rest.strip_suffix("[build failed]")
-                    .or_else(|| rest.strip_suffix("[setup failed]"))
-                    .map(str::trim)
-            });
-        let Some(package) = failed.filter(|p| !p.is_empty() && !p.contains(char::is_whitespace))
-        else {
-            entry(&mut self.builds, "").push(text);
-            return Ok(());
-        };
-        if !self.packages.iter().any(|p| p.name == package) {
-            self.packages.push(Package {
-                name: package.to_owned(),
-                time: None,
-                output: Output::default(),
-                failed_case: false,
-                reported: false,
-                running: Vec::new(),
-            });
-        }
-        let stray = self
-            .builds
-            .iter()
-            .position(|(p, _)| p.is_empty())
-            .map(|at| self.builds.remove(at).1.text)
-            .unwrap_or_default();
-        self.builds.push((
-            package.to_owned(),
-            Output {
-                text: if stray.is_empty() {
-                    line.to_owned()
-                } else {
-                    stray
-                },
-                ..Output::default()
-            },
-        ));
-        self.deferred.push(package.to_owned());
-        Ok(())
-    }
-
-    /// Finishes the packages of earlier `[build failed]` text lines as
-    /// failed builds, stamped with `time`.
-    fn finish_deferred(&mut self, time: Option<String>) -> Result<(), String> {
-        for package in std::mem::take(&mut self.deferred) {
-            let Some(index) = self.packages.iter().position(|p| p.name == package) else {
-                continue;
-            };
-            if self.packages[index].time.is_none() {
-                self.packages[index].time.clone_from(&time);
-            }
-            self.finish(index, Some("fail"), Some(package))?;
         }
         Ok(())
     }
