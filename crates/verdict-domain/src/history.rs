@@ -59,7 +59,8 @@ pub fn figures(runs: &[(RunStatus, bool)]) -> Figures {
         passed,
         failed: counted - passed,
         success_rate: ratio(passed),
-        flakiness: ratio(changes + flaky),
+        // A run can both flip and be marked flaky: never above 1.
+        flakiness: ratio(changes + flaky).min(1.0),
         flaky,
         times_broken: broken,
     }

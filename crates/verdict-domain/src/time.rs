@@ -133,7 +133,13 @@ fn parse_gmt_string(t: &str) -> Option<i64> {
     let mo = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as i64 + 1;
     let mut hms = clock.split(':').map(|p| p.parse::<i64>().ok());
     let (h, mi, s) = (hms.next()??, hms.next()??, hms.next()??);
-    if hms.next().is_some() || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
+    if hms.next().is_some()
+        || !(1..=31).contains(&day)
+        || !(1..=9999).contains(&year)
+        || h > 23
+        || mi > 59
+        || s > 60
+    {
         return None;
     }
     Some(days_from_civil(year, mo, day) * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000)
@@ -170,6 +176,7 @@ mod tests {
         );
         assert_eq!(parse_report_time("1 Dec 2026 19:01:37 PST"), None);
         assert_eq!(parse_report_time("yesterday"), None);
+        assert_eq!(parse_report_time("1 Jan 9999999999999 00:00:00 GMT"), None);
         assert_eq!(parse_report_time("32 Dec 2026 19:01:37 GMT"), None);
     }
 

@@ -57,6 +57,8 @@ struct Group {
     seen: u32,
     /// Retries: the final-outcome candidate (invocations hold nothing).
     held: Option<Box<ReportCase>>,
+    /// TestNG: a skipped try was seen (only then are repeats retries).
+    skipped_try: bool,
 }
 
 /// A fast 64-bit hash of (class, name) (the multiply-rotate scheme of
@@ -149,6 +151,7 @@ impl Repeats {
             let mut group = Group {
                 seen: 1,
                 held: None,
+                skipped_try: matches!(case.outcome, CaseOutcome::Skipped { .. }),
             };
             if self.policy == RepeatPolicy::Invocations {
                 emit(ReportEvent::Case(case))?;
@@ -194,12 +197,19 @@ impl Repeats {
                 Ok(())
             }
             RepeatPolicy::RetriesLastNotSkipped => {
+                // The try that was not skipped; among several (invocationCount,
+                // identical data-provider rows) the worst, so no failure hides.
                 let skipped = matches!(case.outcome, CaseOutcome::Skipped { .. });
-                let held_skipped = group
-                    .held
-                    .as_ref()
-                    .is_none_or(|h| matches!(h.outcome, CaseOutcome::Skipped { .. }));
-                if !skipped || held_skipped {
+                group.skipped_try |= skipped;
+                let replace = group.held.as_ref().is_none_or(|h| {
+                    let held_skipped = matches!(h.outcome, CaseOutcome::Skipped { .. });
+                    if skipped {
+                        held_skipped
+                    } else {
+                        held_skipped || rank(&case.outcome) > rank(&h.outcome)
+                    }
+                });
+                if replace {
                     group.held = Some(Box::new(case));
                 }
                 Ok(())
@@ -211,10 +221,13 @@ impl Repeats {
         let Some(mut case) = group.held.map(|b| *b) else {
             return Ok(());
         };
-        let retried = matches!(
-            self.policy,
-            RepeatPolicy::RetriesLastWins | RepeatPolicy::RetriesLastNotSkipped
-        );
+        let retried = match self.policy {
+            RepeatPolicy::RetriesLastWins => true,
+            // TestNG marks every retried try SKIP: without one, the repeats
+            // are plain invocations of one name, not retries.
+            RepeatPolicy::RetriesLastNotSkipped => group.skipped_try,
+            _ => false,
+        };
         if retried && group.seen > 1 {
             case.retries = case.retries.saturating_add(group.seen - 1);
             case.flaky = matches!(case.outcome, CaseOutcome::Passed);
@@ -333,6 +346,19 @@ mod tests {
                 ("skips".into(), skipped(), 0, false),
             ]
         );
+    }
+
+    #[test]
+    fn testng_repeats_without_skipped_tries_keep_the_worst_and_are_not_flaky() {
+        let out = run(
+            RepeatPolicy::RetriesLastNotSkipped,
+            vec![
+                case("adds", CaseOutcome::Passed),
+                case("adds", failed()),
+                case("adds", CaseOutcome::Passed),
+            ],
+        );
+        assert_eq!(out, [("adds".into(), failed(), 0, false)]);
     }
 
     #[test]
