@@ -16,6 +16,16 @@ use super::{ReportError, ReportEvent, ReportFormat, detect_format, read_report, 
 pub const SUPPORTED_FORMATS: &str =
     "JUnit, xUnit.net v2, NUnit 2/3, TestNG, TRX, Cucumber JSON, CTRF or go test -json";
 
+/// What to say about a report file of 0 bytes (a test run that wrote the
+/// file and then nothing, such as cucumber-js on a feature that does not
+/// parse), for the CLI and the server alike.
+#[must_use]
+pub fn empty_report_message(file: &str) -> String {
+    format!(
+        "{file} is empty (0 bytes): the test run wrote no results, perhaps it failed before running any test"
+    )
+}
+
 /// A report format of either family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AnyFormat {

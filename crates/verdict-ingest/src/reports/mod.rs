@@ -25,7 +25,7 @@ mod xunit;
 
 use std::io::BufRead;
 
-pub use any::{AnyFormat, SUPPORTED_FORMATS, read_any, read_any_file};
+pub use any::{AnyFormat, SUPPORTED_FORMATS, empty_report_message, read_any, read_any_file};
 pub use detect::detect_format;
 pub use model::{CaseOutcome, Failure, ReportCase, ReportError, ReportEvent, ReportFormat, Rerun};
 pub use naming::{package_and_class, qualified_name};

@@ -98,6 +98,15 @@ pub(crate) fn tidy(text: &str) -> String {
     trimmed[line_start..].to_owned()
 }
 
+/// The first non-blank line of `text`, trimmed: a failure's message when a
+/// report writes it only in the body (jest-junit, cucumber-js, go test).
+pub(crate) fn first_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_owned)
+}
+
 /// `value` unless it is missing or only whitespace.
 pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| match v.as_bytes().first() {

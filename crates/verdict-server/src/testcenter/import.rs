@@ -165,10 +165,9 @@ async fn import_file(
     let path = file.file.path().to_owned();
     let (format, digest) = sniff(&path).map_err(TcError::internal)?;
     if std::fs::metadata(&path).map_err(TcError::internal)?.len() == 0 {
-        return Err(TcError::BadRequest(format!(
-            "{} is empty (0 bytes): the test run wrote no results, perhaps it failed before running any test",
-            file.name
-        )));
+        return Err(TcError::BadRequest(
+            verdict_ingest::reports::empty_report_message(&file.name),
+        ));
     }
     let format = format.ok_or_else(|| {
         TcError::BadRequest(format!("{}: not a {SUPPORTED_FORMATS} report", file.name))

@@ -38,11 +38,9 @@ fn detect(path: &Path) -> Result<Kind, BoxError> {
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let head = &head[..n];
     if n == 0 {
-        return Err(format!(
-            "{} is empty (0 bytes): the test run wrote no results, perhaps it failed before running any test",
-            path.display()
-        )
-        .into());
+        return Err(
+            verdict_ingest::reports::empty_report_message(&path.display().to_string()).into(),
+        );
     }
     if let Some(format) = AnyFormat::detect(head) {
         return Ok(Kind::Report(format));

@@ -87,11 +87,9 @@ fn check_format(file: &std::path::Path) -> Result<(), BoxError> {
         &mut head,
     )?;
     if n == 0 {
-        return Err(format!(
-            "{} is empty (0 bytes): the test run wrote no results, perhaps it failed before running any test",
-            file.display()
-        )
-        .into());
+        return Err(
+            verdict_ingest::reports::empty_report_message(&file.display().to_string()).into(),
+        );
     }
     AnyFormat::detect(&head[..n])
         .map(|_| ())

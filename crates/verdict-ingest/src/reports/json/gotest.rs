@@ -36,6 +36,7 @@ use serde::Deserialize;
 use super::{JsonReportError, io_error, json_error, ms_from};
 
 mod text_lines;
+use crate::reports::values::first_line;
 use crate::reports::{CaseOutcome, Failure, ReportCase, ReportEvent};
 
 /// The output kept per test or package: the first 64 KiB, then a marker.
@@ -450,12 +451,4 @@ fn case(name: String, package: &str, duration_ms: i64, action: &str, output: Str
         started_ms: None,
         file: None,
     }
-}
-
-/// The first non-blank line, trimmed.
-fn first_line(text: &str) -> Option<String> {
-    text.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(str::to_owned)
 }

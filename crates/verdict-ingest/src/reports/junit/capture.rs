@@ -4,7 +4,7 @@
 //! `flaky*`/`rerun*` tries; and the case that is sent when it closes.
 
 use super::super::model::{CaseOutcome, Failure, ReportError, ReportEvent, Rerun};
-use super::super::values::{non_empty, tidy};
+use super::super::values::{first_line, non_empty, tidy};
 use super::{JUnit, Slot};
 
 impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
@@ -95,14 +95,6 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> JUnit<F> {
         case.flaky = case.retries > 0 && matches!(case.outcome, CaseOutcome::Passed);
         self.send(ReportEvent::Case(case), state.pos)
     }
-}
-
-/// The first non-blank line of a failure body, trimmed, as its message.
-fn first_line(text: &str) -> Option<String> {
-    text.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(str::to_owned)
 }
 
 /// Appends captured output to `out`, leaving it `None` while all is blank.
