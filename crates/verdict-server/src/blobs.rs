@@ -1,7 +1,10 @@
 //! Blob storage for attachments: content-addressed files under the data
 //! directory (`blobs/ab/cd/<sha256>`). Uploads stream to a temporary file
-//! while being hashed, then move into place, so no blob is ever whole in
-//! memory and a half-written upload is never visible.
+//! while being hashed ([`StagedBlob`]); the file moves into place only inside
+//! the database transaction that takes a reference to it
+//! (`verdict_store::blob_refs`), so no blob is ever whole in memory, a
+//! half-written upload is never visible, and a refused request leaves
+//! nothing on disk (the staged file is deleted when dropped).
 //! (S3-compatible storage for multi-node set-ups is not implemented yet.)
 
 use std::path::PathBuf;
@@ -26,7 +29,14 @@ impl BlobStore {
     /// # Errors
     /// The directory cannot be created.
     pub fn open(root: PathBuf) -> std::io::Result<Self> {
-        std::fs::create_dir_all(root.join("tmp"))?;
+        let tmp = root.join("tmp");
+        // Staged uploads of a process that died: nothing references them.
+        if tmp.is_dir() {
+            for entry in std::fs::read_dir(&tmp)?.flatten() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        std::fs::create_dir_all(tmp)?;
         Ok(Self { root })
     }
 
@@ -38,13 +48,14 @@ impl BlobStore {
         Some(self.root.join(&key[..2]).join(&key[2..4]).join(key))
     }
 
-    /// Streams a request body into the store; returns (key, size). 413 past `max`.
-    pub async fn put(&self, body: Body, max: u64) -> Result<(String, u64), ApiError> {
-        self.put_stream(body.into_data_stream(), max).await
+    /// Streams a request body into a staged file. 413 past `max`.
+    pub async fn stage(&self, body: Body, max: u64) -> Result<StagedBlob, ApiError> {
+        self.stage_stream(body.into_data_stream(), max).await
     }
 
-    /// Streams any byte stream (a request body, a multipart field) into the store.
-    pub async fn put_stream<S, E>(&self, mut stream: S, max: u64) -> Result<(String, u64), ApiError>
+    /// Streams any byte stream (a request body, a multipart field) into a
+    /// staged file, hashing it on the way.
+    pub async fn stage_stream<S, E>(&self, mut stream: S, max: u64) -> Result<StagedBlob, ApiError>
     where
         S: futures_util::Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
         E: std::fmt::Display,
@@ -71,18 +82,47 @@ impl BlobStore {
             out.write_all(&frame).await.map_err(ApiError::internal)?;
         }
         out.sync_all().await.map_err(ApiError::internal)?;
-        let key = hex(&hasher.finalize());
+        drop(out);
+        Ok(StagedBlob {
+            key: hex(&hasher.finalize()),
+            size,
+            // Closes the handle: thousands of staged parts hold no descriptors.
+            path: tmp.into_temp_path(),
+        })
+    }
+
+    /// Moves a staged upload to its content address unless the same bytes
+    /// are already there. Called by the store inside the transaction that
+    /// holds the blob's reference.
+    ///
+    /// # Errors
+    /// The file cannot be moved.
+    pub fn place(&self, staged: &StagedBlob) -> std::io::Result<()> {
         let dest = self
-            .path_of(&key)
-            .ok_or_else(|| ApiError::internal(std::io::Error::other("bad blob key")))?;
-        if let Some(parent) = dest.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(ApiError::internal)?;
+            .path_of(&staged.key)
+            .ok_or_else(|| std::io::Error::other("bad blob key"))?;
+        if dest.exists() {
+            return Ok(());
         }
-        tmp.persist(&dest)
-            .map_err(|e| ApiError::internal(e.error))?;
-        Ok((key, size))
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::rename(&staged.path, &dest)
+    }
+
+    /// Removes the file of a blob whose last reference is being dropped
+    /// (called by the store before that transaction commits).
+    ///
+    /// # Errors
+    /// The file exists but cannot be removed.
+    pub fn remove_now(&self, key: &str) -> std::io::Result<()> {
+        let Some(path) = self.path_of(key) else {
+            return Ok(());
+        };
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// Opens a blob for streaming.
@@ -94,13 +134,13 @@ impl BlobStore {
             .await
             .map_err(|_| ApiError::NotFound("attachment content is missing".to_owned()))
     }
+}
 
-    /// Removes a blob no attachment uses any more.
-    pub async fn remove(&self, key: &str) {
-        if let Some(path) = self.path_of(key)
-            && let Err(e) = tokio::fs::remove_file(&path).await
-        {
-            tracing::warn!(key, error = %e, "could not remove blob");
-        }
-    }
+/// An upload hashed into a temporary file, not yet a blob: dropping it
+/// deletes the file, so every refused request cleans up after itself.
+#[derive(Debug)]
+pub struct StagedBlob {
+    pub key: String,
+    pub size: u64,
+    path: tempfile::TempPath,
 }

@@ -13,6 +13,7 @@ mod bootstrap;
 mod config;
 mod error;
 mod landing;
+mod limits;
 mod octane;
 mod testcenter;
 mod worker;

@@ -16,6 +16,12 @@ pub enum AttachmentOwner {
 }
 
 impl AttachmentOwner {
+    /// The owner's entity id.
+    #[must_use]
+    pub fn id(self) -> i64 {
+        self.column_and_table().2
+    }
+
     fn column_and_table(self) -> (&'static str, &'static str, i64) {
         match self {
             Self::WorkItem(id) => ("owner_work_item_id", "work_items", id),
@@ -34,10 +40,26 @@ pub struct AttachmentBlob {
 }
 
 impl Store {
-    /// Records an uploaded attachment; `NotFound` when the owner does not exist.
+    /// True when the owner exists in the workspace: checked before an upload
+    /// is read, so a refused attachment costs no bytes on disk.
     ///
     /// # Errors
-    /// Unknown owner or database failure.
+    /// Database failure.
+    pub async fn attachment_owner_exists(
+        &self,
+        workspace_id: i64,
+        owner: AttachmentOwner,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.read.acquire().await?;
+        owner_exists(&mut conn, workspace_id, owner).await
+    }
+
+    /// Records an uploaded attachment and takes a reference to its blob;
+    /// `place` makes the staged bytes visible while the reference is held
+    /// (see `blob_refs`). `NotFound` when the owner does not exist.
+    ///
+    /// # Errors
+    /// Unknown owner, `place` failing, or database failure.
     pub async fn create_attachment(
         &self,
         workspace_id: i64,
@@ -45,16 +67,11 @@ impl Store {
         name: &str,
         size: i64,
         blob_key: &str,
+        place: impl FnOnce() -> std::io::Result<()>,
     ) -> Result<i64, StoreError> {
-        let (column, table, owner_id) = owner.column_and_table();
+        let (column, _, owner_id) = owner.column_and_table();
         let mut tx = self.write.begin().await?;
-        let sql = format!("SELECT COUNT(*) FROM {table} WHERE workspace_id = $1 AND id = $2");
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(workspace_id)
-            .bind(owner_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if n == 0 {
+        if !owner_exists(&mut tx, workspace_id, owner).await? {
             return Err(StoreError::NotFound(format!("owner {owner_id} not found")));
         }
         let id = ids::allocate(self.backend, &mut tx, 1)
@@ -75,6 +92,8 @@ impl Store {
             .bind(crate::now_ms())
             .execute(&mut *tx)
             .await?;
+        crate::blob_refs::take(&mut tx, blob_key, size).await?;
+        place()?;
         tx.commit().await?;
         Ok(id)
     }
@@ -105,16 +124,19 @@ impl Store {
         .transpose()
     }
 
-    /// Deletes an attachment; returns its blob key and whether any other
-    /// attachment still uses that blob (blobs are content-addressed).
+    /// Deletes an attachment and drops its blob reference; when that was the
+    /// last use anywhere (attachments and Test Center events alike), `remove`
+    /// deletes the file before the transaction commits. `None` when the
+    /// attachment does not exist in the workspace.
     ///
     /// # Errors
-    /// Database failure.
+    /// Database failure or `remove` failing (then nothing is deleted).
     pub async fn delete_attachment(
         &self,
         workspace_id: i64,
         id: i64,
-    ) -> Result<Option<(String, bool)>, StoreError> {
+        remove: impl FnOnce(&str) -> std::io::Result<()>,
+    ) -> Result<Option<()>, StoreError> {
         let mut tx = self.write.begin().await?;
         let key: Option<String> = sqlx::query_scalar(
             "SELECT blob_key FROM attachments WHERE workspace_id = $1 AND id = $2",
@@ -130,12 +152,25 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let others: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE blob_key = $1")
-                .bind(&key)
-                .fetch_one(&mut *tx)
-                .await?;
+        if crate::blob_refs::release(&mut tx, &key).await? {
+            remove(&key)?;
+        }
         tx.commit().await?;
-        Ok(Some((key, others > 0)))
+        Ok(Some(()))
     }
+}
+
+async fn owner_exists(
+    conn: &mut sqlx::AnyConnection,
+    workspace_id: i64,
+    owner: AttachmentOwner,
+) -> Result<bool, StoreError> {
+    let (_, table, owner_id) = owner.column_and_table();
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE workspace_id = $1 AND id = $2");
+    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(workspace_id)
+        .bind(owner_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n > 0)
 }

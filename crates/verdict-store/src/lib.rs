@@ -8,6 +8,7 @@
 
 mod attachments;
 mod auth;
+mod blob_refs;
 mod bulk;
 mod ci;
 mod connect;
@@ -43,7 +44,7 @@ pub use ingest_tx::{
 };
 pub use seed::{logical_name, name_key};
 pub use tasks::{CiTarget, ClaimedTask, NewTask, PushOutcome, TaskRecord, TaskState};
-pub use tc::{BatchView, Label, NewTcEvent, ReportSelection, TcReport, TcRun, TcTest};
+pub use tc::{BatchView, Label, NewTcEvent, ReportSelection, TcImportTx, TcReport, TcRun, TcTest};
 pub use tenancy::{SharedSpaceRecord, WorkspaceRecord};
 
 /// Milliseconds since the Unix epoch: the one time unit stored.

@@ -28,6 +28,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_retries.sql"),
         include_str!("../migrations/postgres/0004_retries.sql"),
     ),
+    (
+        5,
+        include_str!("../migrations/sqlite/0005_safety.sql"),
+        include_str!("../migrations/postgres/0005_safety.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database's version, each in its own

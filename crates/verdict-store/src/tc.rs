@@ -4,6 +4,7 @@
 //! verdicts roll up into run results.
 
 mod events;
+mod import_tx;
 mod runs;
 
 use sqlx::Row;
@@ -14,6 +15,7 @@ use crate::ids;
 use crate::tenancy::WorkspaceRecord;
 
 pub use events::NewTcEvent;
+pub use import_tx::TcImportTx;
 pub use runs::{TcRun, TcTest};
 
 /// A report label; keys starting with `.` are hidden in overviews.
@@ -61,34 +63,8 @@ impl Store {
         report_id: i64,
         content_sha256: &str,
     ) -> Result<bool, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO tc_imports (report_id, content_sha256, created) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(report_id)
-        .bind(content_sha256)
-        .bind(crate::now_ms())
-        .execute(&self.write)
-        .await?
-        .rows_affected();
-        Ok(inserted == 1)
-    }
-
-    /// Forgets an import recorded by [`Store::tc_record_import`] whose file
-    /// then failed, so that a corrected upload is not skipped.
-    ///
-    /// # Errors
-    /// Database failure.
-    pub async fn tc_forget_import(
-        &self,
-        report_id: i64,
-        content_sha256: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM tc_imports WHERE report_id = $1 AND content_sha256 = $2")
-            .bind(report_id)
-            .bind(content_sha256)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        let mut conn = self.write.acquire().await?;
+        record_import_in(&mut conn, report_id, content_sha256).await
     }
 
     /// The project (workspace) named `name` in `shared_space_id`, created
@@ -166,110 +142,9 @@ impl Store {
             };
         }
         let mut tx = self.write.begin().await?;
-        let now = crate::now_ms();
-        let batch_name = match &sel.batch {
-            Some(b) => b.clone(),
-            None => format!("batch-{}", time_label(now)),
-        };
-        let batch_id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM tc_batches WHERE workspace_id = $1 AND name = $2")
-                .bind(workspace_id)
-                .bind(&batch_name)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let batch_id = match batch_id {
-            Some(id) => id,
-            None => {
-                let id = ids::allocate(self.backend, &mut tx, 1)
-                    .await?
-                    .first()
-                    .copied()
-                    .unwrap_or_default();
-                sqlx::query("INSERT INTO tc_batches (id, workspace_id, name, creation_time) VALUES ($1, $2, $3, $4)")
-                    .bind(id)
-                    .bind(workspace_id)
-                    .bind(&batch_name)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                id
-            }
-        };
-        let labels = sel.labels.clone().unwrap_or_default();
-        let key = label_key(&labels);
-        let existing: Option<i64> = match (&sel.batch, &sel.labels) {
-            (Some(_), Some(_)) => sqlx::query_scalar("SELECT id FROM tc_reports WHERE batch_id = $1 AND label_key = $2 ORDER BY id LIMIT 1")
-                .bind(batch_id)
-                .bind(&key)
-                .fetch_optional(&mut *tx)
-                .await?,
-            (Some(_), None) => sqlx::query_scalar("SELECT id FROM tc_reports WHERE batch_id = $1 ORDER BY id LIMIT 1")
-                .bind(batch_id)
-                .fetch_optional(&mut *tx)
-                .await?,
-            _ => None,
-        };
-        let report_id = match existing {
-            Some(id) => id,
-            None => {
-                self.insert_report(&mut tx, workspace_id, batch_id, &labels, &key, now)
-                    .await?
-            }
-        };
+        let report = select_report_in(self.backend, &mut tx, workspace_id, sel).await?;
         tx.commit().await?;
-        Ok(TcReport {
-            id: report_id,
-            workspace_id,
-            batch: batch_name,
-        })
-    }
-
-    async fn insert_report(
-        &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        workspace_id: i64,
-        batch_id: i64,
-        labels: &[Label],
-        key: &str,
-        now: i64,
-    ) -> Result<i64, StoreError> {
-        let id = ids::allocate(self.backend, tx, 1)
-            .await?
-            .first()
-            .copied()
-            .unwrap_or_default();
-        sqlx::query("INSERT INTO tc_reports (id, workspace_id, batch_id, label_key, creation_time) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id)
-            .bind(workspace_id)
-            .bind(batch_id)
-            .bind(key)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        for (position, label) in labels.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO tc_labels (report_id, position, label_key, label_value, hidden) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(i64::try_from(position).unwrap_or_default())
-            .bind(&label.key)
-            .bind(&label.value)
-            .bind(i64::from(label.key.starts_with('.')))
-            .execute(&mut **tx)
-            .await?;
-            if label.key == ".reference.url" {
-                let (title, url) = reference_link(&label.value);
-                sqlx::query(
-                    "UPDATE tc_batches SET reference_url = $2, reference_title = $3 WHERE id = $1",
-                )
-                .bind(batch_id)
-                .bind(url)
-                .bind(title)
-                .execute(&mut **tx)
-                .await?;
-            }
-        }
-        Ok(id)
+        Ok(report)
     }
 
     /// Stores a token (hashed) that authenticates as `user_id`.
@@ -424,4 +299,135 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// [`Store::tc_select_report`] without a report id, inside a transaction.
+pub(crate) async fn select_report_in(
+    backend: crate::connect::Backend,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    workspace_id: i64,
+    sel: &ReportSelection,
+) -> Result<TcReport, StoreError> {
+    let now = crate::now_ms();
+    let batch_name = match &sel.batch {
+        Some(b) => b.clone(),
+        None => format!("batch-{}", time_label(now)),
+    };
+    let batch_id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM tc_batches WHERE workspace_id = $1 AND name = $2")
+            .bind(workspace_id)
+            .bind(&batch_name)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let batch_id = match batch_id {
+        Some(id) => id,
+        None => {
+            let id = ids::allocate(backend, tx, 1)
+                .await?
+                .first()
+                .copied()
+                .unwrap_or_default();
+            sqlx::query("INSERT INTO tc_batches (id, workspace_id, name, creation_time) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(workspace_id)
+                .bind(&batch_name)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            id
+        }
+    };
+    let labels = sel.labels.clone().unwrap_or_default();
+    let key = label_key(&labels);
+    let existing: Option<i64> = match (&sel.batch, &sel.labels) {
+        (Some(_), Some(_)) => sqlx::query_scalar(
+            "SELECT id FROM tc_reports WHERE batch_id = $1 AND label_key = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(batch_id)
+        .bind(&key)
+        .fetch_optional(&mut **tx)
+        .await?,
+        (Some(_), None) => {
+            sqlx::query_scalar("SELECT id FROM tc_reports WHERE batch_id = $1 ORDER BY id LIMIT 1")
+                .bind(batch_id)
+                .fetch_optional(&mut **tx)
+                .await?
+        }
+        _ => None,
+    };
+    let report_id = match existing {
+        Some(id) => id,
+        None => insert_report(backend, tx, workspace_id, batch_id, &labels, &key, now).await?,
+    };
+    Ok(TcReport {
+        id: report_id,
+        workspace_id,
+        batch: batch_name,
+    })
+}
+
+async fn insert_report(
+    backend: crate::connect::Backend,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    workspace_id: i64,
+    batch_id: i64,
+    labels: &[Label],
+    key: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
+    let id = ids::allocate(backend, tx, 1)
+        .await?
+        .first()
+        .copied()
+        .unwrap_or_default();
+    sqlx::query("INSERT INTO tc_reports (id, workspace_id, batch_id, label_key, creation_time) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id)
+        .bind(workspace_id)
+        .bind(batch_id)
+        .bind(key)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    for (position, label) in labels.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO tc_labels (report_id, position, label_key, label_value, hidden) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(i64::try_from(position).unwrap_or_default())
+        .bind(&label.key)
+        .bind(&label.value)
+        .bind(i64::from(label.key.starts_with('.')))
+        .execute(&mut **tx)
+        .await?;
+        if label.key == ".reference.url" {
+            let (title, url) = reference_link(&label.value);
+            sqlx::query(
+                "UPDATE tc_batches SET reference_url = $2, reference_title = $3 WHERE id = $1",
+            )
+            .bind(batch_id)
+            .bind(url)
+            .bind(title)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(id)
+}
+
+/// [`Store::tc_record_import`] on a connection (or inside a transaction).
+pub(crate) async fn record_import_in(
+    conn: &mut sqlx::AnyConnection,
+    report_id: i64,
+    content_sha256: &str,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO tc_imports (report_id, content_sha256, created) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(report_id)
+    .bind(content_sha256)
+    .bind(crate::now_ms())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
 }

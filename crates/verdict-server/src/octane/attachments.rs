@@ -42,11 +42,22 @@ pub async fn upload(
         .filter(|n| !n.is_empty());
     let name = name.ok_or_else(|| bad("attachment needs a 'name' parameter".to_owned()))?;
     let owner = owner_of(&params)?;
-    let (key, size) = state.blobs.put(body, MAX_ATTACHMENT).await?;
-    let size = i64::try_from(size).unwrap_or(i64::MAX);
+    // Checked before a byte is read, and again in the transaction.
+    if !state
+        .store
+        .attachment_owner_exists(workspace.id, owner)
+        .await?
+    {
+        return Err(bad(format!("attachment owner {} not found", owner.id())));
+    }
+    let staged = state.blobs.stage(body, MAX_ATTACHMENT).await?;
+    let size = i64::try_from(staged.size).unwrap_or(i64::MAX);
+    let blobs = state.blobs.clone();
     let id = match state
         .store
-        .create_attachment(workspace.id, owner, &name, size, &key)
+        .create_attachment(workspace.id, owner, &name, size, &staged.key, || {
+            blobs.place(&staged)
+        })
         .await
     {
         Ok(id) => id,
@@ -165,14 +176,12 @@ pub async fn delete(
 ) -> Result<Json<Value>, ApiError> {
     let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
     let id = path_id(&id, "attachment")?;
-    let (key, shared) = state
+    let blobs = state.blobs.clone();
+    state
         .store
-        .delete_attachment(workspace.id, id)
+        .delete_attachment(workspace.id, id, |key| blobs.remove_now(key))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("attachment {id} not found")))?;
-    if !shared {
-        state.blobs.remove(&key).await;
-    }
     Ok(Json(
         json!({"total_count": 1, "data": [{"type": "attachment", "id": id.to_string()}], "exceeds_total_count": false}),
     ))

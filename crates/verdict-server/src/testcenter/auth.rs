@@ -85,6 +85,61 @@ impl Uploader {
         Ok(ws)
     }
 
+    /// The existing project the caller may upload to, `None` when it does
+    /// not exist and the caller may create it (the caller creates it), or
+    /// 403 as [`Uploader::project`] answers.
+    pub async fn existing_project(
+        &self,
+        state: &AppState,
+        name: &str,
+    ) -> Result<Option<WorkspaceRecord>, TcError> {
+        if name.trim().is_empty() {
+            return Err(TcError::BadRequest(
+                "'project' must not be empty".to_owned(),
+            ));
+        }
+        let ws = state
+            .store
+            .tc_project(PROJECT_SHARED_SPACE, name, false)
+            .await?;
+        match ws {
+            Some(ws) => {
+                self.may_upload(state, ws.id).await?;
+                Ok(Some(ws))
+            }
+            None if self.user.is_admin => Ok(None),
+            None => Err(TcError::Forbidden(format!(
+                "project '{name}' does not exist and user '{}' may not create projects",
+                self.user.name
+            ))),
+        }
+    }
+
+    /// The refusal for a run or report id that does not exist or lies in a
+    /// project the caller may not upload to: one answer for both, so ids of
+    /// other tenants cannot be told from unused ones (admins see every
+    /// project, so for them it is a plain "not found").
+    #[must_use]
+    pub fn unknown_or_forbidden(&self, what: &str, status_if_unknown: TcError) -> TcError {
+        if self.user.is_admin {
+            return status_if_unknown;
+        }
+        TcError::Forbidden(format!(
+            "{what} does not exist or user '{}' has no upload rights on its project",
+            self.user.name
+        ))
+    }
+
+    /// True when the caller may upload to the workspace.
+    pub async fn can_upload(&self, state: &AppState, workspace_id: i64) -> Result<bool, TcError> {
+        Ok(self.user.is_admin
+            || state
+                .store
+                .role_in(self.user.id, workspace_id)
+                .await?
+                .is_some())
+    }
+
     /// Upload rights in a workspace.
     pub async fn may_upload(&self, state: &AppState, workspace_id: i64) -> Result<(), TcError> {
         if self.user.is_admin

@@ -33,6 +33,20 @@ impl TcError {
         Self::Internal(Box::new(e))
     }
 
+    /// The same refusal again, for the next event naming the same run (a 500
+    /// is not repeated in detail).
+    #[must_use]
+    pub fn same_again(&self) -> Self {
+        match self {
+            Self::BadRequest(m) => Self::BadRequest(m.clone()),
+            Self::Unauthorized(m) => Self::Unauthorized(m.clone()),
+            Self::Forbidden(m) => Self::Forbidden(m.clone()),
+            Self::NotFound(m) => Self::NotFound(m.clone()),
+            Self::TooLarge(m) => Self::TooLarge(m.clone()),
+            Self::Internal(_) => Self::internal(std::io::Error::other("an earlier event failed")),
+        }
+    }
+
     /// The HTTP status of this error.
     #[must_use]
     pub fn status(&self) -> StatusCode {

@@ -1,12 +1,13 @@
 //! `POST /upload/events`: one event as JSON (204), a JSON array, or
 //! `multipart/form-data` with `eventData` and `attachments[]` files (207 with
 //! one `{code, body}` per event, so one bad event does not sink the rest).
-//! Files go to the blob store as they arrive; their names only label them.
+//! Files are staged as they arrive and become blobs only when an accepted
+//! event references them (in the transaction storing the events); anything
+//! refused leaves nothing on disk. Limits: `crate::limits`.
 
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
@@ -20,12 +21,12 @@ use super::error::TcError;
 use super::upload::open_run;
 use crate::app::AppState;
 
-/// Largest file accepted with an event.
-const MAX_FILE: u64 = 2 << 30;
+use crate::blobs::StagedBlob;
+use crate::limits;
 
-/// A file uploaded with the events: blob key and content type.
+/// A file uploaded with the events: staged bytes and content type.
 struct Upload {
-    key: String,
+    staged: StagedBlob,
     content_type: String,
 }
 
@@ -44,9 +45,14 @@ pub async fn events(
         let (events, files) = read_multipart(&state, request).await?;
         (events, files, false)
     } else {
-        let body = Bytes::from_request(request, &())
+        let body = axum::body::to_bytes(request.into_body(), limits::EVENTS_JSON_BYTES)
             .await
-            .map_err(|e| TcError::BadRequest(e.to_string()))?;
+            .map_err(|_| {
+                TcError::TooLarge(format!(
+                    "an events body is at most {} bytes; send large runs in several requests",
+                    limits::EVENTS_JSON_BYTES
+                ))
+            })?;
         match super::upload::parse::<Value>(&body)? {
             Value::Array(list) => (list, HashMap::new(), false),
             one @ Value::Object(_) => (vec![one], HashMap::new(), true),
@@ -57,7 +63,14 @@ pub async fn events(
             }
         }
     };
-    let mut runs: HashMap<i64, Result<TcRun, String>> = HashMap::new();
+    if events.len() > limits::EVENTS_PER_REQUEST {
+        return Err(TcError::TooLarge(format!(
+            "{} events in one request; at most {} are accepted",
+            events.len(),
+            limits::EVENTS_PER_REQUEST
+        )));
+    }
+    let mut runs: HashMap<i64, Result<TcRun, TcError>> = HashMap::new();
     let mut accepted: HashMap<i64, Vec<NewTcEvent>> = HashMap::new();
     let mut outcomes: Vec<Result<(), TcError>> = Vec::with_capacity(events.len());
     for event in &events {
@@ -70,8 +83,21 @@ pub async fn events(
             Err(e) => Err(e),
         });
     }
+    let by_key: HashMap<&str, &StagedBlob> = files
+        .values()
+        .map(|f| (f.staged.key.as_str(), &f.staged))
+        .collect();
     for (workspace, list) in accepted {
-        state.store.tc_add_events(workspace, &list).await?;
+        state
+            .store
+            .tc_add_events(workspace, &list, |key| {
+                let staged = by_key
+                    .get(key)
+                    .ok_or_else(|| std::io::Error::other(format!("blob {key} was not uploaded")))?;
+                state.blobs.place(staged)?;
+                Ok(staged.size)
+            })
+            .await?;
     }
     if single {
         return match outcomes.pop() {
@@ -105,10 +131,7 @@ async fn read_multipart(
     {
         match field.name().unwrap_or_default() {
             "eventData" => {
-                let text = field
-                    .bytes()
-                    .await
-                    .map_err(|e| TcError::BadRequest(format!("reading eventData: {e}")))?;
+                let text = read_capped(field, limits::EVENTS_JSON_BYTES, "eventData").await?;
                 match super::upload::parse::<Value>(&text)? {
                     Value::Array(list) => events = Some(list),
                     one @ Value::Object(_) => events = Some(vec![one]),
@@ -127,8 +150,23 @@ async fn read_multipart(
                     .content_type()
                     .unwrap_or("application/octet-stream")
                     .to_owned();
-                let (key, _) = state.blobs.put_stream(field, MAX_FILE).await?;
-                files.insert(name, Upload { key, content_type });
+                if files.len() >= limits::FILES_PER_REQUEST {
+                    return Err(TcError::TooLarge(format!(
+                        "at most {} attachments[] files per request",
+                        limits::FILES_PER_REQUEST
+                    )));
+                }
+                let staged = state
+                    .blobs
+                    .stage_stream(field, limits::ATTACHMENT_BYTES)
+                    .await?;
+                files.insert(
+                    name,
+                    Upload {
+                        staged,
+                        content_type,
+                    },
+                );
             }
             other => {
                 return Err(TcError::BadRequest(format!(
@@ -142,13 +180,33 @@ async fn read_multipart(
     Ok((events, files))
 }
 
+/// A small multipart field, read whole but never past `max` bytes.
+async fn read_capped(
+    mut field: axum::extract::multipart::Field<'_>,
+    max: usize,
+    what: &str,
+) -> Result<Vec<u8>, TcError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| TcError::BadRequest(format!("reading {what}: {e}")))?
+    {
+        if out.len() + chunk.len() > max {
+            return Err(TcError::TooLarge(format!("{what} is over {max} bytes")));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
 /// Validates one event; `(workspace, event)` to store, or why it was refused.
 async fn check_event(
     state: &AppState,
     who: &Uploader,
     event: &Value,
     files: &HashMap<String, Upload>,
-    runs: &mut HashMap<i64, Result<TcRun, String>>,
+    runs: &mut HashMap<i64, Result<TcRun, TcError>>,
 ) -> Result<(i64, NewTcEvent), TcError> {
     let run_id = event
         .get("runId")
@@ -164,19 +222,16 @@ async fn check_event(
         ))
     })?;
     if let std::collections::hash_map::Entry::Vacant(slot) = runs.entry(run_id) {
-        slot.insert(
-            open_run(state, who, run_id, None)
-                .await
-                .map_err(|e| e.message()),
-        );
+        slot.insert(open_run(state, who, run_id, None).await);
     }
     let run = match runs.get(&run_id) {
         Some(Ok(run)) => run.clone(),
-        Some(Err(message)) => return Err(TcError::BadRequest(message.clone())),
+        Some(Err(e)) => return Err(e.same_again()),
         None => return Err(TcError::BadRequest(format!("run {run_id} not found"))),
     };
     let text = |k: &str| event.get(k).and_then(Value::as_str).map(str::to_owned);
     let json_text = |k: &str| event.get(k).filter(|v| !v.is_null()).map(Value::to_string);
+    check_text_limits(event)?;
     let vp = event.get("vp").filter(|v| !v.is_null());
     let attachment_name = text("attachment");
     if vp.is_some() && attachment_name.is_some() {
@@ -192,7 +247,7 @@ async fn check_event(
     let attachment = match &attachment_name {
         Some(name) => {
             let f = file(name)?;
-            Some((name.clone(), f.key.clone(), f.content_type.clone()))
+            Some((name.clone(), f.staged.key.clone(), f.content_type.clone()))
         }
         None => None,
     };
@@ -208,7 +263,7 @@ async fn check_event(
                     f.content_type
                 )));
             }
-            Some((name, f.key.clone()))
+            Some((name, f.staged.key.clone()))
         }
         None => None,
     };
@@ -227,4 +282,25 @@ async fn check_event(
             screenshot,
         },
     ))
+}
+
+/// Every text of an event within its limit (`crate::limits`), naming the field.
+fn check_text_limits(event: &Value) -> Result<(), TcError> {
+    let bad = TcError::BadRequest;
+    for (field, max) in [
+        ("message", limits::TC_MESSAGE_BYTES),
+        ("detail", limits::TC_DETAIL_BYTES),
+        ("attachment", limits::TC_SHORT_TEXT_CHARS),
+        ("screenshot", limits::TC_SHORT_TEXT_CHARS),
+    ] {
+        if let Some(text) = event.get(field).and_then(Value::as_str) {
+            limits::check_bytes(field, text, max).map_err(bad)?;
+        }
+    }
+    for field in ["trace", "location", "vp"] {
+        if let Some(v) = event.get(field).filter(|v| !v.is_null()) {
+            limits::check_bytes(field, &v.to_string(), limits::TC_DETAIL_BYTES).map_err(bad)?;
+        }
+    }
+    Ok(())
 }

@@ -9,6 +9,9 @@
 //! bytes were already imported into the same report is skipped (listed in
 //! `alreadyImported`), so re-running an import step adds nothing. Files are
 //! spooled to disk and parsed as a stream, so their size does not matter.
+//! The whole import is one transaction (`TcImportTx`): a file that is
+//! truncated, no report, or over a limit rejects the import and nothing of
+//! it is stored.
 
 use std::io::Read;
 
@@ -23,11 +26,16 @@ use verdict_domain::testcenter::{EventType, Level};
 use verdict_ingest::reports::{
     AnyFormat, CaseOutcome, ReportCase, ReportEvent, SUPPORTED_FORMATS, read_any_file,
 };
-use verdict_store::{Label, NewTcEvent, ReportSelection, TcReport, TcTest};
+use verdict_store::{Label, NewTcEvent, ReportSelection, TcImportTx, TcReport, TcTest};
 
 use super::auth::Uploader;
 use super::error::TcError;
 use crate::app::AppState;
+use crate::limits;
+
+/// Suites nested deeper than this are refused (each level's name joins its
+/// ancestors', so depth multiplies what is stored).
+const MAX_SUITE_DEPTH: usize = 32;
 
 /// A spooled result file.
 struct ResultFile {
@@ -64,13 +72,27 @@ pub async fn import(
                 }
             }
             "result[]" | "result" => {
+                if files.len() >= limits::IMPORT_FILES {
+                    return Err(TcError::TooLarge(format!(
+                        "at most {} result[] files per import",
+                        limits::IMPORT_FILES
+                    )));
+                }
                 let file_name = field.file_name().unwrap_or("result.xml").to_owned();
                 let spool =
                     tempfile::NamedTempFile::new_in(&state.spool_dir).map_err(TcError::internal)?;
                 let mut out = tokio::fs::File::from_std(spool.reopen().map_err(TcError::internal)?);
+                let mut size = 0_u64;
                 while let Some(chunk) = field.next().await {
                     let chunk = chunk
                         .map_err(|e| TcError::BadRequest(format!("reading {file_name}: {e}")))?;
+                    size += chunk.len() as u64;
+                    if size > limits::IMPORT_FILE_BYTES {
+                        return Err(TcError::TooLarge(format!(
+                            "{file_name} is over {} bytes",
+                            limits::IMPORT_FILE_BYTES
+                        )));
+                    }
                     out.write_all(&chunk).await.map_err(TcError::internal)?;
                 }
                 out.flush().await.map_err(TcError::internal)?;
@@ -90,20 +112,34 @@ pub async fn import(
     if files.is_empty() {
         return Err(TcError::BadRequest("no result[] files".to_owned()));
     }
-    let workspace = who.project(&state, &project).await?;
+    check_short("project", &project)?;
+    if let Some(b) = &batch {
+        check_short("batch", b)?;
+    }
+    for l in &labels {
+        check_short("label key", &l.key)?;
+        check_short("label value", &l.value)?;
+    }
+    let existing = who.existing_project(&state, &project).await?;
+    let mut tx = state.store.tc_begin_import().await?;
+    let workspace = match existing {
+        Some(ws) => ws,
+        None => {
+            tx.create_project(super::auth::PROJECT_SHARED_SPACE, &project)
+                .await?
+        }
+    };
     let selection = ReportSelection {
         batch,
         report_id: None,
         labels: Some(labels),
     };
-    let report = state
-        .store
-        .tc_select_report(workspace.id, &selection)
-        .await?;
+    let report = tx.select_report(workspace.id, &selection).await?;
     let mut totals = Totals::default();
     for file in files {
-        import_file(&state, &report, file, &mut totals).await?;
+        import_file(&mut tx, &report, file, &mut totals).await?;
     }
+    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -119,6 +155,10 @@ pub async fn import(
             "alreadyImported": totals.skipped_files,
         })),
     ))
+}
+
+fn check_short(field: &str, text: &str) -> Result<(), TcError> {
+    limits::check_chars(field, text, limits::TC_SHORT_TEXT_CHARS).map_err(TcError::BadRequest)
 }
 
 fn label(text: &str) -> Result<Label, TcError> {
@@ -157,7 +197,7 @@ struct Totals {
 }
 
 async fn import_file(
-    state: &AppState,
+    tx: &mut TcImportTx,
     report: &TcReport,
     file: ResultFile,
     totals: &mut Totals,
@@ -172,14 +212,13 @@ async fn import_file(
     let format = format.ok_or_else(|| {
         TcError::BadRequest(format!("{}: not a {SUPPORTED_FORMATS} report", file.name))
     })?;
-    if !state.store.tc_record_import(report.id, &digest).await? {
+    if !tx.record_import(report.id, &digest).await? {
         totals.skipped_files.push(file.name);
         return Ok(());
     }
-    let result = read_into(state, report, &path, format, totals).await;
+    let result = read_into(tx, report, &path, format, totals).await;
     if let Err(e) = &result {
         tracing::debug!(file = %file.name, error = %e, "import failed");
-        state.store.tc_forget_import(report.id, &digest).await?;
     }
     result.map_err(|e| match e {
         TcError::BadRequest(message) => TcError::BadRequest(format!("{}: {message}", file.name)),
@@ -216,28 +255,33 @@ fn sniff(path: &std::path::Path) -> std::io::Result<(Option<AnyFormat>, String)>
 /// Reads one file with the shared readers (`verdict_ingest::reports`) and
 /// stores its suites and cases.
 async fn read_into(
-    state: &AppState,
+    tx: &mut TcImportTx,
     report: &TcReport,
     path: &std::path::Path,
     format: AnyFormat,
     totals: &mut Totals,
 ) -> Result<(), TcError> {
-    let (tx, mut rx) = mpsc::channel::<ReportEvent>(256);
+    let (sender, mut rx) = mpsc::channel::<ReportEvent>(256);
     let path = path.to_owned();
     let parser = tokio::task::spawn_blocking(move || {
         read_any_file(&path, format, |event| {
-            tx.blocking_send(event)
+            sender
+                .blocking_send(event)
                 .map_err(|_| "import stopped".to_owned())
         })
         .map_err(|e| e.to_string())
     });
-    let mut suites: Vec<(String, i64, Option<i64>)> = Vec::new();
-    let mut current: Option<verdict_store::TcRun> = None;
+    let mut suites: Vec<(String, verdict_store::TcRun, Option<i64>)> = Vec::new();
     while let Some(event) = rx.recv().await {
         match event {
             ReportEvent::SuiteStart {
                 name, timestamp, ..
             } => {
+                if suites.len() >= MAX_SUITE_DEPTH {
+                    return Err(TcError::BadRequest(format!(
+                        "suites are nested more than {MAX_SUITE_DEPTH} deep"
+                    )));
+                }
                 let started = timestamp
                     .as_deref()
                     .and_then(verdict_domain::time::parse_report_time)
@@ -248,30 +292,27 @@ async fn read_into(
                     .chain([name.as_str()])
                     .collect::<Vec<_>>()
                     .join(" / ");
+                limits::check_chars("suite name", &full, limits::TC_NAME_CHARS)
+                    .map_err(TcError::BadRequest)?;
                 let test = TcTest {
                     name: full,
                     started,
                     ..TcTest::default()
                 };
-                let run = state
-                    .store
-                    .tc_create_run(report.workspace_id, report.id, None, Level::Suite, &test)
-                    .await?;
+                let run = tx.create_run(report, None, Level::Suite, &test).await?;
                 suites.push((name, run, started));
-                current = state.store.tc_run(run).await?;
                 totals.suites += 1;
             }
             ReportEvent::SuiteEnd => {
                 suites.pop();
-                current = match suites.last() {
-                    Some((_, run, _)) => state.store.tc_run(*run).await?,
-                    None => None,
-                };
             }
             ReportEvent::Case(case) => {
-                let Some(suite) = &current else { continue };
-                let started = case.started_ms.or_else(|| suites.last().and_then(|s| s.2));
-                add_case(state, report, suite, case, started, totals).await?;
+                let Some((_, suite, suite_started)) = suites.last() else {
+                    continue;
+                };
+                let started = case.started_ms.or(*suite_started);
+                let suite = suite.clone();
+                add_case(tx, report, &suite, case, started, totals).await?;
             }
         }
     }
@@ -282,7 +323,7 @@ async fn read_into(
 }
 
 async fn add_case(
-    state: &AppState,
+    tx: &mut TcImportTx,
     report: &TcReport,
     suite: &verdict_store::TcRun,
     case: ReportCase,
@@ -290,24 +331,21 @@ async fn add_case(
     totals: &mut Totals,
 ) -> Result<(), TcError> {
     let flaky = case.is_flaky();
+    let name = case.qualified_name();
+    limits::check_chars("test case name", &name, limits::TC_NAME_CHARS)
+        .map_err(TcError::BadRequest)?;
     let test = TcTest {
-        name: case.qualified_name(),
+        name,
         started,
         duration: case.duration_ms,
         retries: i64::from(case.retries),
         flaky,
         ..TcTest::default()
     };
-    let run = state
-        .store
-        .tc_create_run(
-            report.workspace_id,
-            report.id,
-            Some(suite),
-            Level::Case,
-            &test,
-        )
-        .await?;
+    let run = tx
+        .create_run(report, Some(suite), Level::Case, &test)
+        .await?
+        .id;
     totals.cases += 1;
     totals.flaky += u64::from(flaky);
     match &case.outcome {
@@ -357,9 +395,21 @@ async fn add_case(
             Some(out),
         ));
     }
-    state
-        .store
-        .tc_add_events(report.workspace_id, &events)
-        .await?;
+    for e in &events {
+        check_event_text(e)?;
+    }
+    tx.add_events(report.workspace_id, &events).await?;
+    Ok(())
+}
+
+/// Imported texts meet the same limits as reported ones.
+fn check_event_text(e: &NewTcEvent) -> Result<(), TcError> {
+    if let Some(m) = &e.message {
+        limits::check_bytes("message", m, limits::TC_MESSAGE_BYTES).map_err(TcError::BadRequest)?;
+    }
+    if let Some(d) = &e.detail {
+        limits::check_bytes("failure text", d, limits::TC_DETAIL_BYTES)
+            .map_err(TcError::BadRequest)?;
+    }
     Ok(())
 }

@@ -14,6 +14,7 @@ use verdict_store::{Label, ReportSelection, TcRun, TcTest};
 use super::auth::Uploader;
 use super::error::TcError;
 use crate::app::AppState;
+use crate::limits;
 
 /// The `test` object of every upload.
 #[derive(Debug, Deserialize)]
@@ -29,6 +30,16 @@ impl TestBody {
             return Err(TcError::BadRequest(
                 "'test.name' must not be empty".to_owned(),
             ));
+        }
+        let bad = TcError::BadRequest;
+        limits::check_chars("test.name", &self.name, limits::TC_NAME_CHARS).map_err(bad)?;
+        if let Some(summary) = &self.summary {
+            limits::check_chars("test.summary", summary, limits::TC_SHORT_TEXT_CHARS)
+                .map_err(bad)?;
+        }
+        if let Some(description) = &self.description {
+            limits::check_bytes("test.description", description, limits::TC_MESSAGE_BYTES)
+                .map_err(bad)?;
         }
         Ok(TcTest {
             name: self.name,
@@ -75,13 +86,26 @@ pub async fn suites(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), TcError> {
     let body: SuiteBody = parse(&body)?;
+    let test = body.test.into_test()?;
+    for (field, text) in [("project", &body.project), ("batch", &body.batch)] {
+        if let Some(text) = text {
+            limits::check_chars(field, text, limits::TC_SHORT_TEXT_CHARS)
+                .map_err(TcError::BadRequest)?;
+        }
+    }
+    for l in body.labels.iter().flatten() {
+        for (field, text) in [("labels[].key", &l.key), ("labels[].value", &l.value)] {
+            limits::check_chars(field, text, limits::TC_SHORT_TEXT_CHARS)
+                .map_err(TcError::BadRequest)?;
+        }
+    }
     let (workspace, report) = if let Some(report_id) = body.report_id {
-        let report = state
-            .store
-            .tc_report(report_id)
-            .await?
-            .ok_or_else(|| TcError::NotFound(format!("report {report_id} not found")))?;
-        who.may_upload(&state, report.workspace_id).await?;
+        // Unknown and foreign reports answer alike (testcenter-notes: 404).
+        let not_found = || TcError::NotFound(format!("report {report_id} not found"));
+        let report = match state.store.tc_report(report_id).await? {
+            Some(r) if who.can_upload(&state, r.workspace_id).await? => r,
+            _ => return Err(not_found()),
+        };
         let ws = state
             .store
             .workspaces(super::auth::PROJECT_SHARED_SPACE)
@@ -112,13 +136,7 @@ pub async fn suites(
     };
     let run_id = state
         .store
-        .tc_create_run(
-            workspace.id,
-            report.id,
-            None,
-            Level::Suite,
-            &body.test.into_test()?,
-        )
+        .tc_create_run(workspace.id, report.id, None, Level::Suite, &test)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -136,12 +154,15 @@ pub async fn open_run(
     run_id: i64,
     child: Option<Level>,
 ) -> Result<TcRun, TcError> {
-    let run = state
-        .store
-        .tc_run(run_id)
-        .await?
-        .ok_or_else(|| TcError::BadRequest(format!("run {run_id} not found")))?;
-    who.may_upload(state, run.workspace_id).await?;
+    let run = match state.store.tc_run(run_id).await? {
+        Some(run) if who.can_upload(state, run.workspace_id).await? => run,
+        _ => {
+            return Err(who.unknown_or_forbidden(
+                &format!("run {run_id}"),
+                TcError::BadRequest(format!("run {run_id} not found")),
+            ));
+        }
+    };
     if let Some(level) = child
         && !level.accepts_parent(run.level)
     {

@@ -95,6 +95,45 @@ impl TestServer {
         })
     }
 
+    /// The server's data directory (blobs live in `blobs/`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// Every blob file on disk (staged uploads included), for "nothing left
+    /// behind" checks.
+    pub fn blob_files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.data_dir().join("blobs"), &mut out);
+        out
+    }
+
+    /// Creates a user with a role in a new workspace `id` of shared space
+    /// 1001 (another tenant); returns the user's id.
+    pub async fn tenant_user(&self, name: &str, password: &str, workspace: i64) -> i64 {
+        self.store
+            .ensure_workspace(SP, workspace, &format!("ws-{workspace}"))
+            .await
+            .unwrap();
+        let hash = verdict_server::hash_secret(password).unwrap();
+        let id = self.store.upsert_user(name, &hash, false).await.unwrap();
+        self.store
+            .grant_role(id, workspace, "member")
+            .await
+            .unwrap();
+        id
+    }
+
     /// `…/api/shared_spaces/1001/workspaces/1002/<path>`.
     pub fn ws(&self, path: &str) -> String {
         format!("{}/api/shared_spaces/{SP}/workspaces/{WS}/{path}", self.url)

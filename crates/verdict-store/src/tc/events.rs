@@ -13,7 +13,8 @@ use crate::connect::Store;
 use crate::error::StoreError;
 use crate::ids;
 
-/// One event to store; files are already in the blob store.
+/// One event to store; its files are staged, and placed by the caller's
+/// `place` once their blob references are taken.
 #[derive(Debug, Clone, Default)]
 pub struct NewTcEvent {
     pub run_id: i64,
@@ -39,13 +40,31 @@ impl Store {
         &self,
         workspace_id: i64,
         events: &[NewTcEvent],
+        place: impl FnMut(&str) -> std::io::Result<u64>,
     ) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
         }
         let mut tx = self.write.begin().await?;
+        add_events_in(self.backend, &mut tx, workspace_id, events, place).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// [`Store::tc_add_events`] inside a transaction: rows, blob references
+/// (one per attachment and screenshot; `place` is called once per distinct
+/// blob, returning its size), and the roll-up of verdicts.
+pub(crate) async fn add_events_in(
+    backend: crate::connect::Backend,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    workspace_id: i64,
+    events: &[NewTcEvent],
+    mut place: impl FnMut(&str) -> std::io::Result<u64>,
+) -> Result<(), StoreError> {
+    {
         let now = crate::now_ms();
-        let event_ids = ids::allocate(self.backend, &mut tx, events.len()).await?;
+        let event_ids = ids::allocate(backend, tx, events.len()).await?;
         let rows: Vec<Vec<Cell<'_>>> = events
             .iter()
             .zip(&event_ids)
@@ -86,16 +105,34 @@ impl Store {
             "screenshot_key",
             "created",
         ];
-        bulk::insert_rows(self.backend, &mut tx, "tc_events", &columns, &rows, false).await?;
+        bulk::insert_rows(backend, tx, "tc_events", &columns, &rows, false).await?;
+        let mut placed: BTreeMap<&str, i64> = BTreeMap::new();
+        for key in events.iter().flat_map(|e| {
+            [
+                e.attachment.as_ref().map(|a| a.1.as_str()),
+                e.screenshot.as_ref().map(|s| s.1.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+        }) {
+            let size = match placed.get(key) {
+                Some(size) => *size,
+                None => {
+                    let size = i64::try_from(place(key)?).unwrap_or(i64::MAX);
+                    placed.insert(key, size);
+                    size
+                }
+            };
+            crate::blob_refs::take(tx, key, size).await?;
+        }
         let mut worst: BTreeMap<i64, i64> = BTreeMap::new();
         for e in events.iter().filter(|e| e.rank > 0) {
             let slot = worst.entry(e.run_id).or_default();
             *slot = (*slot).max(e.rank);
         }
         for (run, rank) in worst {
-            roll_up(&mut tx, workspace_id, run, rank, now).await?;
+            roll_up(tx, workspace_id, run, rank, now).await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 }

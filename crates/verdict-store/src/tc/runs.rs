@@ -44,27 +44,8 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn tc_run(&self, run_id: i64) -> Result<Option<TcRun>, StoreError> {
-        let row = sqlx::query(
-            "SELECT r.id, r.workspace_id, r.report_id, r.tc_depth, t.subtype, r.test_id, r.parent_run_id \
-             FROM runs r JOIN tests t ON t.id = r.test_id WHERE r.id = $1 AND r.report_id IS NOT NULL",
-        )
-        .bind(run_id)
-        .fetch_optional(&self.read)
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        let subtype: String = r.try_get(4)?;
-        let Some(level) = Level::from_subtype(&subtype) else {
-            return Ok(None);
-        };
-        Ok(Some(TcRun {
-            id: r.try_get(0)?,
-            workspace_id: r.try_get(1)?,
-            report_id: r.try_get(2)?,
-            depth: r.try_get(3)?,
-            level,
-            test_id: r.try_get(5)?,
-            parent_run_id: r.try_get(6)?,
-        }))
+        let mut conn = self.read.acquire().await?;
+        run_in(&mut conn, run_id).await
     }
 
     /// `None` when `run` and all its ancestors are the newest of their level
@@ -114,78 +95,15 @@ impl Store {
         test: &TcTest,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write.begin().await?;
-        let now = crate::now_ms();
-        let parent_test = parent.map(|p| p.test_id);
-        let identity = format!("tc\u{1f}{}\u{1f}{}", parent_test.unwrap_or(0), test.name);
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM tests WHERE workspace_id = $1 AND subtype = $2 AND identity_key = $3",
+        let run_id = create_run_in(
+            self.backend,
+            &mut tx,
+            workspace_id,
+            report_id,
+            parent,
+            level,
+            test,
         )
-        .bind(workspace_id)
-        .bind(level.subtype())
-        .bind(&identity)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let test_id = if let Some(id) = found {
-            sqlx::query(
-                "UPDATE tests SET summary = COALESCE($2, summary), description = COALESCE($3, description), last_modified = $4 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(test.summary.as_deref())
-            .bind(test.description.as_deref())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            id
-        } else {
-            let id = ids::allocate(self.backend, &mut tx, 1)
-                .await?
-                .first()
-                .copied()
-                .unwrap_or_default();
-            sqlx::query(
-                "INSERT INTO tests (id, workspace_id, subtype, name, identity_key, parent_test_id, summary, description, creation_time, last_modified) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-            )
-            .bind(id)
-            .bind(workspace_id)
-            .bind(level.subtype())
-            .bind(&test.name)
-            .bind(&identity)
-            .bind(parent_test)
-            .bind(test.summary.as_deref())
-            .bind(test.description.as_deref())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            id
-        };
-        let (status_id, native_id) = status_ids(&mut tx, workspace_id, "Planned").await?;
-        let run_id = ids::allocate(self.backend, &mut tx, 1)
-            .await?
-            .first()
-            .copied()
-            .unwrap_or_default();
-        sqlx::query(
-            "INSERT INTO runs (id, workspace_id, subtype, test_id, run_key, name, status, status_id, native_status_id, started, duration, \
-             task_id, creation_time, last_modified, report_id, parent_run_id, tc_depth, tc_result, retries, flaky) \
-             VALUES ($1, $2, 'tc_run', $3, $4, $5, 'planned', $6, $7, $12, $13, 0, $8, $8, $9, $10, $11, 0, $14, $15)",
-        )
-        .bind(run_id)
-        .bind(workspace_id)
-        .bind(test_id)
-        .bind(format!("tc\u{1f}{run_id}"))
-        .bind(&test.name)
-        .bind(status_id)
-        .bind(native_id)
-        .bind(now)
-        .bind(report_id)
-        .bind(parent.map(|p| p.id))
-        .bind(parent.map_or(0, |p| p.depth + 1))
-        .bind(test.started.unwrap_or(now))
-        .bind(test.duration.max(0))
-        .bind(test.retries)
-        .bind(i64::from(test.flaky))
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(run_id)
@@ -209,4 +127,118 @@ pub(super) async fn status_ids(
             .await?;
     }
     Ok((ids[0], ids[1]))
+}
+
+/// [`Store::tc_run`] on a connection (sees the caller's uncommitted runs).
+pub(crate) async fn run_in(
+    conn: &mut sqlx::AnyConnection,
+    run_id: i64,
+) -> Result<Option<TcRun>, StoreError> {
+    let row = sqlx::query(
+        "SELECT r.id, r.workspace_id, r.report_id, r.tc_depth, t.subtype, r.test_id, r.parent_run_id \
+         FROM runs r JOIN tests t ON t.id = r.test_id WHERE r.id = $1 AND r.report_id IS NOT NULL",
+    )
+    .bind(run_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let subtype: String = r.try_get(4)?;
+    let Some(level) = Level::from_subtype(&subtype) else {
+        return Ok(None);
+    };
+    Ok(Some(TcRun {
+        id: r.try_get(0)?,
+        workspace_id: r.try_get(1)?,
+        report_id: r.try_get(2)?,
+        depth: r.try_get(3)?,
+        level,
+        test_id: r.try_get(5)?,
+        parent_run_id: r.try_get(6)?,
+    }))
+}
+
+/// [`Store::tc_create_run`] on a connection (or inside a transaction).
+pub(crate) async fn create_run_in(
+    backend: crate::connect::Backend,
+    conn: &mut sqlx::AnyConnection,
+    workspace_id: i64,
+    report_id: i64,
+    parent: Option<&TcRun>,
+    level: Level,
+    test: &TcTest,
+) -> Result<i64, StoreError> {
+    let now = crate::now_ms();
+    let parent_test = parent.map(|p| p.test_id);
+    let identity = format!("tc\u{1f}{}\u{1f}{}", parent_test.unwrap_or(0), test.name);
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM tests WHERE workspace_id = $1 AND subtype = $2 AND identity_key = $3",
+    )
+    .bind(workspace_id)
+    .bind(level.subtype())
+    .bind(&identity)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let test_id = if let Some(id) = found {
+        sqlx::query(
+            "UPDATE tests SET summary = COALESCE($2, summary), description = COALESCE($3, description), last_modified = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(test.summary.as_deref())
+        .bind(test.description.as_deref())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        id
+    } else {
+        let id = ids::allocate(backend, &mut *conn, 1)
+            .await?
+            .first()
+            .copied()
+            .unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO tests (id, workspace_id, subtype, name, identity_key, parent_test_id, summary, description, creation_time, last_modified) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(id)
+        .bind(workspace_id)
+        .bind(level.subtype())
+        .bind(&test.name)
+        .bind(&identity)
+        .bind(parent_test)
+        .bind(test.summary.as_deref())
+        .bind(test.description.as_deref())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        id
+    };
+    let (status_id, native_id) = status_ids(&mut *conn, workspace_id, "Planned").await?;
+    let run_id = ids::allocate(backend, &mut *conn, 1)
+        .await?
+        .first()
+        .copied()
+        .unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO runs (id, workspace_id, subtype, test_id, run_key, name, status, status_id, native_status_id, started, duration, \
+         task_id, creation_time, last_modified, report_id, parent_run_id, tc_depth, tc_result, retries, flaky) \
+         VALUES ($1, $2, 'tc_run', $3, $4, $5, 'planned', $6, $7, $12, $13, 0, $8, $8, $9, $10, $11, 0, $14, $15)",
+    )
+    .bind(run_id)
+    .bind(workspace_id)
+    .bind(test_id)
+    .bind(format!("tc\u{1f}{run_id}"))
+    .bind(&test.name)
+    .bind(status_id)
+    .bind(native_id)
+    .bind(now)
+    .bind(report_id)
+    .bind(parent.map(|p| p.id))
+    .bind(parent.map_or(0, |p| p.depth + 1))
+    .bind(test.started.unwrap_or(now))
+    .bind(test.duration.max(0))
+    .bind(test.retries)
+    .bind(i64::from(test.flaky))
+    .execute(&mut *conn)
+    .await?;
+    Ok(run_id)
 }
