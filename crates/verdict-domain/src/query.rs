@@ -33,6 +33,21 @@ pub use select::{FieldSelection, OrderKey, parse_fields, parse_order_by};
 /// a stack overflow while parsing, translating or dropping the tree.
 pub const MAX_DEPTH: usize = 64;
 
+/// Deepest nesting of `{…}` cross references: each is a subquery, and the
+/// backends refuse (SQLite) or slow down badly on deeper ones, so deeper
+/// input is a 400 at parse time rather than a 500 from the database.
+pub const MAX_REFERENCE_DEPTH: usize = 8;
+
+/// Values of one `IN` list.
+pub const MAX_IN_VALUES: usize = 1_000;
+
+/// Conditions in one query: an `OR` of them is as deep as it is long in
+/// SQLite's expression tree (limit 1000).
+pub const MAX_CONDITIONS: usize = 256;
+
+/// Characters of a `query` parameter.
+pub const MAX_QUERY_CHARS: usize = 64 * 1024;
+
 /// A boolean query expression. Precedence is `!` > `;` > `||`, so
 /// `!a;b||c` is `Or[And[Not a, b], c]`. The parser never produces an `And` or
 /// `Or` with fewer than two members; parentheses leave no node of their own.
@@ -166,6 +181,11 @@ pub enum Value {
     Null,
     /// `{expr}`: matches through a reference field (any member for multi-refs).
     Reference(Box<Expr>),
+    /// `[current_user]`: the id of the signed-in user.
+    CurrentUser,
+    /// `[current_release]`: the workspace's release running today (else its
+    /// default release).
+    CurrentRelease,
 }
 
 impl Value {
@@ -311,6 +331,8 @@ impl fmt::Display for Value {
             Self::Bool(b) => write!(f, "{b}"),
             Self::Null => f.write_str("null"),
             Self::Reference(expr) => write!(f, "{{{expr}}}"),
+            Self::CurrentUser => f.write_str("[current_user]"),
+            Self::CurrentRelease => f.write_str("[current_release]"),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! test, fuzz and benchmark, and the CLI can reuse them offline. Today it holds
 //! the Octane test-results payload reader ([`octane`]).
 
+mod budget;
 pub mod convert;
 pub mod octane;
 pub mod reports;

@@ -5,11 +5,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
-use axum::{Router, ServiceExt};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tower::Layer;
@@ -36,6 +36,8 @@ pub struct AppState {
     pub blobs: crate::blobs::BlobStore,
     /// Recently verified credentials (argon2 is slow on purpose).
     pub credentials: Arc<crate::auth::credentials::CredentialCache>,
+    /// Failed sign-ins per user and client address.
+    pub throttle: Arc<crate::auth::throttle::SignInThrottle>,
 }
 
 /// Why the server could not start.
@@ -122,6 +124,15 @@ impl Server {
             shutdown_rx.clone(),
         );
         let blobs = crate::blobs::BlobStore::open(config.data_dir.join("blobs"))?;
+        let state_limits = crate::http::ConnLimits {
+            header_timeout: config.header_timeout,
+            body_idle_timeout: config.body_idle_timeout,
+            max_connections: config.max_connections,
+        };
+        let throttle = Arc::new(crate::auth::throttle::SignInThrottle::new(
+            config.max_failed_sign_ins,
+            config.sign_in_window,
+        ));
         let state = AppState {
             store: store.clone(),
             config: Arc::new(config),
@@ -129,17 +140,13 @@ impl Server {
             wake_workers: wake,
             blobs,
             credentials: Arc::default(),
+            throttle,
         };
         let app = axum::middleware::map_request(strip_trailing_slash).layer(router(state));
-        let mut stop = shutdown_rx;
+        let stop = shutdown_rx;
+        let limits = state_limits;
         let http = tokio::spawn(async move {
-            let serving = axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                });
-            if let Err(e) = serving.await {
-                tracing::error!(error = %e, "http server stopped");
-            }
+            crate::http::serve(listener, app, limits, stop).await;
         });
         tracing::info!(%addr, "verdict listening");
         Ok(RunningServer {
@@ -204,7 +211,14 @@ fn router(state: AppState) -> Router {
     let ws = "/api/shared_spaces/{sp}/workspaces/{ws}";
     let ci = "/internal-api/shared_spaces/{sp}/analytics/ci";
     Router::new()
-        .route("/verdict/api/tokens", post(crate::auth::tokens::create))
+        .route(
+            "/verdict/api/tokens",
+            post(crate::auth::tokens::create).get(crate::auth::tokens::list),
+        )
+        .route(
+            "/verdict/api/tokens/{id}",
+            axum::routing::delete(crate::auth::tokens::revoke),
+        )
         .route(
             "/verdict/api/shared_spaces/{sp}/workspaces/{ws}/batches",
             get(crate::api::batches::batches),
@@ -307,8 +321,39 @@ fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(framework_errors_as_json))
         .layer(axum::middleware::from_fn(correlation_scope))
         .with_state(state)
+}
+
+/// axum's own rejections (a body over the route's limit: 413) are plain
+/// text; clients parse Octane's (or Test Center's) error JSON, so they are
+/// rewritten into it here, in one place.
+async fn framework_errors_as_json(
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let test_center = {
+        let path = req.uri().path();
+        path.starts_with("/upload/") || path == "/import"
+    };
+    let response = next.run(req).await;
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE || is_json {
+        return response;
+    }
+    let message =
+        "the request body is larger than this endpoint accepts (docs/security.md lists the limits)"
+            .to_owned();
+    if test_center {
+        crate::testcenter::error::TcError::TooLarge(message).into_response()
+    } else {
+        ApiError::PayloadTooLarge(message).into_response()
+    }
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {

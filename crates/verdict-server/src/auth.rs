@@ -7,4 +7,5 @@ pub mod credentials;
 pub mod principal;
 pub mod secrets;
 pub mod sign_in;
+pub mod throttle;
 pub mod tokens;

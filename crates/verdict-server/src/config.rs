@@ -34,6 +34,18 @@ pub struct ServerConfig {
     pub ci_task_poll_hold: Duration,
     /// Reported by the CI connectivity probe.
     pub octane_version: String,
+    /// Time a client has to send a request head; idle keep-alive
+    /// connections close after it too.
+    pub header_timeout: Duration,
+    /// Longest silence inside a request body before the request fails.
+    pub body_idle_timeout: Duration,
+    /// Open HTTP connections at most (keep it below the process's file limit).
+    pub max_connections: usize,
+    /// Failed sign-ins per user and per client address within
+    /// `sign_in_window` before further attempts get 429.
+    pub max_failed_sign_ins: u32,
+    /// The window of `max_failed_sign_ins`.
+    pub sign_in_window: Duration,
 }
 
 impl ServerConfig {
@@ -54,6 +66,11 @@ impl ServerConfig {
             secure_cookies: false,
             ci_task_poll_hold: Duration::from_secs(20),
             octane_version: "25.4.0".to_owned(),
+            header_timeout: Duration::from_secs(15),
+            body_idle_timeout: Duration::from_secs(30),
+            max_connections: 512,
+            max_failed_sign_ins: 10,
+            sign_in_window: Duration::from_secs(300),
         }
     }
 

@@ -38,6 +38,9 @@ pub enum ApiError {
     /// 413: body larger than the configured limits.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 429: too many failed sign-ins; `Retry-After` says when to try again.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     /// 500: a fault on our side; the cause is logged, the client gets an id.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -85,6 +88,9 @@ impl ApiError {
             ),
             Self::PayloadTooLarge(_) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "platform.payload_too_large")
+            }
+            Self::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "platform.too_many_requests")
             }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "platform.internal_error"),
             Self::Unavailable(_) => (
@@ -152,7 +158,14 @@ impl IntoResponse for ApiError {
         if matches!(self, Self::Duplicate(_)) {
             body["business_error"] = json!(true);
         }
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Self::TooManyRequests { retry_after, .. } = &self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after),
+            );
+        }
+        response
     }
 }
 

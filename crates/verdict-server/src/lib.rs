@@ -12,6 +12,7 @@ mod blobs;
 mod bootstrap;
 mod config;
 mod error;
+mod http;
 mod landing;
 mod limits;
 mod octane;

@@ -16,6 +16,10 @@ pub const FILES_PER_REQUEST: usize = 1_000;
 pub const IMPORT_FILE_BYTES: u64 = 2 << 30;
 /// Result files in one `POST /import`.
 pub const IMPORT_FILES: usize = 1_000;
+/// Characters of an entity or token name (Octane's limit for names).
+pub const NAME_CHARS: usize = 255;
+/// Bytes of any other text field of an entity (descriptions, messages).
+pub const ENTITY_TEXT_BYTES: usize = 1 << 20;
 /// Characters of a Test Center test name (`test.name`, imported case names).
 pub const TC_NAME_CHARS: usize = 1_024;
 /// Characters of a Test Center summary, label key or value, batch or project.

@@ -80,6 +80,20 @@ impl Store {
         row.map(|r| user_from_row(&r)).transpose()
     }
 
+    /// A user who may sign in (not disabled), by login name.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn active_user_by_name(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users u WHERE u.name = $1 AND u.disabled = 0");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| user_from_row(&r)).transpose()
+    }
+
     /// Stores a new API key for a user.
     ///
     /// # Errors
@@ -110,7 +124,7 @@ impl Store {
     /// Database failure.
     pub async fn api_key(&self, client_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let sql = format!(
-            "SELECT {USER_COLUMNS}, k.client_id, k.secret_hash FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.client_id = $1"
+            "SELECT {USER_COLUMNS}, k.client_id, k.secret_hash FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.client_id = $1 AND u.disabled = 0"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(client_id)
@@ -160,7 +174,7 @@ impl Store {
     ) -> Result<Option<SessionRecord>, StoreError> {
         let sql = format!(
             "SELECT {USER_COLUMNS}, s.login_name, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2"
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(token_hash)

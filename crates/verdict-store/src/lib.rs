@@ -6,6 +6,7 @@
 //! and each backend keeps its own migrations (`migrations/{sqlite,postgres}`).
 //! See `docs/adr/0001-store-any-driver.md`.
 
+mod accounts;
 mod attachments;
 mod auth;
 mod blob_refs;
@@ -23,6 +24,7 @@ mod tasks;
 mod tc;
 mod tenancy;
 
+pub use accounts::{ApiKeyInfo, TOKEN_ID_LEN, TokenInfo};
 pub use attachments::{AttachmentBlob, AttachmentOwner};
 pub use auth::{ApiKeyRecord, SessionRecord, UserRecord};
 pub use ci::{BuildReport, NewPipeline};

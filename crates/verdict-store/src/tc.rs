@@ -176,7 +176,7 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<crate::UserRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.password_hash, u.is_admin FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+            "SELECT u.id, u.name, u.password_hash, u.is_admin FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND u.disabled = 0",
         )
         .bind(token_hash)
         .fetch_optional(&self.read)

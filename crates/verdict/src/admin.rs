@@ -37,9 +37,7 @@ pub async fn run(args: AdminArgs) -> Result<(), BoxError> {
             .map_err(Into::into)
             .map(|()| println!("shared space: {id}")),
         AdminCommand::Workspace { command } => workspace(&store, command).await,
-        AdminCommand::Token {
-            command: TokenCommand::Create { user, name },
-        } => token(&store, &user, &name).await,
+        AdminCommand::Token { command } => token(&store, command).await,
         AdminCommand::CiServer { command } => ci_server(&store, command).await,
     };
     store.close().await;
@@ -112,17 +110,96 @@ async fn user(store: &Store, command: UserCommand) -> Result<(), BoxError> {
             store
                 .upsert_user(&name, &hash_secret(&password)?, found.is_admin)
                 .await?;
+            let ended = store.end_sessions(found.id).await?;
             println!("password changed for user: {name}");
+            println!("sessions ended: {ended}");
+            print_kept_credentials(store, found.id).await?;
             if generated {
                 println!("password: {password}");
             }
+        }
+        UserCommand::Disable { name } => {
+            let ended = store
+                .set_user_disabled(&name, true)
+                .await?
+                .ok_or_else(|| format!("no user named '{name}'"))?;
+            println!("user disabled: {name}");
+            println!("sessions ended: {ended}");
+            println!(
+                "API keys and tokens are kept but refused while disabled (verdict admin user enable {name})"
+            );
+        }
+        UserCommand::Enable { name } => {
+            store
+                .set_user_disabled(&name, false)
+                .await?
+                .ok_or_else(|| format!("no user named '{name}'"))?;
+            println!("user enabled: {name}");
         }
     }
     Ok(())
 }
 
+/// After a password reset: say what still signs in as the user, so nothing
+/// is kept (or revoked) silently.
+async fn print_kept_credentials(store: &Store, user_id: i64) -> Result<(), BoxError> {
+    let keys = store.api_keys_of(Some(user_id)).await?;
+    let tokens = store.api_tokens_of(Some(user_id)).await?;
+    if keys.is_empty() && tokens.is_empty() {
+        return Ok(());
+    }
+    println!(
+        "still valid: {} API key(s), {} token(s); revoke with verdict admin api-key revoke / token revoke",
+        keys.len(),
+        tokens.len()
+    );
+    Ok(())
+}
+
+async fn user_id(store: &Store, user: Option<&str>) -> Result<Option<i64>, BoxError> {
+    match user {
+        None => Ok(None),
+        Some(name) => Ok(Some(
+            store
+                .user_by_name(name)
+                .await?
+                .ok_or_else(|| format!("no user named '{name}'"))?
+                .id,
+        )),
+    }
+}
+
+fn created(ms: i64) -> String {
+    verdict_domain::time::format_iso(ms)
+}
+
 async fn api_key(store: &Store, command: ApiKeyCommand) -> Result<(), BoxError> {
-    let ApiKeyCommand::Create { name, user } = command;
+    let (name, user) = match command {
+        ApiKeyCommand::Create { name, user } => (name, user),
+        ApiKeyCommand::List { user } => {
+            let keys = store
+                .api_keys_of(user_id(store, user.as_deref()).await?)
+                .await?;
+            println!("CLIENT ID\tNAME\tUSER\tCREATED");
+            for k in keys {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    k.client_id,
+                    k.name,
+                    k.user,
+                    created(k.created_at)
+                );
+            }
+            return Ok(());
+        }
+        ApiKeyCommand::Revoke { client_id } => {
+            if !store.revoke_api_key(&client_id).await? {
+                return Err(format!("no API key with client id '{client_id}'").into());
+            }
+            println!("API key revoked: {client_id}");
+            return Ok(());
+        }
+    };
     let owner = store
         .user_by_name(&user)
         .await?
@@ -228,7 +305,37 @@ async fn ci_server(store: &Store, command: CiServerCommand) -> Result<(), BoxErr
     Ok(())
 }
 
-async fn token(store: &Store, user: &str, name: &str) -> Result<(), BoxError> {
+async fn token(store: &Store, command: TokenCommand) -> Result<(), BoxError> {
+    let (user, name) = match command {
+        TokenCommand::Create { user, name } => (user, name),
+        TokenCommand::List { user } => {
+            let tokens = store
+                .api_tokens_of(user_id(store, user.as_deref()).await?)
+                .await?;
+            println!("ID\tNAME\tUSER\tCREATED");
+            for t in tokens {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    t.id,
+                    t.name,
+                    t.user,
+                    created(t.created_at)
+                );
+            }
+            return Ok(());
+        }
+        TokenCommand::Revoke { id } => {
+            if !store.revoke_token(None, &id).await? {
+                return Err(format!(
+                    "no token with id '{id}' (ids are listed by: verdict admin token list)"
+                )
+                .into());
+            }
+            println!("token revoked: {id}");
+            return Ok(());
+        }
+    };
+    let (user, name) = (user.as_str(), name.as_str());
     let owner = store
         .user_by_name(user)
         .await?

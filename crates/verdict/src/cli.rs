@@ -90,6 +90,25 @@ pub struct ServeArgs {
     /// Mark session cookies Secure (only when clients reach Verdict over HTTPS).
     #[arg(long, env = "VERDICT_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Seconds a client has to send a request's headers; idle keep-alive
+    /// connections are closed after the same time.
+    #[arg(long, env = "VERDICT_HEADER_TIMEOUT_SECS", default_value_t = 15)]
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may pause before the request fails (uploads
+    /// that keep sending are never cut off).
+    #[arg(long, env = "VERDICT_BODY_IDLE_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_idle_timeout_secs: u64,
+    /// Open HTTP connections at most; more wait until one closes. Keep it
+    /// below the process's open-file limit (ulimit -n).
+    #[arg(long, env = "VERDICT_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
+    /// Failed sign-ins allowed per user, and per client address, within
+    /// --sign-in-window-secs; more answer 429 with Retry-After.
+    #[arg(long, env = "VERDICT_MAX_FAILED_SIGN_INS", default_value_t = 10)]
+    pub max_failed_sign_ins: u32,
+    /// The window of --max-failed-sign-ins, in seconds.
+    #[arg(long, env = "VERDICT_SIGN_IN_WINDOW_SECS", default_value_t = 300)]
+    pub sign_in_window_secs: u64,
 }
 
 #[derive(Debug, Args)]
@@ -102,7 +121,7 @@ pub struct AdminArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// User accounts: add, set-password.
+    /// User accounts: add, set-password, disable, enable.
     User {
         #[command(subcommand)]
         command: UserCommand,
@@ -161,6 +180,17 @@ pub enum TokenCommand {
         /// A label to recognise the token by.
         #[arg(long, default_value = "cli")]
         name: String,
+    },
+    /// List tokens (id, name, user, created); tokens themselves are never shown again.
+    List {
+        /// Only this user's tokens.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke a token by the id `token list` shows; refused at once everywhere.
+    Revoke {
+        /// The token id (16 hex digits).
+        id: String,
     },
 }
 
@@ -262,6 +292,17 @@ pub enum UserCommand {
         #[arg(long)]
         password_file: Option<PathBuf>,
     },
+    /// Stop a user signing in anywhere: sessions end at once; API keys and
+    /// tokens are kept but refused until `enable`.
+    Disable {
+        /// Login name.
+        name: String,
+    },
+    /// Let a disabled user sign in again.
+    Enable {
+        /// Login name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -274,6 +315,17 @@ pub enum ApiKeyCommand {
         /// The user the key acts as.
         #[arg(long, default_value = "admin")]
         user: String,
+    },
+    /// List API keys (client id, name, user, created); secrets are never shown again.
+    List {
+        /// Only this user's keys.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke an API key by its client id; refused at once everywhere.
+    Revoke {
+        /// The client id.
+        client_id: String,
     },
 }
 

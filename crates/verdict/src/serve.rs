@@ -20,6 +20,11 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     config.max_body_bytes = args.max_body_mib << 20;
     config.secure_cookies = args.secure_cookies;
     config.task_lease = Duration::from_secs(args.task_lease_secs.max(1));
+    config.header_timeout = Duration::from_secs(args.header_timeout_secs.max(1));
+    config.body_idle_timeout = Duration::from_secs(args.body_idle_timeout_secs.max(1));
+    config.max_connections = args.max_connections.max(1);
+    config.max_failed_sign_ins = args.max_failed_sign_ins.max(1);
+    config.sign_in_window = Duration::from_secs(args.sign_in_window_secs.max(1));
     let server = Server::start(config).await?;
     if let Some(password) = &server.generated_admin_password {
         println!("created user 'admin' with password: {password}");

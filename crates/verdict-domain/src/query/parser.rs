@@ -6,7 +6,9 @@
 //! by narrowing the window) so every error position is an offset into what
 //! the client actually sent.
 
-use super::{Condition, Expr, MAX_DEPTH, Op, QueryError};
+use super::{
+    Condition, Expr, MAX_CONDITIONS, MAX_DEPTH, MAX_IN_VALUES, MAX_QUERY_CHARS, Op, QueryError,
+};
 
 /// Parses a `query` parameter value (already URL-decoded). Surrounding
 /// whitespace and one pair of surrounding double quotes (the CLT and GHA send
@@ -80,10 +82,20 @@ pub(super) struct Parser {
     /// One past the last character of the effective query.
     end: usize,
     pub(super) depth: usize,
+    /// Open `{…}` cross references around the current position.
+    pub(super) references: usize,
+    /// Conditions parsed so far.
+    conditions: usize,
 }
 
 impl Parser {
     fn new(input: &str) -> Result<Self, QueryError> {
+        if input.len() > MAX_QUERY_CHARS && input.chars().count() > MAX_QUERY_CHARS {
+            return Err(QueryError::new(
+                MAX_QUERY_CHARS,
+                format!("the query is longer than {MAX_QUERY_CHARS} characters"),
+            ));
+        }
         let chars: Vec<char> = input.chars().collect();
         let mut start = chars
             .iter()
@@ -110,6 +122,8 @@ impl Parser {
             start,
             end,
             depth: 0,
+            references: 0,
+            conditions: 0,
         };
         parser.skip_ws();
         parser.start = parser.pos;
@@ -251,6 +265,12 @@ impl Parser {
     /// `cond := field OP value | field "IN" value ("," value)* | field "BTW" value "..." value`
     fn parse_cond(&mut self) -> Result<Condition, QueryError> {
         let position = self.pos;
+        self.conditions += 1;
+        if self.conditions > MAX_CONDITIONS {
+            return Err(self.error(format!(
+                "more than {MAX_CONDITIONS} conditions in one query"
+            )));
+        }
         let field = self.take_while(is_ident_char);
         let op = self.parse_op(&field)?;
         let mut values = vec![self.parse_value()?];
@@ -261,6 +281,11 @@ impl Parser {
                     break;
                 }
                 self.pos += 1;
+                if values.len() >= MAX_IN_VALUES {
+                    return Err(self.error(format!(
+                        "more than {MAX_IN_VALUES} values in the IN list of field '{field}'"
+                    )));
+                }
                 values.push(self.parse_value()?);
             },
             Op::Btw => {
@@ -286,9 +311,17 @@ impl Parser {
 
     fn parse_op(&mut self, field: &str) -> Result<Op, QueryError> {
         self.skip_ws();
-        if self.peek() == Some('=') {
-            self.pos += 1;
-            return Ok(Op::Eq);
+        let symbol = match (self.peek(), self.peek_at(1)) {
+            (Some('<'), Some('=')) => Some((Op::Le, 2)),
+            (Some('>'), Some('=')) => Some((Op::Ge, 2)),
+            (Some('<'), _) => Some((Op::Lt, 1)),
+            (Some('>'), _) => Some((Op::Gt, 1)),
+            (Some('='), _) => Some((Op::Eq, 1)),
+            _ => None,
+        };
+        if let Some((op, len)) = symbol {
+            self.pos += len;
+            return Ok(op);
         }
         let at = self.pos;
         let word = self.take_while(is_word_char);
@@ -307,7 +340,7 @@ impl Parser {
             ""
         };
         Err(self.error(format!(
-            "expected an operator (EQ, LT, GT, LE, GE, IN, BTW, =) after field '{field}' but found {found}{hint}"
+            "expected an operator (EQ, LT, GT, LE, GE, IN, BTW, =, <, >, <=, >=) after field '{field}' but found {found}{hint}"
         )))
     }
 }

@@ -24,7 +24,7 @@ fn display_format() {
     let e = err("name");
     assert_eq!(
         e.to_string(),
-        "query error at position 4: expected an operator (EQ, LT, GT, LE, GE, IN, BTW, =) \
+        "query error at position 4: expected an operator (EQ, LT, GT, LE, GE, IN, BTW, =, <, >, <=, >=) \
          after field 'name' but found end of input"
     );
 }
@@ -34,7 +34,7 @@ fn missing_or_unknown_operator() {
     assert_err(
         "name ^a^",
         5,
-        "expected an operator (EQ, LT, GT, LE, GE, IN, BTW, =) after field 'name' but found '^'",
+        "expected an operator (EQ, LT, GT, LE, GE, IN, BTW, =, <, >, <=, >=) after field 'name' but found '^'",
     );
     assert_err("name EQUALS ^a^", 5, "but found 'EQUALS'");
     assert_err("name eq ^a^", 5, "(operators are upper-case)");
@@ -213,27 +213,87 @@ fn depth_is_limited() {
         ")".repeat(MAX_DEPTH + 1)
     );
     assert_err(&deep, MAX_DEPTH, "nesting deeper than 64 levels");
-    let nots = format!("{}a EQ 1", "!".repeat(100_000));
+    let nots = format!("{}a EQ 1", "!".repeat(60_000));
     assert_err(&nots, MAX_DEPTH, "nesting deeper");
-    let refs = format!("{}x EQ 1{}", "a EQ {".repeat(1000), "}".repeat(1000));
-    assert_err(&refs, MAX_DEPTH * 6 + 5, "nesting deeper");
-    let mixed = "!(a EQ {".repeat(10_000);
-    assert!(err(&mixed).message.contains("nesting deeper"));
+    let mixed = "!(a EQ {".repeat(7_000);
+    assert!(err(&mixed).message.contains("nested deeper"));
+    let huge = format!("{}a EQ 1", "!".repeat(MAX_QUERY_CHARS));
+    assert_err(&huge, MAX_QUERY_CHARS, "longer than 65536 characters");
+}
+
+#[test]
+fn cross_references_are_limited_to_what_backends_run() {
+    let nest = |n: usize| format!("{}x EQ 1{}", "a EQ {".repeat(n), "}".repeat(n));
+    assert!(parse_query(&nest(MAX_REFERENCE_DEPTH)).is_ok());
+    assert_err(
+        &nest(MAX_REFERENCE_DEPTH + 1),
+        MAX_REFERENCE_DEPTH * 6 + 5,
+        "cross references nested deeper than 8 levels",
+    );
+    // 60 deep passed the parser once and failed in SQLite with a 500.
+    assert!(err(&nest(60)).message.contains("cross references"));
+}
+
+#[test]
+fn lists_and_condition_counts_are_capped() {
+    let values = |n: usize| (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    assert!(parse_query(&format!("id IN {}", values(MAX_IN_VALUES))).is_ok());
+    let e = err(&format!("id IN {}", values(MAX_IN_VALUES + 1)));
+    assert!(
+        e.message
+            .contains("more than 1000 values in the IN list of field 'id'"),
+        "{e}"
+    );
+    let ors = |n: usize| vec!["a EQ 1"; n].join("||");
+    assert!(parse_query(&ors(MAX_CONDITIONS)).is_ok());
+    assert!(
+        err(&ors(MAX_CONDITIONS + 1))
+            .message
+            .contains("more than 256 conditions")
+    );
+}
+
+#[test]
+fn symbol_operators_and_placeholders() {
+    let Ok(Expr::Cond(c)) = parse_query("started<'2026-01-01T00:00:00Z'") else {
+        panic!("started<")
+    };
+    assert_eq!(c.op, Op::Lt);
+    for (q, op) in [
+        ("a>=1", Op::Ge),
+        ("a <= 1", Op::Le),
+        ("a > 1", Op::Gt),
+        ("a=1", Op::Eq),
+    ] {
+        let Ok(Expr::Cond(c)) = parse_query(q) else {
+            panic!("{q}")
+        };
+        assert_eq!(c.op, op, "{q}");
+    }
+    let Ok(Expr::Cond(c)) = parse_query("release IN [current_release],{id EQ 5}") else {
+        panic!("placeholder in IN")
+    };
+    assert_eq!(c.values[0], Value::CurrentRelease);
+    let Ok(Expr::Cond(c)) = parse_query("owner EQ [current_user]") else {
+        panic!("user")
+    };
+    assert_eq!(c.values, vec![Value::CurrentUser]);
+    assert_err("owner EQ [someone]", 9, "unknown placeholder '[someone]'");
 }
 
 #[test]
 fn long_flat_queries_are_fine() {
-    let wide = vec!["a EQ 1"; 10_000].join(";");
+    let wide = vec!["a EQ 1"; MAX_CONDITIONS].join(";");
     let Ok(Expr::And(members)) = parse_query(&wide) else {
         panic!("wide and")
     };
-    assert_eq!(members.len(), 10_000);
-    let many = (0..10_000)
+    assert_eq!(members.len(), MAX_CONDITIONS);
+    let many = (0..MAX_IN_VALUES)
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
         .join(",");
     let Ok(Expr::Cond(c)) = parse_query(&format!("id IN {many}")) else {
         panic!("wide in")
     };
-    assert_eq!(c.values.len(), 10_000);
+    assert_eq!(c.values.len(), MAX_IN_VALUES);
 }

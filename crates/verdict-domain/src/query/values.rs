@@ -5,12 +5,14 @@ use super::parser::{Parser, describe, is_word_char};
 use super::{QueryError, Value};
 
 impl Parser {
-    /// `value := ^text^ | 'text' | number | true | false | null | {expr} | {null}`
+    /// `value := ^text^ | 'text' | number | true | false | null | {expr} | {null}
+    ///          | [current_user] | [current_release]`
     pub(super) fn parse_value(&mut self) -> Result<Value, QueryError> {
         self.skip_ws();
         match self.peek() {
             Some(quote @ ('^' | '\'')) => self.parse_text(quote).map(Value::Text),
             Some('{') => self.parse_reference(),
+            Some('[') => self.parse_placeholder(),
             Some(c) if c.is_ascii_digit() || c == '-' || c == '+' => self.parse_number(),
             Some(c) if is_word_char(c) => {
                 let at = self.pos;
@@ -103,9 +105,38 @@ impl Parser {
         value.ok_or_else(|| QueryError::new(start, format!("number {text} is out of range")))
     }
 
+    /// `[current_user]` or `[current_release]`.
+    fn parse_placeholder(&mut self) -> Result<Value, QueryError> {
+        let at = self.pos;
+        self.pos += 1;
+        let word = self.take_while(is_word_char);
+        if self.peek() != Some(']') {
+            self.pos = at;
+            return Err(self.error("expected [current_user] or [current_release]"));
+        }
+        self.pos += 1;
+        match word.as_str() {
+            "current_user" => Ok(Value::CurrentUser),
+            "current_release" => Ok(Value::CurrentRelease),
+            _ => {
+                self.pos = at;
+                Err(self.error(format!(
+                    "unknown placeholder '[{word}]'; use [current_user] or [current_release]"
+                )))
+            }
+        }
+    }
+
     /// `{expr}` or `{null}`.
     fn parse_reference(&mut self) -> Result<Value, QueryError> {
+        if self.references >= super::MAX_REFERENCE_DEPTH {
+            return Err(self.error(format!(
+                "cross references nested deeper than {} levels",
+                super::MAX_REFERENCE_DEPTH
+            )));
+        }
         self.enter()?;
+        self.references += 1;
         self.pos += 1;
         self.skip_ws();
         let at = self.pos;
@@ -114,12 +145,14 @@ impl Parser {
         if matches!(word.as_str(), "null" | "NULL") && self.peek() == Some('}') {
             self.pos += 1;
             self.depth -= 1;
+            self.references -= 1;
             return Ok(Value::Null);
         }
         self.pos = at;
         let inner = self.parse_or()?;
         self.expect_close('}')?;
         self.depth -= 1;
+        self.references -= 1;
         Ok(Value::Reference(Box::new(inner)))
     }
 }

@@ -19,6 +19,7 @@ use super::prolog::{Prolog, io_error};
 use super::scan::ns_declarations;
 use super::source::Source;
 use super::values::resolve_ref;
+use crate::budget::Budget;
 
 /// One step of the document, its bytes left in the [`Xml`] buffer.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +46,9 @@ const MAX_TEXT_NODE: usize = 10_000_000;
 /// Longest start tag (name and attributes) accepted, in bytes; libxml2 stops
 /// at about the same size.
 const MAX_TAG: usize = 10_000_000;
+/// Most bytes quick-xml may buffer for one event (the larger limit plus the
+/// markup around it): what bounds the reader's memory (`crate::budget`).
+const MAX_EVENT: usize = MAX_TEXT_NODE + 64;
 
 /// A start tag just read: where it is and where its name and attributes end in
 /// the buffer. Turned into a [`Tag`] by [`Xml::tag`] while it is the last step.
@@ -57,7 +61,7 @@ pub(crate) struct Start {
 
 /// A well-formed event stream with positions.
 pub(crate) struct Xml<R: BufRead> {
-    reader: quick_xml::Reader<Source<R>>,
+    reader: quick_xml::Reader<Budget<Source<R>>>,
     buf: Vec<u8>,
     scratch: String,
     ns: NsScope,
@@ -80,7 +84,7 @@ pub(crate) struct Xml<R: BufRead> {
 impl<R: BufRead> Xml<R> {
     pub fn new(inner: R, prolog: Prolog) -> Self {
         let has_decl = prolog.has_decl;
-        let mut reader = quick_xml::Reader::from_reader(Source::new(inner, prolog));
+        let mut reader = quick_xml::Reader::from_reader(Budget::new(Source::new(inner, prolog)));
         let config = reader.config_mut();
         config.check_comments = true;
         config.check_end_names = true;
@@ -132,7 +136,7 @@ impl<R: BufRead> Xml<R> {
 
     /// Where the next event starts.
     fn here(&self) -> Pos {
-        let source = self.reader.get_ref();
+        let source = self.reader.get_ref().inner();
         let mut pos = source.pos();
         if source.after_lt() {
             pos.col = pos.col.saturating_sub(1);
@@ -141,7 +145,7 @@ impl<R: BufRead> Xml<R> {
     }
 
     fn fault(&self) -> Result<(), PayloadError> {
-        match self.reader.get_ref().fault() {
+        match self.reader.get_ref().inner().fault() {
             Some(fault) => Err(fault.0.clone()),
             None => Ok(()),
         }
@@ -157,9 +161,16 @@ impl<R: BufRead> Xml<R> {
         loop {
             let pos = self.here();
             self.buf.clear();
+            self.reader.get_mut().arm(MAX_EVENT);
             let event = self.reader.read_event_into(&mut self.buf);
-            if let Some(fault) = self.reader.get_ref().fault() {
+            if let Some(fault) = self.reader.get_ref().inner().fault() {
                 return Err(fault.0.clone());
+            }
+            if self.reader.get_ref().exceeded() {
+                let msg = format!(
+                    "a text node, comment, tag or other markup is longer than {MAX_EVENT} bytes"
+                );
+                return Err(PayloadError::malformed(pos, msg));
             }
             let first = !self.started;
             self.started = true;
@@ -206,7 +217,7 @@ impl<R: BufRead> Xml<R> {
                 }
                 Ok(Event::DocType(_)) => return Err(doctype(pos)),
                 Ok(Event::Eof) => {
-                    self.reader.get_mut().finish();
+                    self.reader.get_mut().inner_mut().finish();
                     self.fault()?;
                     return Ok(Step::Eof(self.here()));
                 }

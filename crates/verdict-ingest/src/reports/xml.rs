@@ -18,6 +18,7 @@ use super::chars::{
 };
 use super::model::ReportError;
 use super::source::{Pos, Tracked};
+use crate::budget::Budget;
 
 /// One node of the document.
 pub(crate) enum Node<'a> {
@@ -138,7 +139,9 @@ struct Attributes<'a> {
     /// Ranges of the keys seen, for the duplicate check.
     keys: [(usize, usize); INLINE_KEYS],
     seen: usize,
-    more_keys: Vec<(usize, usize)>,
+    /// Keys past the inline ones, hashed: a tag with a million attributes
+    /// is checked in linear time.
+    more_keys: std::collections::HashSet<&'a [u8]>,
 }
 
 /// The first offset at or after `from` whose byte matches `pred`.
@@ -199,7 +202,7 @@ impl<'a> Attributes<'a> {
             at: name_len,
             keys: [(0, 0); INLINE_KEYS],
             seen: 0,
-            more_keys: Vec::new(),
+            more_keys: std::collections::HashSet::new(),
         }
     }
 
@@ -241,25 +244,34 @@ impl<'a> Attributes<'a> {
     }
 
     fn check_duplicate(&mut self, start: usize, end: usize) -> Result<(), AttrError> {
-        let bytes = self.content.as_bytes();
+        let bytes: &'a [u8] = self.content.as_bytes();
         let key = &bytes[start..end];
         let same = |&(s, e): &(usize, usize)| e - s == key.len() && bytes[s..e] == *key;
         let inline = &self.keys[..self.seen.min(INLINE_KEYS)];
-        if inline.iter().any(same) || self.more_keys.iter().any(same) {
+        if inline.iter().any(same) || self.more_keys.contains(key) {
             return Err(AttrError::Duplicated(start));
         }
         match self.keys.get_mut(self.seen) {
             Some(slot) => *slot = (start, end),
-            None => self.more_keys.push((start, end)),
+            None => {
+                self.more_keys.insert(key);
+            }
         }
         self.seen += 1;
         Ok(())
     }
 }
 
+/// Most bytes one XML node (text, comment, tag) may take: what bounds the
+/// reader's memory (`crate::budget`). Captured output larger than this is
+/// refused with a message naming the limit.
+const MAX_EVENT: usize = 16 << 20;
+/// Deepest element nesting accepted (libxml2's default limit is 256).
+const MAX_DEPTH: usize = 256;
+
 /// A well-formed, decoded node stream with positions.
 pub(crate) struct XmlReader<R: BufRead> {
-    reader: quick_xml::Reader<Tracked<Source<R>>>,
+    reader: quick_xml::Reader<Budget<Tracked<Source<R>>>>,
     buf: Vec<u8>,
     /// Decoded text of the last [`Node::Text`].
     text: String,
@@ -317,7 +329,7 @@ impl<R: BufRead> XmlReader<R> {
             let msg = "UTF-16 reports are not supported; convert the report to UTF-8";
             return Err(Pos::default().error(msg));
         }
-        let source = Tracked::new(io::Cursor::new(head).chain(inner));
+        let source = Budget::new(Tracked::new(io::Cursor::new(head).chain(inner)));
         let mut reader = quick_xml::Reader::from_reader(source);
         let config = reader.config_mut();
         config.check_comments = true;
@@ -360,21 +372,33 @@ impl<R: BufRead> XmlReader<R> {
 
     fn read(&mut self) -> Result<(Pos, Found), ReportError> {
         let offset = self.reader.buffer_position();
-        let mut pos = self.reader.get_mut().mark(offset);
+        let mut pos = self.reader.get_mut().inner_mut().mark(offset);
         if std::mem::take(&mut self.pending_end) {
             self.close();
             return Ok((pos, Found::End));
         }
         loop {
             let offset = self.reader.buffer_position();
-            pos = self.reader.get_mut().mark(offset);
+            pos = self.reader.get_mut().inner_mut().mark(offset);
             let first = !std::mem::replace(&mut self.started, true);
             let depth = self.ends.len();
             self.buf.clear();
-            let event = match self.reader.read_event_into(&mut self.buf) {
+            if depth >= MAX_DEPTH {
+                let msg = format!("elements are nested more than {MAX_DEPTH} deep");
+                return Err(pos.error(msg));
+            }
+            self.reader.get_mut().arm(MAX_EVENT);
+            let read = self.reader.read_event_into(&mut self.buf);
+            if self.reader.get_ref().exceeded() {
+                let msg = format!(
+                    "a text node, comment or tag is longer than {MAX_EVENT} bytes (the limit for one XML node)"
+                );
+                return Err(pos.error(msg));
+            }
+            let event = match read {
                 Ok(event) => event,
                 Err(e) => {
-                    let source = self.reader.get_ref();
+                    let source = self.reader.get_ref().inner();
                     let at = match e {
                         XmlError::Io(_) => source.end_pos(),
                         _ => source.pos_at(self.reader.error_position().max(offset)),

@@ -32,12 +32,17 @@ impl FromRequestParts<AppState> for Principal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        authenticate(&parts.headers, state).await
+        let caller = super::throttle::Caller::of(&parts.extensions);
+        authenticate(&parts.headers, caller, state).await
     }
 }
 
 /// Resolves the caller or answers 401.
-pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Principal, ApiError> {
+pub async fn authenticate(
+    headers: &HeaderMap,
+    caller: super::throttle::Caller,
+    state: &AppState,
+) -> Result<Principal, ApiError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
         let value = value
             .to_str()
@@ -49,7 +54,7 @@ pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Princ
             };
         }
         let (id, secret) = authorization_credentials(value)?;
-        return match credentials::verify(&state.store, &state.credentials, &id, &secret).await? {
+        return match credentials::verify(state, caller, &id, &secret).await? {
             Some(user) => Ok(Principal { user }),
             None => Err(unauthorized("invalid credentials in Authorization header")),
         };

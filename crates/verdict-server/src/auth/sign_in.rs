@@ -17,7 +17,11 @@ use crate::error::ApiError;
 
 /// POST /authentication/sign_in — `{"user","password"}` or
 /// `{"client_id","client_secret"}`; 200 `{}` with the session cookies.
-pub async fn sign_in(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    caller: super::throttle::Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let body = crate::octane::body::inflate_small(&body)?;
     let (id, secret) = parse_credentials(&body).ok_or_else(|| {
         ApiError::Unauthorized(
@@ -25,7 +29,7 @@ pub async fn sign_in(State(state): State<AppState>, body: Bytes) -> Result<Respo
                 .to_owned(),
         )
     })?;
-    let user = credentials::verify(&state.store, &state.credentials, &id, &secret)
+    let user = credentials::verify(&state, caller, &id, &secret)
         .await?
         .ok_or_else(|| {
             ApiError::Unauthorized("authentication failed: wrong user or password".to_owned())
@@ -49,9 +53,9 @@ pub async fn sign_in(State(state): State<AppState>, body: Bytes) -> Result<Respo
     let mut response = Json(json!({})).into_response();
     let headers = response.headers_mut();
     for cookie in [
-        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly{secure}"),
+        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"),
         format!(
-            "{USER_COOKIE}={}; Path=/; HttpOnly{secure}",
+            "{USER_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}",
             cookie_safe(&id)
         ),
     ] {
@@ -74,7 +78,7 @@ pub async fn sign_out(
     }
     let mut response = Json(json!({})).into_response();
     for name in [SESSION_COOKIE, USER_COOKIE] {
-        let expired = format!("{name}=; Max-Age=0; Path=/");
+        let expired = format!("{name}=; Max-Age=0; Path=/; SameSite=Lax");
         response.headers_mut().append(
             SET_COOKIE,
             HeaderValue::from_str(&expired).map_err(ApiError::internal)?,

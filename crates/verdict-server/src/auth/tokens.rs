@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use verdict_store::Store;
@@ -48,6 +48,8 @@ pub async fn create(
         .and_then(Value::as_str)
         .unwrap_or("token")
         .to_owned();
+    crate::limits::check_chars("name", &name, crate::limits::NAME_CHARS)
+        .map_err(|m| ApiError::bad_request("platform.illegal_field_value", m))?;
     let token = create_token(&state.store, who.user.id, &name)
         .await
         .map_err(ApiError::Internal)?;
@@ -55,4 +57,30 @@ pub async fn create(
         StatusCode::CREATED,
         Json(json!({"token": token, "name": name})),
     ))
+}
+
+/// GET /verdict/api/tokens — the caller's own tokens: id (a prefix of the
+/// token's hash, never the token), name and creation time.
+pub async fn list(State(state): State<AppState>, who: Principal) -> Result<Json<Value>, ApiError> {
+    let tokens = state.store.api_tokens_of(Some(who.user.id)).await?;
+    let data: Vec<Value> = tokens
+        .iter()
+        .map(|t| json!({"id": t.id, "name": t.name, "created": t.created_at}))
+        .collect();
+    Ok(Json(json!({"total_count": data.len(), "data": data})))
+}
+
+/// DELETE /verdict/api/tokens/{id} — revokes one of the caller's own tokens;
+/// refused at once everywhere (every check reads the database). 404 for an
+/// id that is not the caller's, whoever's it is.
+pub async fn revoke(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.store.revoke_token(Some(who.user.id), &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("token {id} not found")))
+    }
 }

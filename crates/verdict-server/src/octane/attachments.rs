@@ -173,7 +173,7 @@ pub async fn delete(
     State(state): State<AppState>,
     who: Principal,
     Path((sp, ws, id)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
     let id = path_id(&id, "attachment")?;
     let blobs = state.blobs.clone();
@@ -182,9 +182,8 @@ pub async fn delete(
         .delete_attachment(workspace.id, id, |key| blobs.remove_now(key))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("attachment {id} not found")))?;
-    Ok(Json(
-        json!({"total_count": 1, "data": [{"type": "attachment", "id": id.to_string()}], "exceeds_total_count": false}),
-    ))
+    // Empty, as for every single-entity delete (see entity_write::delete_one).
+    Ok(StatusCode::OK)
 }
 
 /// GET …/workspaces/{ws}/attachments

@@ -32,7 +32,9 @@ pub struct Limits {
 }
 
 /// Inflated bytes allowed per compressed byte once past 64 MiB (gzip bombs).
-const MAX_RATIO: u64 = 1000;
+/// Deflate cannot exceed about 1032:1, so the guard must sit well below
+/// that to ever fire; real reports compress 5–50:1.
+const MAX_RATIO: u64 = 200;
 
 /// Writes the body to a temporary file in `dir`; 413 past `max_body`.
 pub async fn spool(

@@ -47,6 +47,7 @@ pub async fn list(
             .clamp(0, MAX_LIMIT),
         offset: number(param("offset"), "offset")?.unwrap_or(0).max(0),
         ref_fields: ref_fields_param(param("fields"))?,
+        current_user: Some(who.user.id),
     };
     let page = state.store.read_entities(&query).await?;
     Ok(Json(render::page(&page)))
@@ -88,6 +89,7 @@ pub async fn one(
         limit: 1,
         offset: 0,
         ref_fields: Vec::new(),
+        current_user: Some(who.user.id),
     };
     let page = state.store.read_entities(&query).await?;
     let row = page

@@ -76,12 +76,19 @@ fn value_of(kind: FieldKind, key: &str, value: &Value) -> Result<InputValue, Str
     match kind {
         FieldKind::Id => Err(format!("field '{key}' is read-only")),
         FieldKind::Text(_) => match value {
-            Value::String(s) => Ok(InputValue::Text(s.clone())),
+            Value::String(s) => {
+                check_text_limit(key, s)?;
+                Ok(InputValue::Text(s.clone()))
+            }
             Value::Number(n) => Ok(InputValue::Text(n.to_string())),
             Value::Bool(b) => Ok(InputValue::Text(b.to_string())),
             _ => Err(wrong()),
         },
-        FieldKind::Int(_) => int_of(value).map(InputValue::Int).ok_or_else(wrong),
+        // Integer fields also take a reference object (`owner: {"type":"workspace_user","id":…}`).
+        FieldKind::Int(_) => int_of(value)
+            .or_else(|| reference(value))
+            .map(InputValue::Int)
+            .ok_or_else(wrong),
         FieldKind::Bool(_) => match value {
             Value::Bool(b) => Ok(InputValue::Bool(*b)),
             Value::String(s) if s == "true" || s == "false" => Ok(InputValue::Bool(s == "true")),
@@ -111,6 +118,16 @@ fn value_of(kind: FieldKind, key: &str, value: &Value) -> Result<InputValue, Str
                 .collect::<Result<_, _>>()
                 .map(InputValue::Multi)
         }
+    }
+}
+
+/// Names are at most 255 characters (Octane's limit), other texts 1 MiB
+/// (`crate::limits`).
+fn check_text_limit(key: &str, text: &str) -> Result<(), String> {
+    if key == "name" {
+        crate::limits::check_chars(key, text, crate::limits::NAME_CHARS)
+    } else {
+        crate::limits::check_bytes(key, text, crate::limits::ENTITY_TEXT_BYTES)
     }
 }
 

@@ -187,7 +187,7 @@ pub async fn delete_one(
     State(state): State<AppState>,
     who: Principal,
     Path((sp, ws, name, id)): Path<(String, String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
     let c = collection(&name)?;
     writable(c)?;
@@ -199,7 +199,9 @@ pub async fn delete_one(
             c.entity_type
         )));
     }
-    Ok(Json(deleted_envelope(c, &deleted)))
+    // Octane answers a single delete with an empty body: the JS SDK's own
+    // suite expects `delete(…).at(id)` to resolve to `undefined`.
+    Ok(StatusCode::OK)
 }
 
 /// DELETE …/workspaces/{ws}/{collection}?query=…
@@ -331,6 +333,7 @@ pub(crate) async fn read_by_ids(
             limit: i64::try_from(chunk.len()).unwrap_or(500),
             offset: 0,
             ref_fields: Vec::new(),
+            current_user: None,
         };
         let page = state.store.read_entities(&query).await?;
         for id in chunk {
@@ -359,6 +362,7 @@ async fn matching_ids(
         limit: 100_000,
         offset: 0,
         ref_fields: Vec::new(),
+        current_user: None,
     };
     Ok(state
         .store

@@ -52,7 +52,13 @@ impl FromRequestParts<AppState> for Uploader {
                     TcError::Unauthorized("Basic credentials are not valid base64".to_owned())
                 })?;
             let (id, secret) = decoded.split_once(':').unwrap_or((&decoded, ""));
-            credentials::verify(&state.store, &state.credentials, id, secret).await?
+            credentials::verify(
+                state,
+                crate::auth::throttle::Caller::of(&parts.extensions),
+                id,
+                secret,
+            )
+            .await?
         } else {
             return Err(TcError::Unauthorized(format!(
                 "unsupported authorization scheme '{scheme}'"

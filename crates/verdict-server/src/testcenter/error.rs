@@ -22,6 +22,9 @@ pub enum TcError {
     /// 413: upload too large.
     #[error("{0}")]
     TooLarge(String),
+    /// 429: too many failed sign-ins (with `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     /// 500: logged, never detailed to the client.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -43,6 +46,13 @@ impl TcError {
             Self::Forbidden(m) => Self::Forbidden(m.clone()),
             Self::NotFound(m) => Self::NotFound(m.clone()),
             Self::TooLarge(m) => Self::TooLarge(m.clone()),
+            Self::TooManyRequests {
+                message,
+                retry_after,
+            } => Self::TooManyRequests {
+                message: message.clone(),
+                retry_after: *retry_after,
+            },
             Self::Internal(_) => Self::internal(std::io::Error::other("an earlier event failed")),
         }
     }
@@ -56,6 +66,7 @@ impl TcError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -88,6 +99,13 @@ impl From<crate::error::ApiError> for TcError {
             crate::error::ApiError::PayloadTooLarge(m) => Self::TooLarge(m),
             crate::error::ApiError::BadRequest { message, .. } => Self::BadRequest(message),
             crate::error::ApiError::NotFound(m) => Self::NotFound(m),
+            crate::error::ApiError::TooManyRequests {
+                message,
+                retry_after,
+            } => Self::TooManyRequests {
+                message,
+                retry_after,
+            },
             other => Self::internal(other),
         }
     }
@@ -96,10 +114,17 @@ impl From<crate::error::ApiError> for TcError {
 impl IntoResponse for TcError {
     fn into_response(self) -> Response {
         let status = self.status();
-        (
+        let mut response = (
             status,
             axum::Json(json!({"code": status.as_u16(), "message": self.message()})),
         )
-            .into_response()
+            .into_response();
+        if let Self::TooManyRequests { retry_after, .. } = &self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after),
+            );
+        }
+        response
     }
 }

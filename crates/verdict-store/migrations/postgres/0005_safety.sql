@@ -20,3 +20,10 @@ ALTER TABLE users ADD COLUMN disabled BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX sessions_user ON sessions (user_id);
 CREATE INDEX api_tokens_user ON api_tokens (user_id);
 CREATE INDEX api_keys_user ON api_keys (user_id);
+-- Work-item fields real clients send (JS SDK, Octane UI exports): phase,
+-- severity and priority are list nodes; owner is a user id.
+ALTER TABLE work_items ADD COLUMN phase_id BIGINT;
+ALTER TABLE work_items ADD COLUMN severity_id BIGINT;
+ALTER TABLE work_items ADD COLUMN priority_id BIGINT;
+ALTER TABLE work_items ADD COLUMN owner_id BIGINT;
+ALTER TABLE work_items ADD COLUMN story_points BIGINT;

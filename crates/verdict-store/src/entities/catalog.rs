@@ -230,6 +230,11 @@ const WORK_ITEM_FIELDS: &[Field] = &[
     f("subtype", Text("subtype")),
     f("parent", r("parent_id", "work_items")),
     f("release", r("release_id", "releases")),
+    f("phase", r("phase_id", "list_nodes")),
+    f("severity", r("severity_id", "list_nodes")),
+    f("priority", r("priority_id", "list_nodes")),
+    f("owner", Int("owner_id")),
+    f("story_points", Int("story_points")),
     f("creation_time", Date("creation_time")),
 ];
 

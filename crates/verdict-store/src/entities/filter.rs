@@ -1,9 +1,14 @@
 //! Entity query expressions (protocol §7.2) to SQL `WHERE` fragments.
 //! Values are always bound parameters; only catalog constants are spliced.
+//! On SQLite placeholders are anonymous `?` bound in order of appearance
+//! (sqlx resolves named `$N` with a scan per bind: a 32,000-value `IN` list
+//! cost seconds); PostgreSQL gets `$N`. Cross-reference subqueries are
+//! restricted to the caller's workspace, like the outer query.
 
 use verdict_domain::query::{Condition, Expr, Op, Value, like_pattern};
 
 use super::catalog::{Collection, FieldKind, collection_of_table};
+use crate::connect::Backend;
 use crate::error::StoreError;
 
 /// A bound query parameter.
@@ -14,25 +19,43 @@ pub(crate) enum Param {
 }
 
 /// Accumulates parameters and table aliases while a query is translated.
-#[derive(Debug, Default)]
+/// Fragments must be joined in the order they were built (SQLite's `?` are
+/// positional).
+#[derive(Debug)]
 pub(crate) struct SqlBuilder {
     pub params: Vec<Param>,
     aliases: usize,
+    backend: Backend,
+    workspace_id: i64,
+    /// For `[current_user]`.
+    current_user: Option<i64>,
 }
 
 impl SqlBuilder {
-    /// Starts numbering parameters after `fixed` already-bound ones.
-    pub fn after(fixed: Vec<Param>) -> Self {
+    /// A builder for queries inside `workspace_id`.
+    pub fn new(backend: Backend, workspace_id: i64, current_user: Option<i64>) -> Self {
         Self {
-            params: fixed,
+            params: Vec::new(),
             aliases: 0,
+            backend,
+            workspace_id,
+            current_user,
         }
     }
 
     /// Binds a parameter and returns its placeholder.
     pub fn bind(&mut self, p: Param) -> String {
         self.params.push(p);
-        format!("${}", self.params.len())
+        match self.backend {
+            Backend::Sqlite => "?".to_owned(),
+            Backend::Postgres => format!("${}", self.params.len()),
+        }
+    }
+
+    /// `alias.workspace_id = <placeholder>` for the builder's workspace.
+    pub fn in_workspace(&mut self, alias: &str) -> String {
+        let p = self.bind(Param::Int(self.workspace_id));
+        format!("{alias}.workspace_id = {p}")
     }
 
     fn alias(&mut self) -> String {
@@ -124,11 +147,34 @@ impl SqlBuilder {
 
     fn subselect(&mut self, target: &Collection, sub: &Expr) -> Result<String, StoreError> {
         let alias = self.alias();
+        let scope = self.in_workspace(&alias);
         let filter = self.expr(target, &alias, sub)?;
         Ok(format!(
-            "SELECT {alias}.id FROM {} {alias} WHERE {filter}",
+            "SELECT {alias}.id FROM {} {alias} WHERE {scope} AND {filter}",
             target.table
         ))
+    }
+
+    /// The SQL (a scalar subquery or a parameter) standing for a placeholder value.
+    fn placeholder_value(&mut self, value: &Value, cond: &Condition) -> Result<String, StoreError> {
+        match value {
+            Value::CurrentUser => {
+                let id = self
+                    .current_user
+                    .ok_or_else(|| invalid(cond, "[current_user] needs a signed-in user"))?;
+                Ok(self.bind(Param::Int(id)))
+            }
+            _ => {
+                let ws = self.bind(Param::Int(self.workspace_id));
+                let now = self.bind(Param::Int(crate::now_ms()));
+                let now2 = self.bind(Param::Int(crate::now_ms()));
+                Ok(format!(
+                    "(SELECT cr.id FROM releases cr WHERE cr.workspace_id = {ws} ORDER BY \
+                     CASE WHEN cr.start_date <= {now} AND cr.end_date >= {now2} THEN 0 ELSE 1 END, \
+                     cr.is_default DESC, cr.id LIMIT 1)"
+                ))
+            }
+        }
     }
 
     fn scalar(
@@ -139,6 +185,16 @@ impl SqlBuilder {
     ) -> Result<String, StoreError> {
         let mut placeholders = Vec::with_capacity(cond.values.len());
         for value in &cond.values {
+            if matches!(value, Value::CurrentUser | Value::CurrentRelease) {
+                if !matches!(kind, Scalar::Id(..) | Scalar::Int) {
+                    return Err(invalid(
+                        cond,
+                        &format!("{value} compares with id or reference fields only"),
+                    ));
+                }
+                placeholders.push(self.placeholder_value(value, cond)?);
+                continue;
+            }
             if matches!(value, Value::Null) {
                 if cond.op != Op::Eq {
                     return Err(invalid(cond, "null can only be compared with EQ"));

@@ -22,6 +22,8 @@ pub struct EntityQuery<'a> {
     pub offset: i64,
     /// Extra fields wanted on references (`ci_job{ci_id}` → `("ci_job", ["ci_id"])`).
     pub ref_fields: Vec<(String, Vec<String>)>,
+    /// The signed-in user, for `[current_user]` in the filter.
+    pub current_user: Option<i64>,
 }
 
 /// A reference to another entity, as rendered inside an entity.
@@ -78,8 +80,8 @@ impl Store {
     pub async fn read_entities(&self, q: &EntityQuery<'_>) -> Result<EntityPage, StoreError> {
         let c = q.collection;
         let selected = selected_fields(c, q.fields.as_deref())?;
-        let mut b = SqlBuilder::after(vec![Param::Int(q.workspace_id)]);
-        let mut clauses = vec!["t0.workspace_id = $1".to_owned()];
+        let mut b = SqlBuilder::new(self.backend, q.workspace_id, q.current_user);
+        let mut clauses = vec![b.in_workspace("t0")];
         if !c.subtypes.is_empty() {
             let list: Vec<String> = c
                 .subtypes

@@ -130,6 +130,7 @@ impl Store {
             limit: i64::try_from(ids.len()).unwrap_or(i64::MAX),
             offset: 0,
             ref_fields: Vec::new(),
+            current_user: None,
         };
         let rows = self.read_entities(&query).await?.rows;
         for row in page.iter_mut() {
