@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod error;
+mod event_list;
 pub mod events;
 pub mod import;
 pub mod upload;

@@ -20,9 +20,6 @@ use crate::auth::access;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 
-/// Largest attachment accepted.
-const MAX_ATTACHMENT: u64 = 2 << 30;
-
 fn collection() -> Result<&'static verdict_store::Collection, ApiError> {
     collection_by_name("attachments").ok_or_else(|| ApiError::NotFound("attachments".to_owned()))
 }
@@ -50,7 +47,10 @@ pub async fn upload(
     {
         return Err(bad(format!("attachment owner {} not found", owner.id())));
     }
-    let staged = state.blobs.stage(body, MAX_ATTACHMENT).await?;
+    let staged = state
+        .blobs
+        .stage(body, crate::limits::ATTACHMENT_BYTES)
+        .await?;
     let size = i64::try_from(staged.size).unwrap_or(i64::MAX);
     let blobs = state.blobs.clone();
     let id = match state

@@ -53,15 +53,8 @@ pub async fn events(
                     limits::EVENTS_JSON_BYTES
                 ))
             })?;
-        match super::upload::parse::<Value>(&body)? {
-            Value::Array(list) => (list, HashMap::new(), false),
-            one @ Value::Object(_) => (vec![one], HashMap::new(), true),
-            _ => {
-                return Err(TcError::BadRequest(
-                    "events must be a JSON object or an array of objects".to_owned(),
-                ));
-            }
-        }
+        let list = super::event_list::parse(&body)?;
+        (list.events, HashMap::new(), list.single)
     };
     if events.len() > limits::EVENTS_PER_REQUEST {
         return Err(TcError::TooLarge(format!(
@@ -132,15 +125,7 @@ async fn read_multipart(
         match field.name().unwrap_or_default() {
             "eventData" => {
                 let text = read_capped(field, limits::EVENTS_JSON_BYTES, "eventData").await?;
-                match super::upload::parse::<Value>(&text)? {
-                    Value::Array(list) => events = Some(list),
-                    one @ Value::Object(_) => events = Some(vec![one]),
-                    _ => {
-                        return Err(TcError::BadRequest(
-                            "eventData must be a JSON array of events".to_owned(),
-                        ));
-                    }
-                }
+                events = Some(super::event_list::parse(&text)?.events);
             }
             "attachments[]" | "attachments" => {
                 let name = field.file_name().map(str::to_owned).ok_or_else(|| {

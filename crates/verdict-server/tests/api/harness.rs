@@ -14,6 +14,15 @@ pub const ADMIN_PASSWORD: &str = "admin-pass\"word";
 pub const SP: i64 = 1001;
 pub const WS: i64 = 1002;
 
+/// `Authorization: Basic` for the admin.
+pub fn basic_admin() -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"))
+    )
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Sqlite,
@@ -29,6 +38,8 @@ pub struct TestServer {
     pub store: Store,
     _dir: tempfile::TempDir,
     pg_database: Option<(String, String)>,
+    /// The database this server uses (another node may share it).
+    pub database_url: String,
 }
 
 /// Runs the test body on both backends (PostgreSQL needs VERDICT_TEST_POSTGRES_URL).
@@ -79,6 +90,7 @@ impl TestServer {
             pg_database = Some((admin_url, name));
         }
         adjust(&mut config);
+        let database_url = config.effective_database_url();
         let running = Server::start(config).await.expect("server starts");
         let client = reqwest::Client::builder()
             .cookie_store(true)
@@ -92,7 +104,19 @@ impl TestServer {
             client,
             _dir: dir,
             pg_database,
+            database_url,
         })
+    }
+
+    /// A second node on the same database (its own data directory).
+    pub async fn spawn_node(&self) -> (RunningServer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = ServerConfig::with_data_dir(dir.path().to_owned());
+        config.listen = "127.0.0.1:0".parse().expect("addr");
+        config.database_url = Some(self.database_url.clone());
+        config.workers = 0;
+        let running = Server::start(config).await.expect("second node starts");
+        (running, dir)
     }
 
     /// The server's data directory (blobs live in `blobs/`).

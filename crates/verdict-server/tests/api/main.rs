@@ -11,6 +11,7 @@ mod auth;
 mod ci;
 mod clients;
 mod entity_api;
+mod hostile_accounts;
 mod hostile_blobs;
 mod jssdk;
 mod links;

@@ -70,6 +70,7 @@ async fn a_task_whose_worker_died_is_processed_exactly_once(backend: Backend) {
             limit: 10,
             offset: 0,
             ref_fields: Vec::new(),
+            current_user: None,
         })
         .await
         .unwrap();

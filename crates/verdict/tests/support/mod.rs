@@ -123,6 +123,11 @@ impl Server {
         }
     }
 
+    /// The server's process id (for `/proc/<pid>/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The password file of `admin`.
     pub fn password_file(&self) -> PathBuf {
         self.dir.path().join("pw")
