@@ -117,3 +117,47 @@ fn many_attributes_are_checked_for_duplicates_in_linear_time() {
     let e = junit_error(doc.as_bytes());
     assert!(e.contains("duplicate attribute"), "{e}");
 }
+
+/// The `go test -json` format, as detected from a real first line.
+fn go_format() -> AnyFormat {
+    AnyFormat::detect(
+        br#"{"Time":"2026-12-01T10:00:00Z","Action":"start","Package":"example.com/a"}"#,
+    )
+    .unwrap()
+}
+
+fn go_cases(input: &str) -> Result<usize, String> {
+    let mut cases = 0;
+    read_any(input.as_bytes(), go_format(), |e| {
+        if matches!(e, verdict_ingest::reports::ReportEvent::Case(_)) {
+            cases += 1;
+        }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(cases)
+}
+
+#[test]
+fn repeated_and_countless_go_build_failures_stay_bounded() {
+    let first = r#"{"Time":"2026-12-01T10:00:00Z","Action":"start","Package":"example.com/a"}"#;
+    let last =
+        r#"{"Time":"2026-12-01T10:00:01Z","Action":"pass","Package":"example.com/a","Elapsed":1}"#;
+    let repeated = format!(
+        "{first}\n{}{last}\n",
+        "FAIL\texample.com/broken [build failed]\n".repeat(100_000)
+    );
+    assert_eq!(
+        go_cases(&repeated).unwrap(),
+        1,
+        "one build failure, printed 100,000 times"
+    );
+    let distinct: String = (0..10_001)
+        .map(|i| format!("FAIL\texample.com/p{i} [build failed]\n"))
+        .collect();
+    let e = go_cases(&format!("{first}\n{distinct}{last}\n")).unwrap_err();
+    assert!(
+        e.contains("more than 10000 packages are open at once"),
+        "{e}"
+    );
+}

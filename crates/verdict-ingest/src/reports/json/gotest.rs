@@ -48,6 +48,10 @@ pub(super) const OUTPUT_CAP: usize = 64 * 1024;
 /// lines stay far below this.
 pub(super) const MAX_LINE: usize = 1024 * 1024;
 
+/// Packages open (started, not finished) at once: `go test` runs a few in
+/// parallel, so real files stay far below; lookups are linear in it.
+pub(super) const MAX_OPEN_PACKAGES: usize = 10_000;
+
 /// Appended once when output was cut at [`OUTPUT_CAP`].
 const TRUNCATED: &str = "\n[output truncated at 64 KiB]\n";
 
@@ -193,6 +197,18 @@ fn at(line: u64, message: String) -> JsonReportError {
 }
 
 /// The output collected under `key` in `list`, added when missing.
+impl<F: FnMut(ReportEvent) -> Result<(), String>> State<'_, F> {
+    /// Refuses one more open package past [`MAX_OPEN_PACKAGES`].
+    fn check_open_packages(&self) -> Result<(), String> {
+        if self.packages.len() >= MAX_OPEN_PACKAGES {
+            return Err(format!(
+                "more than {MAX_OPEN_PACKAGES} packages are open at once (started and not finished)"
+            ));
+        }
+        Ok(())
+    }
+}
+
 fn entry<'v>(list: &'v mut Vec<(String, Output)>, key: &str) -> &'v mut Output {
     let at = match list.iter().position(|(k, _)| k == key) {
         Some(at) => at,
@@ -251,6 +267,7 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> State<'_, F> {
         let index = match self.packages.iter().position(|p| p.name == name) {
             Some(index) => index,
             None => {
+                self.check_open_packages()?;
                 self.packages.push(Package {
                     name,
                     time: event.time.clone(),

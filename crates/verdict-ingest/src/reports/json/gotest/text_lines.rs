@@ -28,7 +28,13 @@ impl<F: FnMut(ReportEvent) -> Result<(), String>> State<'_, F> {
             entry(&mut self.builds, "").push(text);
             return Ok(());
         };
+        // The same failure printed again adds nothing (a file repeating one
+        // line a million times must not grow the pending lists).
+        if self.deferred.iter().any(|p| p == package) {
+            return Ok(());
+        }
         if !self.packages.iter().any(|p| p.name == package) {
+            self.check_open_packages()?;
             self.packages.push(Package {
                 name: package.to_owned(),
                 time: None,
