@@ -27,6 +27,21 @@ pub(crate) async fn take(conn: &mut AnyConnection, key: &str, size: i64) -> Resu
     Ok(())
 }
 
+/// Records the size of a blob whose first reference was taken before its
+/// size was known.
+pub(crate) async fn record_size(
+    conn: &mut AnyConnection,
+    key: &str,
+    size: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE blobs SET size = $2 WHERE blob_key = $1 AND size < $2")
+        .bind(key)
+        .bind(size)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Drops one reference to `key`; true when it was the last (the row is gone
 /// and the caller removes the file before committing). A key without a row
 /// (never counted) is kept: leaking a file is better than losing one.

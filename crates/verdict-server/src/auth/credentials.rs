@@ -151,9 +151,13 @@ async fn verify_uncached(
 }
 
 async fn check(secret: &str, hash: String) -> Result<bool, ApiError> {
-    let _permit = VERIFICATIONS.acquire().await.map_err(ApiError::internal)?;
+    let permit = VERIFICATIONS.acquire().await.map_err(ApiError::internal)?;
     let secret = secret.to_owned();
-    tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
-        .await
-        .map_err(ApiError::internal)
+    // The permit lives as long as argon2 runs, even if the request is dropped.
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        verify_secret(&secret, &hash)
+    })
+    .await
+    .map_err(ApiError::internal)
 }

@@ -22,7 +22,24 @@ on_both_backends!(
     queries_the_backends_cannot_run_are_400,
     vendor_query_syntax_and_work_item_fields,
     test_center_texts_and_event_counts_are_limited,
+    list_node_names_resolve_in_the_callers_workspace,
 );
+
+async fn list_node_names_resolve_in_the_callers_workspace(s: TestServer) {
+    // Workspace 4001 is seeded after 1002: its nodes share logical names, not ids.
+    bob(&s).await;
+    s.sign_in().await;
+    let q = "%22id%20IN%201,%5Elist_node.run_status.passed%5E;logical_name%20EQ%20%5Elist_node.run_status.passed%5E%22";
+    for ws in [1002, 4001] {
+        let page = s
+            .get_json(&format!(
+                "{}/api/shared_spaces/1001/workspaces/{ws}/list_nodes?query={q}",
+                s.url
+            ))
+            .await;
+        assert_eq!(page["total_count"], 1, "workspace {ws}: {page}");
+    }
+}
 
 async fn bob(s: &TestServer) -> i64 {
     s.tenant_user("bob", "bob-pw", 4001).await

@@ -107,7 +107,7 @@ impl SqlBuilder {
         match field.kind {
             FieldKind::Id => self.scalar(
                 &format!("{alias}.id"),
-                Scalar::Id(c.table == "list_nodes", alias),
+                Scalar::Id(c.table == "list_nodes"),
                 cond,
             ),
             FieldKind::Int(col) => self.scalar(&format!("{alias}.{col}"), Scalar::Int, cond),
@@ -121,7 +121,7 @@ impl SqlBuilder {
                     RefTest::Null => Ok(format!("{col} IS NULL")),
                     RefTest::Sub(sub) => Ok(format!("{col} IN ({})", self.subselect(target, sub)?)),
                     RefTest::Plain => {
-                        self.scalar(&col, Scalar::Id(target.table == "list_nodes", ""), cond)
+                        self.scalar(&col, Scalar::Id(target.table == "list_nodes"), cond)
                     }
                 }
             }
@@ -137,7 +137,7 @@ impl SqlBuilder {
                         self.subselect(target, sub)?
                     )),
                     RefTest::Plain => {
-                        let inner = self.scalar("l.dst_id", Scalar::Id(false, ""), cond)?;
+                        let inner = self.scalar("l.dst_id", Scalar::Id(false), cond)?;
                         Ok(format!("EXISTS ({links} AND {inner})"))
                     }
                 }
@@ -180,7 +180,7 @@ impl SqlBuilder {
     fn scalar(
         &mut self,
         column: &str,
-        kind: Scalar<'_>,
+        kind: Scalar,
         cond: &Condition,
     ) -> Result<String, StoreError> {
         let mut placeholders = Vec::with_capacity(cond.values.len());
@@ -207,17 +207,17 @@ impl SqlBuilder {
                 let p = self.bind(Param::Text(like_pattern(t)));
                 return Ok(format!("LOWER({column}) LIKE LOWER({p}) ESCAPE '\\'"));
             }
-            if let (Scalar::Id(true, alias), Value::Text(t)) = (kind, value)
+            if let (Scalar::Id(true), Value::Text(t)) = (kind, value)
                 && t.parse::<i64>().is_err()
             {
-                // List nodes are also addressed by logical name (`list_node.run_status.passed`).
+                // List nodes are also addressed by logical name
+                // (`list_node.run_status.passed`); every workspace has its own
+                // nodes with the same names, so the lookup is scoped.
+                let scope = self.in_workspace("ln");
                 let p = self.bind(Param::Text(t.clone()));
-                let target = if alias.is_empty() {
-                    format!("(SELECT ln.id FROM list_nodes ln WHERE ln.logical_name = {p})")
-                } else {
-                    return Ok(format!("{alias}.logical_name = {p}"));
-                };
-                placeholders.push(target);
+                placeholders.push(format!(
+                    "(SELECT ln.id FROM list_nodes ln WHERE {scope} AND ln.logical_name = {p})"
+                ));
                 continue;
             }
             let param = to_param(kind, value).ok_or_else(|| {
@@ -253,9 +253,9 @@ impl SqlBuilder {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Scalar<'a> {
-    /// Ids; the flag says list-node logical names are accepted (with the alias of a list_nodes row, if any).
-    Id(bool, &'a str),
+enum Scalar {
+    /// Ids; the flag says list-node logical names are accepted.
+    Id(bool),
     Int,
     Bool,
     Date,
@@ -277,7 +277,7 @@ fn reference_or_null(cond: &Condition) -> Result<RefTest<'_>, StoreError> {
     }
 }
 
-fn to_param(kind: Scalar<'_>, value: &Value) -> Option<Param> {
+fn to_param(kind: Scalar, value: &Value) -> Option<Param> {
     match (kind, value) {
         (Scalar::Id(..) | Scalar::Int, Value::Number(n)) => Some(Param::Int(*n)),
         (Scalar::Id(..) | Scalar::Int, Value::Text(t)) => t.trim().parse().ok().map(Param::Int),

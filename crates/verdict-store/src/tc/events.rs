@@ -115,15 +115,15 @@ pub(crate) async fn add_events_in(
             .into_iter()
             .flatten()
         }) {
-            let size = match placed.get(key) {
-                Some(size) => *size,
-                None => {
-                    let size = i64::try_from(place(key)?).unwrap_or(i64::MAX);
-                    placed.insert(key, size);
-                    size
-                }
-            };
-            crate::blob_refs::take(tx, key, size).await?;
+            // The reference first: a concurrent delete of the last other
+            // reference then either finished (and `place` re-creates the
+            // file) or waits for this transaction.
+            crate::blob_refs::take(tx, key, 0).await?;
+            if !placed.contains_key(key) {
+                let size = i64::try_from(place(key)?).unwrap_or(i64::MAX);
+                crate::blob_refs::record_size(tx, key, size).await?;
+                placed.insert(key, size);
+            }
         }
         let mut worst: BTreeMap<i64, i64> = BTreeMap::new();
         for e in events.iter().filter(|e| e.rank > 0) {
