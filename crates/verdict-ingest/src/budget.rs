@@ -9,6 +9,16 @@
 
 use std::io::{self, BufRead, Read};
 
+/// `Read::read` for a `BufRead` whose buffer logic is its own (the readers'
+/// adapters): copy what `fill_buf` offers, then `consume` it.
+pub(crate) fn read_from_buffer<R: BufRead>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let available = reader.fill_buf()?;
+    let n = available.len().min(buf.len());
+    buf[..n].copy_from_slice(&available[..n]);
+    reader.consume(n);
+    Ok(n)
+}
+
 /// A `BufRead` that yields at most the armed number of bytes.
 pub(crate) struct Budget<R> {
     inner: R,
@@ -47,11 +57,7 @@ impl<R: BufRead> Budget<R> {
 
 impl<R: BufRead> Read for Budget<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
+        crate::budget::read_from_buffer(self, buf)
     }
 }
 

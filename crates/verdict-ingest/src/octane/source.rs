@@ -220,11 +220,7 @@ fn latin1_to_utf8(bytes: &[u8], out: &mut Vec<u8>) {
 
 impl<R: BufRead> Read for Source<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
+        crate::budget::read_from_buffer(self, buf)
     }
 }
 

@@ -162,11 +162,7 @@ impl<R: BufRead> Tracked<R> {
 
 impl<R: BufRead> Read for Tracked<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
+        crate::budget::read_from_buffer(self, buf)
     }
 }
 

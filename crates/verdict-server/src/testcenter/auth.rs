@@ -72,23 +72,18 @@ impl FromRequestParts<AppState> for Uploader {
 impl Uploader {
     /// The project's workspace, created on first use when the caller may create projects (admins).
     pub async fn project(&self, state: &AppState, name: &str) -> Result<WorkspaceRecord, TcError> {
-        if name.trim().is_empty() {
-            return Err(TcError::BadRequest(
-                "'project' must not be empty".to_owned(),
-            ));
+        if let Some(ws) = self.existing_project(state, name).await? {
+            return Ok(ws);
         }
-        let ws = state
+        state
             .store
-            .tc_project(PROJECT_SHARED_SPACE, name, self.user.is_admin)
-            .await?;
-        let ws = ws.ok_or_else(|| {
-            TcError::Forbidden(format!(
-                "project '{name}' does not exist and user '{}' may not create projects",
-                self.user.name
-            ))
-        })?;
-        self.may_upload(state, ws.id).await?;
-        Ok(ws)
+            .tc_project(PROJECT_SHARED_SPACE, name, true)
+            .await?
+            .ok_or_else(|| {
+                TcError::internal(std::io::Error::other(format!(
+                    "project {name} vanished after creation"
+                )))
+            })
     }
 
     /// The existing project the caller may upload to, `None` when it does

@@ -450,78 +450,67 @@ async fn refused_uploads_leave_no_files(s: TestServer) {
     }
 }
 
+/// Posts `body(id)` for a foreign id and for one that does not exist; returns
+/// both statuses and both messages with the id replaced by `N`.
+async fn foreign_and_unknown(
+    s: &TestServer,
+    auth: &str,
+    path: &str,
+    foreign_id: i64,
+    body: impl Fn(i64) -> Value,
+) -> ((StatusCode, String), (StatusCode, String)) {
+    let mut answers = Vec::new();
+    for id in [foreign_id, 99_999_999] {
+        let (status, reply) = tc_post(s, auth, path, body(id)).await;
+        let message = reply["message"].as_str().unwrap_or_default();
+        answers.push((status, message.replace(&id.to_string(), "N")));
+    }
+    let unknown = answers.pop().unwrap();
+    (answers.pop().unwrap(), unknown)
+}
+
 async fn test_center_ids_of_other_tenants_look_unknown(s: TestServer) {
     let (run, report) = suite_in(&s, "Private").await;
     s.tenant_user("eve", "eve-pw", 3301).await;
     let eve = basic("eve", "eve-pw");
     // An event, a case and a report id of another tenant: answered exactly
     // like ids that do not exist.
-    let foreign = tc_post(&s, &eve, "events", json!({"runId": run, "type": "PASS"})).await;
-    let unknown = tc_post(
+    let (foreign, unknown) = foreign_and_unknown(
         &s,
         &eve,
         "events",
-        json!({"runId": 99_999_999, "type": "PASS"}),
+        run,
+        |id| json!({"runId": id, "type": "PASS"}),
     )
     .await;
     assert_eq!(foreign.0, StatusCode::FORBIDDEN, "{}", foreign.1);
     assert_eq!(foreign.0, unknown.0);
-    assert_eq!(
-        foreign.1["message"]
-            .as_str()
-            .unwrap()
-            .replace(&run.to_string(), "N"),
-        unknown.1["message"]
-            .as_str()
-            .unwrap()
-            .replace("99999999", "N")
-    );
-    let foreign = tc_post(
+    assert_eq!(foreign.1, unknown.1);
+    let (foreign, unknown) = foreign_and_unknown(
         &s,
         &eve,
         "cases",
-        json!({"runId": run, "test": {"name": "c"}}),
-    )
-    .await;
-    let unknown = tc_post(
-        &s,
-        &eve,
-        "cases",
-        json!({"runId": 99_999_999, "test": {"name": "c"}}),
+        run,
+        |id| json!({"runId": id, "test": {"name": "c"}}),
     )
     .await;
     assert_eq!(
         (foreign.0, unknown.0),
         (StatusCode::FORBIDDEN, StatusCode::FORBIDDEN)
     );
-    let foreign = tc_post(
+    let (foreign, unknown) = foreign_and_unknown(
         &s,
         &eve,
         "suites",
-        json!({"reportId": report, "test": {"name": "s"}}),
-    )
-    .await;
-    let unknown = tc_post(
-        &s,
-        &eve,
-        "suites",
-        json!({"reportId": 99_999_999, "test": {"name": "s"}}),
+        report,
+        |id| json!({"reportId": id, "test": {"name": "s"}}),
     )
     .await;
     assert_eq!(
         (foreign.0, unknown.0),
         (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND)
     );
-    assert_eq!(
-        foreign.1["message"]
-            .as_str()
-            .unwrap()
-            .replace(&report.to_string(), "N"),
-        unknown.1["message"]
-            .as_str()
-            .unwrap()
-            .replace("99999999", "N")
-    );
+    assert_eq!(foreign.1, unknown.1);
     // Inside an array the refusal is a 403 entry, not a 400.
     let (status, reply) =
         tc_post(&s, &eve, "events", json!([{"runId": run, "type": "PASS"}])).await;
