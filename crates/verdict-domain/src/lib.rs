@@ -4,9 +4,11 @@
 
 pub mod history;
 pub mod ids;
+pub mod insight;
 pub mod payload;
 pub mod query;
 pub mod rules;
+pub mod signature;
 pub mod status;
 pub mod testcenter;
 pub mod time;

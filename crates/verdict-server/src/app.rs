@@ -210,6 +210,7 @@ fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, StartError> {
 fn router(state: AppState) -> Router {
     let ws = "/api/shared_spaces/{sp}/workspaces/{ws}";
     let ci = "/internal-api/shared_spaces/{sp}/analytics/ci";
+    let vws = "/verdict/api/shared_spaces/{sp}/workspaces/{ws}";
     Router::new()
         .route(
             "/verdict/api/tokens",
@@ -219,6 +220,50 @@ fn router(state: AppState) -> Router {
             "/verdict/api/tokens/{id}",
             axum::routing::delete(crate::auth::tokens::revoke),
         )
+        .route(
+            "/verdict/api/openapi.json",
+            get(crate::api::openapi::document),
+        )
+        .route(
+            &format!("{vws}/result_sets"),
+            get(crate::api::result_sets::list),
+        )
+        .route(
+            &format!("{vws}/result_sets/{{id}}"),
+            get(crate::api::result_sets::detail),
+        )
+        .route(
+            &format!("{vws}/result_sets/{{id}}/results"),
+            get(crate::api::result_sets::results),
+        )
+        .route(
+            &format!("{vws}/tests/{{id}}/story"),
+            get(crate::api::story::story),
+        )
+        .route(
+            &format!("{vws}/tests/{{id}}/mute"),
+            axum::routing::put(crate::api::mutes::mute)
+                .delete(crate::api::mutes::unmute)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::limits::INSIGHT_BODY_BYTES,
+                )),
+        )
+        .route(&format!("{vws}/mutes"), get(crate::api::mutes::list))
+        .route(
+            &format!("{vws}/failure_groups"),
+            get(crate::api::groups::list),
+        )
+        .route(
+            &format!("{vws}/failure_groups/{{signature}}"),
+            get(crate::api::groups::detail),
+        )
+        .route(
+            &format!("{vws}/failure_groups/{{signature}}/triage"),
+            post(crate::api::groups::triage).layer(axum::extract::DefaultBodyLimit::max(
+                crate::limits::INSIGHT_BODY_BYTES,
+            )),
+        )
+        .route(&format!("{vws}/flaky_tests"), get(crate::api::flaky::list))
         .route(
             "/verdict/api/shared_spaces/{sp}/workspaces/{ws}/batches",
             get(crate::api::batches::batches),

@@ -30,6 +30,13 @@ pub const TC_MESSAGE_BYTES: usize = 64 << 10;
 /// text), and of an imported failure text or captured output.
 pub const TC_DETAIL_BYTES: usize = 1 << 20;
 
+/// Bytes of a triage note or a mute reason (insight API).
+pub const INSIGHT_NOTE_BYTES: usize = 64 << 10;
+/// Characters of a triage link (a defect id or URL).
+pub const INSIGHT_LINK_CHARS: usize = 2_048;
+/// Bytes of an insight API request body (a note plus its link, in JSON).
+pub const INSIGHT_BODY_BYTES: usize = 256 << 10;
+
 /// `Err(message)` naming `field` when `text` has more than `max` characters.
 pub fn check_chars(field: &str, text: &str, max: usize) -> Result<(), String> {
     // Byte length bounds the character count from above: most texts skip the count.

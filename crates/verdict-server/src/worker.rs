@@ -3,6 +3,7 @@
 
 mod ci_target;
 mod feed;
+mod insight;
 mod prepare;
 pub mod process;
 mod resolve;

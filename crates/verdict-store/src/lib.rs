@@ -18,6 +18,7 @@ mod error;
 mod history;
 mod ids;
 mod ingest_tx;
+mod insight;
 mod migrate;
 mod seed;
 mod tasks;
@@ -41,8 +42,13 @@ pub use entities::{
 pub use error::StoreError;
 pub use history::HistoryEntry;
 pub use ingest_tx::{
-    CiBuildSpec, ExistingRun, ExistingTest, IngestTx, NewPreviousRun, NewRun, NewStep, NewTest,
-    ReleaseInfo, RunUpdate, SuiteInfo, TestUpdate,
+    BuildNames, CiBuildSpec, ExistingRun, ExistingTest, IngestTx, NewPreviousRun, NewRun, NewStep,
+    NewTest, ReleaseInfo, RunUpdate, SuiteInfo, TestUpdate,
+};
+pub use insight::{
+    ChangedResult, ContextSpec, FailureGroup, FailureInfo, FlakyTest, GroupFilter, GroupRun,
+    MuteRecord, NewResult, ResultSetFilter, ResultSetRef, ResultSetRow, ResultSetSpec,
+    SetComparison, SetResult, StoryResult, SummaryCounts, TestInfo, TriageRecord,
 };
 pub use seed::{logical_name, name_key};
 pub use tasks::{CiTarget, ClaimedTask, NewTask, PushOutcome, TaskRecord, TaskState};

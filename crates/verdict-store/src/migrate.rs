@@ -33,6 +33,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_safety.sql"),
         include_str!("../migrations/postgres/0005_safety.sql"),
     ),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_insight.sql"),
+        include_str!("../migrations/postgres/0006_insight.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database's version, each in its own

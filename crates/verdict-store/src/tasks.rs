@@ -83,6 +83,8 @@ pub struct NewTask {
     pub accepted_at: i64,
     /// `Some` for the CI endpoint's pushes.
     pub ci: Option<CiTarget>,
+    /// The user whose credential pushed (a plain push's series, insight.md).
+    pub pushed_by: Option<String>,
 }
 
 /// Result of [`Store::enqueue`].
@@ -102,6 +104,8 @@ pub struct ClaimedTask {
     pub accepted_at: i64,
     pub payload_encoding: String,
     pub attempts: i64,
+    /// The user whose credential pushed.
+    pub pushed_by: Option<String>,
 }
 
 /// Payload chunk size: large enough to be cheap, small enough to stream.
@@ -153,8 +157,8 @@ impl Store {
         let ci = task.ci.clone().unwrap_or_default();
         let task_id: i64 = sqlx::query_scalar(
             "INSERT INTO tasks (workspace_id, state, skip_errors, accepted_at, payload_encoding, payload_size, \
-             kind, shared_space_id, ci_instance_id, ci_job_id, ci_build_id) \
-             VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             kind, shared_space_id, ci_instance_id, ci_job_id, ci_build_id, pushed_by) \
+             VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(task.workspace_id)
         .bind(i64::from(task.skip_errors))
@@ -166,6 +170,7 @@ impl Store {
         .bind(task.ci.as_ref().map(|_| ci.instance_id.as_str()))
         .bind(task.ci.as_ref().map(|_| ci.job_ci_id.as_str()))
         .bind(task.ci.as_ref().map(|_| ci.build_ci_id.as_str()))
+        .bind(task.pushed_by.as_deref())
         .fetch_one(&mut *tx)
         .await?;
         let mut buffer = vec![0_u8; CHUNK_BYTES];
@@ -263,7 +268,7 @@ impl Store {
              WHERE id = (SELECT id FROM tasks WHERE state = 'queued' OR (state = 'running' AND lease_until < $3) \
              ORDER BY id LIMIT 1{skip_locked}) \
              RETURNING id, workspace_id, skip_errors, accepted_at, payload_encoding, attempts, \
-             kind, shared_space_id, ci_instance_id, ci_job_id, ci_build_id"
+             kind, shared_space_id, ci_instance_id, ci_job_id, ci_build_id, pushed_by"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(now + lease_ms)
@@ -289,6 +294,7 @@ impl Store {
                 } else {
                     None
                 },
+                pushed_by: r.try_get(11)?,
             })
         })
         .transpose()

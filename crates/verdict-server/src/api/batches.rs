@@ -12,6 +12,10 @@ use crate::auth::principal::Principal;
 use crate::error::ApiError;
 
 /// The batches of a workspace, newest first.
+#[utoipa::path(get, path = "/verdict/api/shared_spaces/{sp}/workspaces/{ws}/batches", tag = "testcenter",
+    params(("sp" = String, Path), ("ws" = String, Path)),
+    responses((status = 200, description = "`{\"total_count\", \"data\": [{\"id\", \"name\", \"reference\", \"reports\": [{\"id\", \"labels\", \"hidden_labels\"}]}]}`", body = Object),
+        (status = 401), (status = 403), (status = 404)))]
 pub async fn batches(
     State(state): State<AppState>,
     who: Principal,

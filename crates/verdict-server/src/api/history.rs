@@ -13,7 +13,12 @@ use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::octane::results::path_id;
 
-/// The history of one test.
+/// The history of one test (all its runs, oldest first, with the figures of
+/// testcenter-notes.md); `…/story` has the per-context insight view.
+#[utoipa::path(get, path = "/verdict/api/shared_spaces/{sp}/workspaces/{ws}/tests/{id}/history", tag = "testcenter",
+    params(("sp" = String, Path), ("ws" = String, Path), ("id" = String, Path)),
+    responses((status = 200, description = "`{\"test_id\", \"runs\", \"passed\", \"failed\", \"success_rate\", \"flakiness\", \"flaky\", \"times_broken\", \"timeline\": [...]}`", body = Object),
+        (status = 404)))]
 pub async fn history(
     State(state): State<AppState>,
     who: Principal,

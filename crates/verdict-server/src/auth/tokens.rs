@@ -31,6 +31,10 @@ pub async fn create_token(
 }
 
 /// POST /verdict/api/tokens — `{"name": "..."}` (optional) → 201 `{"token","name"}`.
+#[utoipa::path(post, path = "/verdict/api/tokens", tag = "accounts",
+    request_body(content = Object, description = "`{\"name\": \"ci\"}` (optional, at most 255 characters)"),
+    responses((status = 201, description = "`{\"token\": \"vt_…\", \"name\": \"ci\"}`: the token is shown once", body = Object),
+        (status = 400), (status = 401)))]
 pub async fn create(
     State(state): State<AppState>,
     who: Principal,
@@ -61,6 +65,8 @@ pub async fn create(
 
 /// GET /verdict/api/tokens — the caller's own tokens: id (a prefix of the
 /// token's hash, never the token), name and creation time.
+#[utoipa::path(get, path = "/verdict/api/tokens", tag = "accounts",
+    responses((status = 200, description = "`{\"total_count\", \"data\": [{\"id\", \"name\", \"created\"}]}`", body = Object), (status = 401)))]
 pub async fn list(State(state): State<AppState>, who: Principal) -> Result<Json<Value>, ApiError> {
     let tokens = state.store.api_tokens_of(Some(who.user.id)).await?;
     let data: Vec<Value> = tokens
@@ -73,6 +79,9 @@ pub async fn list(State(state): State<AppState>, who: Principal) -> Result<Json<
 /// DELETE /verdict/api/tokens/{id} — revokes one of the caller's own tokens;
 /// refused at once everywhere (every check reads the database). 404 for an
 /// id that is not the caller's, whoever's it is.
+#[utoipa::path(delete, path = "/verdict/api/tokens/{id}", tag = "accounts",
+    params(("id" = String, Path, description = "the id from the list")),
+    responses((status = 204, description = "revoked"), (status = 404)))]
 pub async fn revoke(
     State(state): State<AppState>,
     who: Principal,

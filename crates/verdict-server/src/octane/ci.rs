@@ -282,7 +282,14 @@ pub async fn push(
         job_ci_id: param("job-ci-id"),
         build_ci_id: param("build-ci-id"),
     };
-    results::accept(&state, 0, Some(target), skip_errors, "", &headers, body).await
+    let push = results::Push {
+        workspace_id: 0,
+        ci: Some(target),
+        skip_errors,
+        dedupe_target: "",
+        pushed_by: &who.user.name,
+    };
+    results::accept(&state, push, &headers, body).await
 }
 
 /// GET …/ci/test-results/{task} — status of a CI push.

@@ -56,29 +56,42 @@ pub async fn push(
         "|{}|{}|{skip_errors}",
         workspace.shared_space_id, workspace.id
     );
-    accept(
-        &state,
-        workspace.id,
-        None,
+    let push = Push {
+        workspace_id: workspace.id,
+        ci: None,
         skip_errors,
-        &target,
-        &headers,
-        body,
-    )
-    .await
+        dedupe_target: &target,
+        pushed_by: &who.user.name,
+    };
+    accept(&state, push, &headers, body).await
+}
+
+/// Where a push goes and who sent it.
+pub struct Push<'a> {
+    /// 0 for a CI push (its workspaces are found when it is processed).
+    pub workspace_id: i64,
+    pub ci: Option<verdict_store::CiTarget>,
+    pub skip_errors: bool,
+    /// Names where the payload goes (part of the dedupe key).
+    pub dedupe_target: &'a str,
+    /// The user whose credential pushed (a plain push's series).
+    pub pushed_by: &'a str,
 }
 
 /// Validates, de-duplicates and durably stores a push; 202 with the task.
-/// `dedupe_target` names where the payload goes (part of the dedupe key).
 pub async fn accept(
     state: &AppState,
-    workspace_id: i64,
-    ci: Option<verdict_store::CiTarget>,
-    skip_errors: bool,
-    dedupe_target: &str,
+    push: Push<'_>,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let Push {
+        workspace_id,
+        ci,
+        skip_errors,
+        dedupe_target,
+        pushed_by,
+    } = push;
     let limits = Limits {
         max_body: state.config.max_body_bytes,
         max_inflated: state.config.max_inflated_bytes,
@@ -114,6 +127,7 @@ pub async fn accept(
         dedupe_window_ms: i64::try_from(state.config.dedupe_window.as_millis()).unwrap_or(i64::MAX),
         accepted_at: verdict_store::now_ms(),
         ci,
+        pushed_by: Some(pushed_by.to_owned()),
     };
     let mut file = tokio::fs::File::open(spooled.file.path())
         .await

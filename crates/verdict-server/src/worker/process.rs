@@ -9,6 +9,7 @@ use verdict_domain::rules::{self, Outcome, Problem, Scope};
 use verdict_store::{ClaimedTask, IngestTx, Store, StoreError, TaskState};
 
 use super::feed::{self, Parsed};
+use super::insight::InsightCtx;
 use super::prepare::{self, SuiteRuns};
 use super::resolve::{Resolved, Resolver};
 use super::write::{self, PreparedItem};
@@ -141,6 +142,8 @@ async fn process_into(
             problems: job.problems,
         });
     }
+    let spec = result_set_spec(task, &job, tx).await?;
+    let mut insight = InsightCtx::start(tx, spec).await?;
     let now = verdict_store::now_ms();
     while let Some(parsed) = items.recv().await {
         match parsed {
@@ -151,17 +154,83 @@ async fn process_into(
                         ready.push(p);
                     }
                 }
-                write::write_batch(tx, ready, now).await?;
+                write::write_batch(tx, ready, now, &mut insight).await?;
             }
             Parsed::Failed(e) => return Err(ProcessError::Payload(e.to_string())),
             Parsed::Header(_) => return Err(ProcessError::Payload("second header".to_owned())),
         }
     }
     job.problems.extend(job.suite_runs.overflow_problems());
+    insight.finish(tx).await?;
     Ok(Pass {
         stopped: false,
         items_skipped: job.items_skipped,
         problems: job.problems,
+    })
+}
+
+/// The result set a task writes into (docs/insight.md): its CI build, else
+/// the push itself, in the series of the pusher, release and environments.
+async fn result_set_spec(
+    task: &ClaimedTask,
+    job: &Job,
+    tx: &mut IngestTx,
+) -> Result<verdict_store::ResultSetSpec, ProcessError> {
+    let release_id = job.global.release.as_ref().map(|r| r.id);
+    let milestone_id = job.global.milestone.map(|(m, _)| m);
+    let mut env: Vec<String> = job
+        .global
+        .taxonomies
+        .iter()
+        .map(|(t, v)| format!("{t}: {v}"))
+        .collect();
+    env.sort();
+    let environment = (!env.is_empty()).then(|| env.join(", "));
+    let pushed_by = task.pushed_by.clone();
+    if let Some(build_id) = job.ci_build_id
+        && let Some(build) = tx.ci_build_names(build_id).await?
+    {
+        return Ok(verdict_store::ResultSetSpec {
+            kind: "build",
+            source_key: format!("build:{build_id}"),
+            series_key: format!("job:{}", build.job_id),
+            series_name: build.job_name.clone(),
+            name: format!("{} #{}", build.job_name, build.build_name),
+            ci_build_id: Some(build_id),
+            ci_job_id: Some(build.job_id),
+            release_id,
+            milestone_id,
+            environment,
+            pushed_by,
+            task_id: Some(task.id),
+            ..Default::default()
+        });
+    }
+    let who = pushed_by.clone().unwrap_or_else(|| "unknown".to_owned());
+    let context = format!(
+        "{}|{}",
+        release_id.map_or_else(String::new, |r| r.to_string()),
+        environment.clone().unwrap_or_default()
+    );
+    let mut series_name = format!("pushes by {who}");
+    if let Some(r) = &job.global.release {
+        series_name.push_str(&format!(", release {}", r.name));
+    }
+    if let Some(e) = &environment {
+        series_name.push_str(&format!(", {e}"));
+    }
+    Ok(verdict_store::ResultSetSpec {
+        kind: "push",
+        source_key: format!("push:{}", task.id),
+        series_key: format!("push:{who}:{context}"),
+        series_name,
+        name: format!("push {}", task.id),
+        release_id,
+        milestone_id,
+        environment,
+        pushed_by,
+        task_id: Some(task.id),
+        ..Default::default()
     })
 }
 

@@ -84,10 +84,12 @@ async fn work(
                         }
                     }
                 }
+                refresh_summaries(&store).await;
                 // A push may have arrived meanwhile; look again before sleeping.
                 wake.notify_one();
             }
             Ok(None) => {
+                refresh_summaries(&store).await;
                 tokio::select! {
                     () = wake.notified() => {}
                     () = tokio::time::sleep(IDLE_POLL) => {}
@@ -103,6 +105,14 @@ async fn work(
 }
 
 /// Renews the lease at a third of its length until aborted.
+/// Brings the cached comparison counts of changed result sets up to date
+/// (lists read them; a set's own page computes them live).
+async fn refresh_summaries(store: &Store) {
+    if let Err(e) = store.refresh_stale_summaries(100).await {
+        tracing::warn!(error = %e, "refreshing result-set summaries failed");
+    }
+}
+
 async fn keep_lease(store: Store, task_id: i64, owner: String, lease: Duration) {
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(60_000);
     loop {

@@ -5,11 +5,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::insight::{self, BatchResults, InsightCtx};
 use verdict_domain::rules::{RunKeyParts, run_key};
 use verdict_domain::status::RunStatus;
 use verdict_store::{
-    ExistingRun, IngestTx, NewPreviousRun, NewRun, NewStep, NewTest, RunUpdate, StoreError,
-    TestUpdate,
+    ChangedResult, ExistingRun, IngestTx, NewPreviousRun, NewRun, NewStep, NewTest, RunUpdate,
+    StoreError, TestUpdate,
 };
 
 /// The test an item reports on.
@@ -66,6 +67,7 @@ pub async fn write_batch(
     tx: &mut IngestTx,
     items: Vec<PreparedItem>,
     now: i64,
+    insight: &mut InsightCtx,
 ) -> Result<(), StoreError> {
     if items.is_empty() {
         return Ok(());
@@ -84,14 +86,16 @@ pub async fn write_batch(
             batch_keys.push(key);
             end += 1;
         }
-        write_runs(
+        let results = write_runs(
             tx,
             &items[start..end],
             &test_ids[start..end],
             batch_keys,
             now,
+            insight,
         )
         .await?;
+        insight.record(tx, results).await?;
         start = end;
     }
     Ok(())
@@ -251,14 +255,16 @@ fn dedup_missing(
     out
 }
 
-/// Writes runs whose keys are all distinct.
+/// Writes runs whose keys are all distinct; returns the results written.
 async fn write_runs(
     tx: &mut IngestTx,
     items: &[PreparedItem],
     test_ids: &[i64],
     keys: Vec<String>,
     now: i64,
-) -> Result<(), StoreError> {
+    insight: &InsightCtx,
+) -> Result<BatchResults, StoreError> {
+    let mut results = BatchResults::default();
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     let existing: HashMap<String, ExistingRun> = tx
         .find_runs(&key_refs)
@@ -274,20 +280,38 @@ async fn write_runs(
     let mut replaced_steps = Vec::new();
     let mut links: Vec<(i64, &str, i64)> = Vec::new();
     let mut older: Vec<(i64, &RunUpdate)> = Vec::new();
+    let mut older_of: HashMap<i64, (i64, verdict_store::ContextSpec)> = HashMap::new();
     for ((item, test_id), key) in items.iter().zip(test_ids).zip(keys) {
         let run = &item.run;
+        let context = insight::context_of(run.release_id, &run.taxonomy_ids);
+        let muted = insight.is_muted(*test_id);
         if let Some(last) = existing.get(&key) {
             match apply_to_last(tx.task_id(), last, &run.values) {
                 LastRunChange::Keep => {}
-                LastRunChange::Previous => older.push((last.id, &run.values)),
+                LastRunChange::Previous => {
+                    older.push((last.id, &run.values));
+                    older_of.insert(last.id, (*test_id, context.clone()));
+                }
                 LastRunChange::Replace { archive } => {
+                    let result =
+                        insight::result_of(*test_id, last.id, &context, &run.values, muted);
                     if archive {
                         previous.push(NewPreviousRun {
                             id: 0,
                             run_id: last.id,
                             values: last.values.clone(),
                         });
+                        results.new.push(result);
+                    } else {
+                        results.changed.push(ChangedResult {
+                            old_outcome: verdict_domain::insight::Outcome::from_status_key(
+                                &last.values.status,
+                            ),
+                            old_flaky: last.values.flaky,
+                            new: result,
+                        });
                     }
+                    results.contexts.push(context);
                     tx.update_run(last.id, &run.values, now).await?;
                     replaced_steps.push(last.id);
                     steps_for.push((last.id, &run.steps));
@@ -296,6 +320,14 @@ async fn write_runs(
             continue;
         }
         let id = fresh.next().unwrap_or_default();
+        results.new.push(insight::result_of(
+            *test_id,
+            id,
+            &context,
+            &run.values,
+            muted,
+        ));
+        results.contexts.push(context);
         links.extend(run.taxonomy_ids.iter().map(|d| (id, "taxonomies", *d)));
         links.extend(
             item.test
@@ -324,7 +356,17 @@ async fn write_runs(
         });
     }
     tx.insert_runs(&runs, now).await?;
-    previous.extend(older_results(tx, older).await?);
+    let archived = older_results(tx, older).await?;
+    for p in &archived {
+        if let Some((test_id, context)) = older_of.get(&p.run_id) {
+            let muted = insight.is_muted(*test_id);
+            results.new.push(insight::result_of(
+                *test_id, p.run_id, context, &p.values, muted,
+            ));
+            results.contexts.push(context.clone());
+        }
+    }
+    previous.extend(archived);
     let previous_ids = tx.allocate_ids(previous.len()).await?;
     for (p, id) in previous.iter_mut().zip(previous_ids) {
         p.id = id;
@@ -343,7 +385,8 @@ async fn write_runs(
             steps.push(step);
         }
     }
-    tx.insert_steps(&steps).await
+    tx.insert_steps(&steps).await?;
+    Ok(results)
 }
 
 /// What a result does to the last run of its key (protocol §5.4 and the

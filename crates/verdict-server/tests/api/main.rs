@@ -13,6 +13,7 @@ mod clients;
 mod entity_api;
 mod hostile_accounts;
 mod hostile_blobs;
+mod insight;
 mod jssdk;
 mod links;
 mod processing;

@@ -31,6 +31,7 @@ async fn a_task_whose_worker_died_is_processed_exactly_once(backend: Backend) {
         dedupe_window_ms: 60_000,
         accepted_at: verdict_store::now_ms(),
         ci: None,
+        pushed_by: None,
     };
     let PushOutcome::Accepted { task_id } = store.enqueue(&task, &mut &xml[..]).await.unwrap()
     else {

@@ -8,6 +8,14 @@ use super::IngestTx;
 use crate::error::StoreError;
 use crate::seed;
 
+/// A CI build's job and names (a build's result set is named after them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildNames {
+    pub job_id: i64,
+    pub job_name: String,
+    pub build_name: String,
+}
+
 /// A release as link resolution needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseInfo {
@@ -201,6 +209,30 @@ impl IngestTx {
             false,
         )
         .await
+    }
+
+    /// A build's job and names, for its result set.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn ci_build_names(
+        &mut self,
+        build_id: i64,
+    ) -> Result<Option<BuildNames>, StoreError> {
+        let row = sqlx::query(
+            "SELECT j.id, j.name, b.name FROM ci_builds b JOIN ci_jobs j ON j.id = b.ci_job_id WHERE b.id = $1",
+        )
+        .bind(build_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|r| {
+            Ok(BuildNames {
+                job_id: r.try_get(0)?,
+                job_name: r.try_get(1)?,
+                build_name: r.try_get(2)?,
+            })
+        })
+        .transpose()
     }
 
     /// Finds or creates the CI build `build_ci_id` of a job.

@@ -1,0 +1,142 @@
+//! Shared by the insight endpoints: naming contexts and finding each failing
+//! test's streak from its indexed history.
+
+use std::collections::{HashMap, HashSet};
+
+use verdict_domain::insight::{self, StoryEntry, Streak, TestContext};
+use verdict_store::{Store, StoreError, StoryResult};
+
+use super::views::{ContextView, HistoryPoint};
+
+/// The display form of contexts by key.
+pub async fn context_views(
+    store: &Store,
+    workspace_id: i64,
+    keys: &[i64],
+) -> Result<HashMap<i64, ContextView>, StoreError> {
+    let mut unique: Vec<i64> = keys.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let rows = store.contexts(workspace_id, &unique).await?;
+    let mut taxonomy_ids: HashSet<i64> = HashSet::new();
+    for (_, _, env) in &rows {
+        if is_taxonomy_list(env) {
+            taxonomy_ids.extend(env.split(',').filter_map(|v| v.parse::<i64>().ok()));
+        }
+    }
+    let ids: Vec<i64> = taxonomy_ids.into_iter().collect();
+    let names: HashMap<i64, String> = store
+        .taxonomy_names(workspace_id, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|(key, release, env)| {
+            let environment = if env.is_empty() {
+                Vec::new()
+            } else if is_taxonomy_list(&env) {
+                env.split(',')
+                    .filter_map(|v| v.parse::<i64>().ok())
+                    .map(|id| {
+                        names
+                            .get(&id)
+                            .cloned()
+                            .unwrap_or_else(|| format!("taxonomy {id}"))
+                    })
+                    .collect()
+            } else {
+                env.split(", ").map(str::to_owned).collect()
+            };
+            (
+                key,
+                ContextView {
+                    key: verdict_domain::signature::to_hex(key),
+                    release,
+                    environment,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Octane contexts list taxonomy ids (`12,15`); Test Center ones, labels.
+fn is_taxonomy_list(env: &str) -> bool {
+    !env.is_empty() && env.bytes().all(|b| b.is_ascii_digit() || b == b',')
+}
+
+/// The context a result has when no context row exists (never expected).
+pub fn unknown_context(key: i64) -> ContextView {
+    ContextView {
+        key: verdict_domain::signature::to_hex(key),
+        release: None,
+        environment: Vec::new(),
+    }
+}
+
+/// A test's results grouped by context, oldest first.
+pub fn by_context(results: Vec<(i64, StoryResult)>) -> HashMap<TestContext, Vec<StoryResult>> {
+    let mut out: HashMap<TestContext, Vec<StoryResult>> = HashMap::new();
+    for (test_id, r) in results {
+        out.entry((test_id, r.context_key)).or_default().push(r);
+    }
+    out
+}
+
+/// The story entries of results (for the domain functions).
+pub fn entries(results: &[StoryResult]) -> Vec<StoryEntry> {
+    results
+        .iter()
+        .map(|r| StoryEntry {
+            outcome: r.outcome,
+            flaky: r.flaky,
+            started: r.started,
+            duration: r.duration,
+        })
+        .collect()
+}
+
+/// A result as a history point.
+pub fn point(r: &StoryResult) -> HistoryPoint {
+    HistoryPoint {
+        result_id: r.result_id.to_string(),
+        started: verdict_domain::time::format_iso(r.started),
+        result_set_id: r.result_set_id.to_string(),
+        result_set_name: r.result_set_name.clone(),
+    }
+}
+
+/// The current streak and its two points.
+pub fn streak_points(
+    results: &[StoryResult],
+) -> Option<(Streak, HistoryPoint, Option<HistoryPoint>)> {
+    let streak = insight::failing_since(&entries(results))?;
+    let since = point(&results[streak.since]);
+    let last = streak.last_passed.map(|i| point(&results[i]));
+    Some((streak, since, last))
+}
+
+/// "Failing since" of each failing (test, context), judged up to `until`.
+pub async fn failing_since(
+    store: &Store,
+    workspace_id: i64,
+    keys: &[TestContext],
+    until: i64,
+) -> Result<HashMap<TestContext, (HistoryPoint, Option<HistoryPoint>)>, StoreError> {
+    let mut tests: Vec<i64> = keys.iter().map(|(t, _)| *t).collect();
+    tests.sort_unstable();
+    tests.dedup();
+    let wanted: HashSet<TestContext> = keys.iter().copied().collect();
+    let grouped = by_context(
+        store
+            .test_results(workspace_id, &tests, None, Some(until))
+            .await?,
+    );
+    Ok(grouped
+        .into_iter()
+        .filter(|(k, _)| wanted.contains(k))
+        .filter_map(|(k, results)| {
+            streak_points(&results).map(|(_, since, last)| (k, (since, last)))
+        })
+        .collect())
+}

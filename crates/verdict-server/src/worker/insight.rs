@@ -1,0 +1,146 @@
+//! What a task adds to insight: the result set it writes into (a CI build,
+//! or the push itself), each written result's outcome, context, mute mark
+//! and failure signature (docs/insight.md).
+
+use std::collections::HashSet;
+
+use verdict_domain::insight::Outcome;
+use verdict_domain::signature;
+use verdict_store::{
+    ChangedResult, ContextSpec, FailureInfo, IngestTx, NewResult, ResultSetRef, ResultSetSpec,
+    RunUpdate, StoreError,
+};
+
+/// Longest sample message kept on a failure group (characters).
+const MAX_SAMPLE_CHARS: usize = 1_000;
+
+/// One task's insight state in one workspace.
+pub struct InsightCtx {
+    spec: ResultSetSpec,
+    set: Option<ResultSetRef>,
+    muted: HashSet<i64>,
+}
+
+/// The results of one batch, collected while runs are written.
+#[derive(Default)]
+pub struct BatchResults {
+    pub new: Vec<NewResult>,
+    pub changed: Vec<ChangedResult>,
+    pub contexts: Vec<ContextSpec>,
+}
+
+impl InsightCtx {
+    /// Loads the workspace's mutes for a task writing into `spec`'s set.
+    pub async fn start(tx: &mut IngestTx, spec: ResultSetSpec) -> Result<Self, StoreError> {
+        let muted = tx.active_mutes().await?;
+        Ok(Self {
+            spec,
+            set: None,
+            muted,
+        })
+    }
+
+    /// Whether the test is muted now.
+    pub fn is_muted(&self, test_id: i64) -> bool {
+        self.muted.contains(&test_id)
+    }
+
+    /// Writes a batch's results, creating the set on its first results.
+    pub async fn record(
+        &mut self,
+        tx: &mut IngestTx,
+        batch: BatchResults,
+    ) -> Result<(), StoreError> {
+        if batch.new.is_empty() && batch.changed.is_empty() {
+            return Ok(());
+        }
+        let set = match self.set {
+            Some(set) => set,
+            None => {
+                let started = batch
+                    .new
+                    .iter()
+                    .map(|r| r.started)
+                    .chain(batch.changed.iter().map(|c| c.new.started))
+                    .min()
+                    .unwrap_or_default();
+                let set = tx.result_set(&self.spec, started).await?;
+                self.set = Some(set);
+                set
+            }
+        };
+        tx.record_results(set, batch.new, batch.changed, &batch.contexts)
+            .await
+    }
+
+    /// Links the task to its set at the end of the task.
+    pub async fn finish(self, tx: &mut IngestTx) -> Result<(), StoreError> {
+        match self.set {
+            Some(set) => tx.close_result_sets(&[set]).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// The context of an Octane run (V): its release and environment taxonomies.
+pub fn context_of(release_id: Option<i64>, taxonomy_ids: &[i64]) -> ContextSpec {
+    let mut ids = taxonomy_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let environment = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    ContextSpec {
+        key: verdict_domain::insight::context_key(release_id, &environment),
+        release_id,
+        environment,
+    }
+}
+
+/// The result row of a stored run result.
+pub fn result_of(
+    test_id: i64,
+    run_id: i64,
+    context: &ContextSpec,
+    values: &RunUpdate,
+    muted: bool,
+) -> NewResult {
+    let outcome = Outcome::from_status_key(&values.status);
+    NewResult {
+        id: None,
+        test_id,
+        context_key: context.key,
+        run_id,
+        started: values.started,
+        duration: values.duration,
+        outcome,
+        flaky: values.flaky,
+        retries: values.retries,
+        muted,
+        failure: (outcome == Outcome::Failed).then(|| {
+            failure_of(
+                values.error_type.as_deref(),
+                values.error_message.as_deref(),
+                values.error_stack.as_deref(),
+            )
+        }),
+    }
+}
+
+/// The signature of a failure and the sample line shown with its group.
+pub fn failure_of(
+    error_type: Option<&str>,
+    message: Option<&str>,
+    stack: Option<&str>,
+) -> FailureInfo {
+    let signature = signature::signature(error_type, message, stack);
+    let sample = message
+        .and_then(|m| m.lines().map(str::trim).find(|l| !l.is_empty()))
+        .or_else(|| stack.and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty())))
+        .unwrap_or("")
+        .chars()
+        .take(MAX_SAMPLE_CHARS)
+        .collect();
+    FailureInfo {
+        signature,
+        sample_message: sample,
+    }
+}

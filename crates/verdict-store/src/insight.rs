@@ -1,0 +1,75 @@
+//! Insight: result sets, their comparison, a test's story, failure groups,
+//! triage, mutes and flaky rankings (docs/insight.md). The write side runs
+//! inside the ingest transactions; the read side goes by index only.
+
+mod read;
+mod summary;
+mod triage;
+mod write;
+
+use std::collections::HashSet;
+
+pub use read::{
+    FailureGroup, FlakyTest, GroupFilter, GroupRun, ResultSetFilter, ResultSetRow, SetResult,
+    StoryResult, TestInfo,
+};
+pub use summary::{SetComparison, SummaryCounts};
+pub use triage::{MuteRecord, TriageRecord};
+pub use write::{ChangedResult, ContextSpec, FailureInfo, NewResult, ResultSetRef, ResultSetSpec};
+
+use crate::error::StoreError;
+use crate::ingest_tx::IngestTx;
+
+impl IngestTx {
+    /// Finds or creates the result set this task writes into.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn result_set(
+        &mut self,
+        spec: &ResultSetSpec,
+        started: i64,
+    ) -> Result<ResultSetRef, StoreError> {
+        write::result_set(self.backend, &mut self.tx, self.workspace_id, spec, started).await
+    }
+
+    /// Stores results of one batch with their counters and failure groups.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn record_results(
+        &mut self,
+        set: ResultSetRef,
+        new: Vec<NewResult>,
+        changed: Vec<ChangedResult>,
+        contexts: &[ContextSpec],
+    ) -> Result<(), StoreError> {
+        write::record(
+            self.backend,
+            &mut self.tx,
+            self.workspace_id,
+            self.task_id,
+            set,
+            new,
+            changed,
+            contexts,
+        )
+        .await
+    }
+
+    /// Tests muted in the current workspace.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn active_mutes(&mut self) -> Result<HashSet<i64>, StoreError> {
+        write::active_mutes(&mut self.tx, self.workspace_id).await
+    }
+
+    /// Links the task to the sets it wrote; marks the following sets stale.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn close_result_sets(&mut self, sets: &[ResultSetRef]) -> Result<(), StoreError> {
+        write::close_sets(&mut self.tx, self.task_id, sets).await
+    }
+}

@@ -1,0 +1,780 @@
+//! Insight reads, each by index: result-set pages, a set's results, a test's
+//! results, failure groups and their runs, flaky candidates.
+
+use sqlx::Row;
+use verdict_domain::insight::Outcome;
+
+use super::summary::SummaryCounts;
+use crate::bulk;
+use crate::connect::Store;
+use crate::error::StoreError;
+
+/// Filters of the result-set list (all optional, combined with AND).
+#[derive(Debug, Clone, Default)]
+pub struct ResultSetFilter {
+    pub kind: Option<String>,
+    pub series_id: Option<i64>,
+    /// A CI job (ci_jobs.id), or the jobs of a pipeline.
+    pub ci_job_ids: Option<Vec<i64>>,
+    pub release_id: Option<i64>,
+    pub milestone_id: Option<i64>,
+    /// Substring of the environment (taxonomy ids or Test Center labels).
+    pub environment: Option<String>,
+    /// Test Center batch name.
+    pub batch: Option<String>,
+    pub task_id: Option<i64>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One result set with its counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultSetRow {
+    pub id: i64,
+    pub series_id: i64,
+    pub series_name: String,
+    pub kind: String,
+    pub name: String,
+    pub ci_build_id: Option<i64>,
+    pub ci_job_id: Option<i64>,
+    pub report_id: Option<i64>,
+    pub task_id: Option<i64>,
+    pub release_id: Option<i64>,
+    pub milestone_id: Option<i64>,
+    pub environment: Option<String>,
+    pub pushed_by: Option<String>,
+    pub batch: Option<String>,
+    pub started: i64,
+    pub finished: i64,
+    pub total: i64,
+    pub passed: i64,
+    pub failed: i64,
+    pub skipped: i64,
+    pub flaky: i64,
+    pub muted: i64,
+    pub summary: SummaryCounts,
+}
+
+const SET_COLUMNS: &str = "s.id, s.series_id, se.name, s.kind, s.name, s.ci_build_id, s.ci_job_id, s.report_id, s.task_id, \
+     s.release_id, s.milestone_id, s.environment, s.pushed_by, b.name, s.started, s.finished, s.total, s.passed, s.failed, \
+     s.skipped, s.flaky, s.muted, s.summary, s.summary_stale";
+const SET_FROM: &str = "FROM result_sets s JOIN series se ON se.id = s.series_id \
+     LEFT JOIN tc_reports rep ON rep.id = s.report_id LEFT JOIN tc_batches b ON b.id = rep.batch_id";
+
+/// A result of one set, for the set's page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetResult {
+    pub result_id: i64,
+    pub test_id: i64,
+    pub context_key: i64,
+    pub run_id: i64,
+    pub outcome: Outcome,
+    pub flaky: bool,
+    pub retries: i64,
+    pub muted: bool,
+    pub started: i64,
+    pub duration: i64,
+    pub signature: Option<i64>,
+}
+
+/// What a page shows of a test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestInfo {
+    pub id: i64,
+    pub name: String,
+    pub class_name: String,
+    pub package: String,
+    pub component: String,
+    pub subtype: String,
+}
+
+/// One result in a test's story, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryResult {
+    pub result_id: i64,
+    pub context_key: i64,
+    pub run_id: i64,
+    pub result_set_id: i64,
+    pub result_set_name: String,
+    pub result_set_kind: String,
+    pub outcome: Outcome,
+    pub flaky: bool,
+    pub retries: i64,
+    pub muted: bool,
+    pub started: i64,
+    pub duration: i64,
+    pub signature: Option<i64>,
+}
+
+/// Filters of the failure-group list.
+#[derive(Debug, Clone, Default)]
+pub struct GroupFilter {
+    pub since: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A failure group with its counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureGroup {
+    pub signature: i64,
+    pub error_type: String,
+    pub message: String,
+    pub frames: Vec<String>,
+    pub sample_message: String,
+    pub failed_runs: i64,
+    pub tests_affected: i64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub first_result_set_id: i64,
+    pub last_result_set_id: i64,
+}
+
+/// A failed run of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRun {
+    pub result_id: i64,
+    pub test_id: i64,
+    pub test_name: String,
+    pub run_id: i64,
+    pub result_set_id: i64,
+    pub result_set_name: String,
+    pub started: i64,
+    pub muted: bool,
+}
+
+/// A test with trouble (a failure or a flaky mark) in a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlakyTest {
+    pub test_id: i64,
+}
+
+/// The filter's clauses; `None` when nothing can match.
+fn filter_clauses(backend: crate::connect::Backend, f: &ResultSetFilter) -> Option<Where> {
+    let mut w = Where::new(backend);
+    if let Some(v) = f.series_id {
+        w.int("s.series_id = ?", v);
+    }
+    if let Some(v) = f.release_id {
+        w.int("s.release_id = ?", v);
+    }
+    if let Some(v) = f.milestone_id {
+        w.int("s.milestone_id = ?", v);
+    }
+    if let Some(v) = f.since {
+        w.int("s.started >= ?", v);
+    }
+    if let Some(v) = f.until {
+        w.int("s.started < ?", v);
+    }
+    if let Some(v) = f.task_id {
+        w.int(
+            "s.id IN (SELECT result_set_id FROM result_set_tasks WHERE task_id = ?)",
+            v,
+        );
+    }
+    if let Some(jobs) = &f.ci_job_ids {
+        if jobs.is_empty() {
+            return None;
+        }
+        w.ints("s.ci_job_id", jobs);
+    }
+    if let Some(kind) = &f.kind {
+        w.text("s.kind = ?", kind.clone());
+    }
+    if let Some(env) = &f.environment {
+        w.text(
+            "s.environment LIKE ?",
+            format!("%{}%", env.replace(['%', '_'], "")),
+        );
+    }
+    if let Some(batch) = &f.batch {
+        w.text("b.name = ?", batch.clone());
+    }
+    Some(w)
+}
+
+/// A value bound to a filter clause.
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// AND-ed filter clauses with their binds, numbered after the workspace (`$1`).
+struct Where {
+    backend: crate::connect::Backend,
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+impl Where {
+    fn new(backend: crate::connect::Backend) -> Self {
+        Self {
+            backend,
+            sql: String::new(),
+            binds: Vec::new(),
+        }
+    }
+
+    fn next(&self) -> String {
+        bulk::placeholder(self.backend, self.binds.len() + 2)
+    }
+
+    fn int(&mut self, clause: &str, v: i64) {
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&clause.replace('?', &self.next()));
+        self.binds.push(Bind::Int(v));
+    }
+
+    fn text(&mut self, clause: &str, v: String) {
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&clause.replace('?', &self.next()));
+        self.binds.push(Bind::Text(v));
+    }
+
+    fn ints(&mut self, column: &str, values: &[i64]) {
+        let first = self.binds.len() + 2;
+        self.sql.push_str(&format!(
+            " AND {column} IN ({})",
+            bulk::placeholders(self.backend, first, values.len())
+        ));
+        self.binds.extend(values.iter().map(|v| Bind::Int(*v)));
+    }
+
+    fn finish(mut self, limit: i64, offset: i64) -> (String, Vec<Bind>) {
+        let l = self.next();
+        self.binds.push(Bind::Int(limit));
+        let o = self.next();
+        self.binds.push(Bind::Int(offset));
+        self.sql.push_str(&format!(
+            " ORDER BY s.started DESC, s.id DESC LIMIT {l} OFFSET {o}"
+        ));
+        (self.sql, self.binds)
+    }
+}
+
+fn set_row(r: &sqlx::any::AnyRow) -> Result<(ResultSetRow, Option<String>, bool), StoreError> {
+    let summary: Option<String> = r.try_get(22)?;
+    let stale = r.try_get::<i64, _>(23)? != 0;
+    Ok((
+        ResultSetRow {
+            id: r.try_get(0)?,
+            series_id: r.try_get(1)?,
+            series_name: r.try_get(2)?,
+            kind: r.try_get(3)?,
+            name: r.try_get(4)?,
+            ci_build_id: r.try_get(5)?,
+            ci_job_id: r.try_get(6)?,
+            report_id: r.try_get(7)?,
+            task_id: r.try_get(8)?,
+            release_id: r.try_get(9)?,
+            milestone_id: r.try_get(10)?,
+            environment: r.try_get(11)?,
+            pushed_by: r.try_get(12)?,
+            batch: r.try_get(13)?,
+            started: r.try_get(14)?,
+            finished: r.try_get(15)?,
+            total: r.try_get(16)?,
+            passed: r.try_get(17)?,
+            failed: r.try_get(18)?,
+            skipped: r.try_get(19)?,
+            flaky: r.try_get(20)?,
+            muted: r.try_get(21)?,
+            summary: SummaryCounts::default(),
+        },
+        summary,
+        stale,
+    ))
+}
+
+impl Store {
+    /// Result sets of the workspace, newest first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn result_sets(
+        &self,
+        workspace_id: i64,
+        f: &ResultSetFilter,
+    ) -> Result<Vec<ResultSetRow>, StoreError> {
+        let Some(w) = filter_clauses(self.backend, f) else {
+            return Ok(Vec::new());
+        };
+        let (clause, binds) = w.finish(f.limit, f.offset);
+        let sql = format!(
+            "SELECT {SET_COLUMNS} {SET_FROM} WHERE s.workspace_id = {} {clause}",
+            bulk::placeholder(self.backend, 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
+        for b in binds {
+            q = match b {
+                Bind::Int(v) => q.bind(v),
+                Bind::Text(v) => q.bind(v),
+            };
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let (mut row, cached, stale) = set_row(r)?;
+            row.summary = self
+                .summary_counts(workspace_id, row.id, cached.as_deref(), stale)
+                .await?;
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    /// How many result sets match the filter (paging ignored).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn count_result_sets(
+        &self,
+        workspace_id: i64,
+        f: &ResultSetFilter,
+    ) -> Result<i64, StoreError> {
+        let Some(w) = filter_clauses(self.backend, f) else {
+            return Ok(0);
+        };
+        let sql = format!(
+            "SELECT COUNT(*) {SET_FROM} WHERE s.workspace_id = {} {}",
+            bulk::placeholder(self.backend, 1),
+            w.sql
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
+        for b in w.binds {
+            q = match b {
+                Bind::Int(v) => q.bind(v),
+                Bind::Text(v) => q.bind(v),
+            };
+        }
+        Ok(q.fetch_one(&self.read).await?)
+    }
+
+    /// CI job ids of the workspace named by `job` (its id or CI id) and/or
+    /// belonging to pipeline `pipeline` (its root job and its nodes' jobs).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn ci_job_ids(
+        &self,
+        workspace_id: i64,
+        job: Option<&str>,
+        pipeline: Option<i64>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut ids: Option<Vec<i64>> = None;
+        if let Some(job) = job {
+            let by_id = job.parse::<i64>().unwrap_or(-1);
+            let found: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM ci_jobs WHERE workspace_id = $1 AND (ci_id = $2 OR id = $3)",
+            )
+            .bind(workspace_id)
+            .bind(job)
+            .bind(by_id)
+            .fetch_all(&self.read)
+            .await?;
+            ids = Some(found);
+        }
+        if let Some(pipeline) = pipeline {
+            let found: Vec<i64> = sqlx::query_scalar(
+                "SELECT root_job_id FROM pipelines WHERE workspace_id = $1 AND id = $2 AND root_job_id IS NOT NULL \
+                 UNION SELECT ci_job_id FROM pipeline_nodes WHERE workspace_id = $1 AND pipeline_id = $2",
+            )
+            .bind(workspace_id)
+            .bind(pipeline)
+            .fetch_all(&self.read)
+            .await?;
+            ids = Some(match ids {
+                Some(by_job) => by_job.into_iter().filter(|j| found.contains(j)).collect(),
+                None => found,
+            });
+        }
+        Ok(ids.unwrap_or_default())
+    }
+
+    /// One result set of the workspace.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn result_set(
+        &self,
+        workspace_id: i64,
+        id: i64,
+    ) -> Result<Option<ResultSetRow>, StoreError> {
+        let sql =
+            format!("SELECT {SET_COLUMNS} {SET_FROM} WHERE s.workspace_id = $1 AND s.id = $2");
+        let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (mut row, cached, stale) = set_row(&r)?;
+        row.summary = self
+            .summary_counts(workspace_id, row.id, cached.as_deref(), stale)
+            .await?;
+        Ok(Some(row))
+    }
+
+    /// Results of one set (already known to be the caller's), optionally of
+    /// one outcome, ordered by test.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn set_results(
+        &self,
+        set_id: i64,
+        outcome: Option<Outcome>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<SetResult>, i64), StoreError> {
+        let filter = if outcome.is_some() {
+            " AND outcome = $2"
+        } else {
+            " AND $2 = $2"
+        };
+        let code = outcome.map_or(-1, Outcome::code);
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM results WHERE result_set_id = $1{filter}"
+        )))
+        .bind(set_id)
+        .bind(code)
+        .fetch_one(&self.read)
+        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, test_id, context_key, run_id, outcome, flaky, retries, muted, started, duration, signature \
+             FROM results WHERE result_set_id = $1{filter} ORDER BY test_id, id LIMIT $3 OFFSET $4"
+        )))
+        .bind(set_id)
+        .bind(code)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.read)
+        .await?;
+        let results = rows
+            .iter()
+            .map(|r| {
+                Ok(SetResult {
+                    result_id: r.try_get(0)?,
+                    test_id: r.try_get(1)?,
+                    context_key: r.try_get(2)?,
+                    run_id: r.try_get(3)?,
+                    outcome: Outcome::from_code(r.try_get(4)?),
+                    flaky: r.try_get::<i64, _>(5)? != 0,
+                    retries: r.try_get(6)?,
+                    muted: r.try_get::<i64, _>(7)? != 0,
+                    started: r.try_get(8)?,
+                    duration: r.try_get(9)?,
+                    signature: r.try_get(10)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((results, total))
+    }
+
+    /// Name and identity of tests of the workspace.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn test_infos(
+        &self,
+        workspace_id: i64,
+        ids: &[i64],
+    ) -> Result<Vec<TestInfo>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, name, class_name, package, component, subtype FROM tests WHERE workspace_id = {} AND id IN ({})",
+                bulk::placeholder(self.backend, 1),
+                bulk::placeholders(self.backend, 2, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.read).await? {
+                out.push(TestInfo {
+                    id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    class_name: r.try_get(2)?,
+                    package: r.try_get(3)?,
+                    component: r.try_get(4)?,
+                    subtype: r.try_get(5)?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every result of a test (by context, oldest first), at most `limit`
+    /// newest per call; the results of tests outside the workspace are none.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn test_results(
+        &self,
+        workspace_id: i64,
+        test_ids: &[i64],
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> Result<Vec<(i64, StoryResult)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in test_ids.chunks(200) {
+            let sql = format!(
+                "SELECT r.test_id, r.id, r.context_key, r.run_id, r.result_set_id, s.name, s.kind, r.outcome, r.flaky, r.retries, \
+                 r.muted, r.started, r.duration, r.signature FROM results r JOIN result_sets s ON s.id = r.result_set_id \
+                 WHERE r.workspace_id = {} AND r.started >= {} AND r.started <= {} AND r.test_id IN ({}) \
+                 ORDER BY r.test_id, r.context_key, r.started, r.id",
+                bulk::placeholder(self.backend, 1),
+                bulk::placeholder(self.backend, 2),
+                bulk::placeholder(self.backend, 3),
+                bulk::placeholders(self.backend, 4, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(workspace_id)
+                .bind(since.unwrap_or(i64::MIN))
+                .bind(until.unwrap_or(i64::MAX));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.read).await? {
+                out.push((
+                    r.try_get(0)?,
+                    StoryResult {
+                        result_id: r.try_get(1)?,
+                        context_key: r.try_get(2)?,
+                        run_id: r.try_get(3)?,
+                        result_set_id: r.try_get(4)?,
+                        result_set_name: r.try_get(5)?,
+                        result_set_kind: r.try_get(6)?,
+                        outcome: Outcome::from_code(r.try_get(7)?),
+                        flaky: r.try_get::<i64, _>(8)? != 0,
+                        retries: r.try_get(9)?,
+                        muted: r.try_get::<i64, _>(10)? != 0,
+                        started: r.try_get(11)?,
+                        duration: r.try_get(12)?,
+                        signature: r.try_get(13)?,
+                    },
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Display text of contexts: (key, release name, environment names).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn contexts(
+        &self,
+        workspace_id: i64,
+        keys: &[i64],
+    ) -> Result<Vec<(i64, Option<String>, String)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(500) {
+            let sql = format!(
+                "SELECT c.context_key, rel.name, c.environment FROM contexts c LEFT JOIN releases rel ON rel.id = c.release_id \
+                 WHERE c.workspace_id = {} AND c.context_key IN ({})",
+                bulk::placeholder(self.backend, 1),
+                bulk::placeholders(self.backend, 2, chunk.len())
+            );
+            let mut q =
+                sqlx::query_as::<_, (i64, Option<String>, String)>(sqlx::AssertSqlSafe(sql))
+                    .bind(workspace_id);
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            out.extend(q.fetch_all(&self.read).await?);
+        }
+        Ok(out)
+    }
+
+    /// Names of taxonomy nodes (`Browser: Chrome`) by id, for environments.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn taxonomy_names(
+        &self,
+        workspace_id: i64,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT t.id, COALESCE(c.name || ': ', '') || t.name FROM taxonomy_nodes t LEFT JOIN taxonomy_nodes c ON c.id = t.category_id \
+                 WHERE t.workspace_id = {} AND t.id IN ({})",
+                bulk::placeholder(self.backend, 1),
+                bulk::placeholders(self.backend, 2, chunk.len())
+            );
+            let mut q =
+                sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            out.extend(q.fetch_all(&self.read).await?);
+        }
+        Ok(out)
+    }
+
+    /// Failure groups of the workspace, most recently seen first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn failure_groups(
+        &self,
+        workspace_id: i64,
+        f: &GroupFilter,
+    ) -> Result<Vec<FailureGroup>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT g.signature, g.error_type, g.message, g.frames, g.sample_message, g.failed_runs, \
+             (SELECT COUNT(*) FROM failure_group_tests t WHERE t.workspace_id = g.workspace_id AND t.signature = g.signature), \
+             g.first_seen, g.last_seen, g.first_result_set_id, g.last_result_set_id FROM failure_groups g \
+             WHERE g.workspace_id = $1 AND g.last_seen >= $2 ORDER BY g.last_seen DESC, g.signature LIMIT $3 OFFSET $4",
+        )
+        .bind(workspace_id)
+        .bind(f.since.unwrap_or(i64::MIN))
+        .bind(f.limit)
+        .bind(f.offset)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(group_row).collect()
+    }
+
+    /// How many failure groups were seen since `since`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn count_failure_groups(
+        &self,
+        workspace_id: i64,
+        since: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM failure_groups WHERE workspace_id = $1 AND last_seen >= $2",
+        )
+        .bind(workspace_id)
+        .bind(since.unwrap_or(i64::MIN))
+        .fetch_one(&self.read)
+        .await?)
+    }
+
+    /// One failure group.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn failure_group(
+        &self,
+        workspace_id: i64,
+        signature: i64,
+    ) -> Result<Option<FailureGroup>, StoreError> {
+        let row = sqlx::query(
+            "SELECT g.signature, g.error_type, g.message, g.frames, g.sample_message, g.failed_runs, \
+             (SELECT COUNT(*) FROM failure_group_tests t WHERE t.workspace_id = g.workspace_id AND t.signature = g.signature), \
+             g.first_seen, g.last_seen, g.first_result_set_id, g.last_result_set_id FROM failure_groups g \
+             WHERE g.workspace_id = $1 AND g.signature = $2",
+        )
+        .bind(workspace_id)
+        .bind(signature)
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(group_row).transpose()
+    }
+
+    /// Failed runs of a group, newest first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn group_runs(
+        &self,
+        workspace_id: i64,
+        signature: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<GroupRun>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.id, r.test_id, t.name, r.run_id, r.result_set_id, s.name, r.started, r.muted FROM results r \
+             JOIN tests t ON t.id = r.test_id JOIN result_sets s ON s.id = r.result_set_id \
+             WHERE r.workspace_id = $1 AND r.signature = $2 ORDER BY r.started DESC, r.id DESC LIMIT $3 OFFSET $4",
+        )
+        .bind(workspace_id)
+        .bind(signature)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(GroupRun {
+                    result_id: r.try_get(0)?,
+                    test_id: r.try_get(1)?,
+                    test_name: r.try_get(2)?,
+                    run_id: r.try_get(3)?,
+                    result_set_id: r.try_get(4)?,
+                    result_set_name: r.try_get(5)?,
+                    started: r.try_get(6)?,
+                    muted: r.try_get::<i64, _>(7)? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether `set_id` is the newest set of its series.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn is_newest_in_series(&self, set_id: i64) -> Result<bool, StoreError> {
+        let newer: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM result_sets n JOIN result_sets s ON s.id = $1 AND n.series_id = s.series_id \
+             WHERE n.started > s.started OR (n.started = s.started AND n.id > s.id)",
+        )
+        .bind(set_id)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(newer == 0)
+    }
+
+    /// Tests with a failure or a flaky mark since `since` (the candidates of
+    /// the flaky ranking: a test that only passed has flakiness 0).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn troubled_tests(
+        &self,
+        workspace_id: i64,
+        since: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT test_id FROM results WHERE workspace_id = $1 AND started >= $2 AND (outcome = 2 OR flaky = 1)",
+        )
+        .bind(workspace_id)
+        .bind(since)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(ids)
+    }
+}
+
+fn group_row(r: &sqlx::any::AnyRow) -> Result<FailureGroup, StoreError> {
+    let frames: String = r.try_get(3)?;
+    Ok(FailureGroup {
+        signature: r.try_get(0)?,
+        error_type: r.try_get(1)?,
+        message: r.try_get(2)?,
+        frames: frames
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        sample_message: r.try_get(4)?,
+        failed_runs: r.try_get(5)?,
+        tests_affected: r.try_get(6)?,
+        first_seen: r.try_get(7)?,
+        last_seen: r.try_get(8)?,
+        first_result_set_id: r.try_get(9)?,
+        last_result_set_id: r.try_get(10)?,
+    })
+}
