@@ -48,6 +48,7 @@ impl Store {
             Backend::Postgres => Self::open_postgres(url).await?,
         };
         migrate::apply(&store).await?;
+        store.backfill_insight().await?;
         Ok(store)
     }
 

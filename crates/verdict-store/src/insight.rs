@@ -2,8 +2,10 @@
 //! triage, mutes and flaky rankings (docs/insight.md). The write side runs
 //! inside the ingest transactions; the read side goes by index only.
 
+mod backfill;
 mod read;
 mod summary;
+pub(crate) mod tc;
 mod triage;
 mod write;
 

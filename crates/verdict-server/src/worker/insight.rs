@@ -5,14 +5,10 @@
 use std::collections::HashSet;
 
 use verdict_domain::insight::Outcome;
-use verdict_domain::signature;
 use verdict_store::{
     ChangedResult, ContextSpec, FailureInfo, IngestTx, NewResult, ResultSetRef, ResultSetSpec,
     RunUpdate, StoreError,
 };
-
-/// Longest sample message kept on a failure group (characters).
-const MAX_SAMPLE_CHARS: usize = 1_000;
 
 /// One task's insight state in one workspace.
 pub struct InsightCtx {
@@ -116,31 +112,11 @@ pub fn result_of(
         retries: values.retries,
         muted,
         failure: (outcome == Outcome::Failed).then(|| {
-            failure_of(
+            FailureInfo::of(
                 values.error_type.as_deref(),
                 values.error_message.as_deref(),
                 values.error_stack.as_deref(),
             )
         }),
-    }
-}
-
-/// The signature of a failure and the sample line shown with its group.
-pub fn failure_of(
-    error_type: Option<&str>,
-    message: Option<&str>,
-    stack: Option<&str>,
-) -> FailureInfo {
-    let signature = signature::signature(error_type, message, stack);
-    let sample = message
-        .and_then(|m| m.lines().map(str::trim).find(|l| !l.is_empty()))
-        .or_else(|| stack.and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty())))
-        .unwrap_or("")
-        .chars()
-        .take(MAX_SAMPLE_CHARS)
-        .collect();
-    FailureInfo {
-        signature,
-        sample_message: sample,
     }
 }

@@ -18,6 +18,7 @@ on_both_backends!(
     ci_builds_are_result_sets_of_their_job,
     insight_is_tenant_scoped_and_parameters_are_checked,
     the_openapi_document_covers_the_api,
+    results_stored_before_insight_are_filed_at_start,
 );
 
 fn vapi(s: &TestServer, path: &str) -> String {
@@ -678,4 +679,78 @@ async fn the_openapi_document_covers_the_api(s: TestServer) {
     }
     assert!(doc["components"]["schemas"]["ResultSetDetail"].is_object());
     assert!(doc["components"]["securitySchemes"]["basic"].is_object());
+}
+
+/// Results stored before schema v6 are filed at the next start: wipe the
+/// insight tables, mark the backfill pending, open the store again.
+async fn results_stored_before_insight_are_filed_at_start(s: TestServer) {
+    s.sign_in().await;
+    push(
+        &s,
+        &[
+            run("old1", "Passed", 1_000),
+            failing("old2", 1_000, "E", "broke 1"),
+        ],
+    )
+    .await;
+    push(
+        &s,
+        &[
+            run("old1", "Failed", 2_000),
+            failing("old2", 2_000, "E", "broke 2"),
+        ],
+    )
+    .await;
+    let before = s.get_json(&vapi(&s, "result_sets")).await;
+    let before_detail = detail(&s, &before["data"][0]).await;
+    let pool = sqlx::AnyPool::connect(&s.database_url).await.unwrap();
+    for table in [
+        "results",
+        "result_sets",
+        "result_set_tasks",
+        "series",
+        "contexts",
+        "failure_groups",
+        "failure_group_tests",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE insight_backfill SET pending = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert_eq!(s.get_json(&vapi(&s, "result_sets")).await["total_count"], 0);
+    verdict_store::Store::open(&s.database_url).await.unwrap();
+    let after = s.get_json(&vapi(&s, "result_sets")).await;
+    assert_eq!(after["total_count"], 2, "{after}");
+    assert_eq!(after["data"][0]["counts"], before["data"][0]["counts"]);
+    assert_eq!(
+        after["data"][0]["series"]["name"],
+        before["data"][0]["series"]["name"]
+    );
+    let after_detail = detail(&s, &after["data"][0]).await;
+    assert_eq!(
+        names(&after_detail["new_failures"]),
+        names(&before_detail["new_failures"])
+    );
+    assert_eq!(names(&after_detail["still_failing"]), ["old2"]);
+    let groups = s.get_json(&vapi(&s, "failure_groups")).await;
+    assert_eq!(
+        groups["total_count"], 2,
+        "old1's bare failure and old2's: {groups}"
+    );
+    let broke = groups["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["error_type"] == "E")
+        .unwrap();
+    assert_eq!(broke["failed_runs"], 2, "one signature: numbers masked");
+    // filed once: opening again adds nothing
+    verdict_store::Store::open(&s.database_url).await.unwrap();
+    assert_eq!(s.get_json(&vapi(&s, "result_sets")).await["total_count"], 2);
 }

@@ -17,6 +17,7 @@ on_both_backends!(
     credentials_and_bodies_are_checked,
     history_figures_per_test,
     import_takes_junit_and_xunit_files,
+    reports_are_result_sets_compared_per_label_set,
 );
 
 struct Tc<'a> {
@@ -716,4 +717,79 @@ async fn import_takes_junit_and_xunit_files(s: TestServer) {
         let err: Value = r.json().await.unwrap();
         assert!(err["message"].as_str().unwrap().contains(needle), "{err}");
     }
+}
+
+/// Insight over Test Center: each report is a result set in the series of its
+/// visible labels; cases are results, raised by their steps' events.
+async fn reports_are_result_sets_compared_per_label_set(s: TestServer) {
+    let tc = admin(&s);
+    let labels = json!([{"key": "os", "value": "linux"}, {"key": ".hidden", "value": "x"}]);
+    for (batch, login_verdict) in [("n1", "PASS"), ("n2", "FAIL")] {
+        let (_, suite) = tc
+            .post("suites", json!({"project": "Ins", "batch": batch, "labels": labels, "test": {"name": "suite"}}))
+            .await;
+        let suite = suite["runId"].as_i64().unwrap();
+        let login = tc.child("cases", suite, "login").await;
+        let step = tc.child("sections", login, "submit").await;
+        let message = format!(
+            "Timeout after {}ms waiting for #ok",
+            if batch == "n1" { 3000 } else { 4000 }
+        );
+        let (status, _) = tc
+            .post(
+                "events",
+                json!({"runId": step, "type": login_verdict, "message": message}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let cart = tc.child("cases", suite, "cart").await;
+        let (status, _) = tc
+            .post("events", json!({"runId": cart, "type": "PASS"}))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    s.sign_in().await;
+    let ws = s.workspace_named("Ins").await;
+    let api = |path: &str| {
+        format!(
+            "{}/verdict/api/shared_spaces/1001/workspaces/{ws}/{path}",
+            s.url
+        )
+    };
+    let sets = s.get_json(&api("result_sets?kind=report")).await;
+    assert_eq!(sets["total_count"], 2, "{sets}");
+    let newest = &sets["data"][0];
+    assert_eq!(newest["name"], "n2 (os=linux)", "hidden labels left out");
+    assert_eq!(newest["batch"], "n2");
+    assert_eq!(
+        newest["counts"]["total"], 2,
+        "cases count, suites and steps do not"
+    );
+    assert_eq!(newest["counts"]["failed"], 1);
+    assert_eq!(sets["data"][1]["series"]["id"], newest["series"]["id"]);
+    let d = s
+        .get_json(&api(&format!(
+            "result_sets/{}",
+            newest["id"].as_str().unwrap()
+        )))
+        .await;
+    assert_eq!(d["new_failures"]["total_count"], 1, "{d}");
+    assert_eq!(d["new_failures"]["data"][0]["test"]["name"], "login");
+    assert_eq!(
+        d["new_failures"]["data"][0]["context"]["environment"],
+        json!(["os=linux"])
+    );
+    assert_eq!(
+        d["new_failures"]["data"][0]["last_passed"]["result_set_id"],
+        sets["data"][1]["id"]
+    );
+    let groups = s.get_json(&api("failure_groups")).await;
+    assert_eq!(groups["total_count"], 1);
+    assert_eq!(
+        groups["data"][0]["message"],
+        "Timeout after <n> waiting for #ok"
+    );
+    let by_batch = s.get_json(&api("result_sets?batch=n1")).await;
+    assert_eq!(by_batch["total_count"], 1);
+    assert_eq!(by_batch["data"][0]["counts"]["passed"], 2);
 }

@@ -49,6 +49,30 @@ pub struct FailureInfo {
     pub sample_message: String,
 }
 
+/// Longest sample message kept on a failure group (characters).
+const MAX_SAMPLE_CHARS: usize = 1_000;
+
+impl FailureInfo {
+    /// The signature of a failure and the sample line shown with its group.
+    #[must_use]
+    pub fn of(error_type: Option<&str>, message: Option<&str>, stack: Option<&str>) -> Self {
+        let signature = verdict_domain::signature::signature(error_type, message, stack);
+        fn first(t: Option<&str>) -> Option<&str> {
+            t.and_then(|t| t.lines().map(str::trim).find(|l| !l.is_empty()))
+        }
+        let sample_message = first(message)
+            .or_else(|| first(stack))
+            .unwrap_or("")
+            .chars()
+            .take(MAX_SAMPLE_CHARS)
+            .collect();
+        Self {
+            signature,
+            sample_message,
+        }
+    }
+}
+
 /// One stored result.
 #[derive(Debug, Clone)]
 pub struct NewResult {
@@ -376,6 +400,25 @@ struct GroupDelta<'a> {
     runs: i64,
     first: i64,
     last: i64,
+}
+
+/// Moves a set's counters for a result rewritten elsewhere (Test Center
+/// verdicts), and files its failure in its group.
+pub(crate) async fn move_counts(
+    backend: Backend,
+    conn: &mut sqlx::AnyConnection,
+    workspace_id: i64,
+    set: ResultSetRef,
+    c: &ChangedResult,
+) -> Result<(), StoreError> {
+    let mut counts = Counts::default();
+    counts.add(c.old_outcome, c.old_flaky, c.new.muted, -1);
+    counts.add(c.new.outcome, c.new.flaky, c.new.muted, 1);
+    bump_counts(conn, set.id, &counts).await?;
+    if c.new.failure.is_some() {
+        record_groups(backend, conn, workspace_id, set, &[&c.new]).await?;
+    }
+    Ok(())
 }
 
 async fn record_groups(

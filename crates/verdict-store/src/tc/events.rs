@@ -12,6 +12,7 @@ use crate::bulk::{self, Cell};
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::ids;
+use crate::insight::FailureInfo;
 
 /// One event to store; its files are staged, and placed by the caller's
 /// `place` once their blob references are taken.
@@ -125,25 +126,38 @@ pub(crate) async fn add_events_in(
                 placed.insert(key, size);
             }
         }
-        let mut worst: BTreeMap<i64, i64> = BTreeMap::new();
+        let mut worst: BTreeMap<i64, (i64, Option<&NewTcEvent>)> = BTreeMap::new();
         for e in events.iter().filter(|e| e.rank > 0) {
             let slot = worst.entry(e.run_id).or_default();
-            *slot = (*slot).max(e.rank);
+            slot.0 = slot.0.max(e.rank);
+            // the first failure of the run names its failure group
+            if e.rank >= FAILING_RANK && slot.1.is_none() {
+                slot.1 = Some(e);
+            }
         }
-        for (run, rank) in worst {
-            roll_up(tx, workspace_id, run, rank, now).await?;
+        for (run, (rank, failing)) in worst {
+            let failure =
+                failing.map(|e| FailureInfo::of(None, e.message.as_deref(), e.detail.as_deref()));
+            roll_up(backend, tx, workspace_id, run, rank, now, failure.as_ref()).await?;
         }
         Ok(())
     }
 }
 
-/// Raises `run`'s result to `rank`, then its ancestors', while they are better.
+/// Ranks from which a verdict is a failure (FAIL, ERROR, FATAL, XPASS).
+const FAILING_RANK: i64 = 4;
+
+/// Raises `run`'s result to `rank`, then its ancestors', while they are
+/// better; each raised run's insight result follows (a failing step fails
+/// its case with the step's signature).
 async fn roll_up(
+    backend: crate::connect::Backend,
     conn: &mut sqlx::AnyConnection,
     workspace_id: i64,
     run: i64,
     rank: i64,
     now: i64,
+    failure: Option<&FailureInfo>,
 ) -> Result<(), StoreError> {
     let status = status_of_rank(rank);
     let (status_id, native_id) = status_ids(conn, workspace_id, status.display_name()).await?;
@@ -165,6 +179,7 @@ async fn roll_up(
         if raised == 0 {
             break;
         }
+        crate::insight::tc::run_raised(backend, conn, workspace_id, id, rank, failure).await?;
         let row = sqlx::query("SELECT parent_run_id FROM runs WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *conn)

@@ -240,5 +240,19 @@ pub(crate) async fn create_run_in(
     .bind(i64::from(test.flaky))
     .execute(&mut *conn)
     .await?;
+    crate::insight::tc::run_created(
+        backend,
+        conn,
+        workspace_id,
+        report_id,
+        level,
+        run_id,
+        test_id,
+        test.started.unwrap_or(now),
+        test.duration.max(0),
+        test.retries,
+        test.flaky,
+    )
+    .await?;
     Ok(run_id)
 }
