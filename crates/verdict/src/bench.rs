@@ -2,6 +2,8 @@
 //! server in this process (loopback HTTP, a temporary SQLite database unless
 //! `--database-url` is given). Benchmarks report; they never assert.
 
+mod insight;
+
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -22,6 +24,12 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         } => http(pushes, clients, runs_per_push).await,
         BenchCommand::Events { events, batch } => tc_events(events, batch).await,
         BenchCommand::Convert { cases } => convert(cases),
+        BenchCommand::Insight {
+            tests,
+            result_sets,
+            samples,
+            database_url,
+        } => insight::run(database_url, tests, result_sets, samples).await,
     }
 }
 
@@ -59,12 +67,20 @@ fn peak_rss_mib() -> Option<f64> {
 async fn start(
     database_url: Option<String>,
 ) -> Result<(verdict_server::RunningServer, tempfile::TempDir), BoxError> {
+    start_with_workers(database_url, 1).await
+}
+
+/// A server on a free port with a temporary data directory.
+async fn start_with_workers(
+    database_url: Option<String>,
+    workers: usize,
+) -> Result<(verdict_server::RunningServer, tempfile::TempDir), BoxError> {
     let dir = tempfile::tempdir()?;
     let mut config = ServerConfig::with_data_dir(dir.path().to_owned());
     config.listen = "127.0.0.1:0".parse()?;
     config.database_url = database_url;
     config.admin_password = Some("bench".to_owned());
-    config.workers = 1;
+    config.workers = workers;
     Ok((Server::start(config).await?, dir))
 }
 

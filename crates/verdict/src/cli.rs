@@ -26,7 +26,7 @@ pub enum Command {
     Admin(AdminArgs),
     /// Convert reports and push them to Verdict or Octane (or Test Center's import).
     #[command(
-        after_help = "Exit status: 0 when every file was accepted (and, with --check-result, every task ended success or warning); 1 otherwise, with the reason on stderr."
+        after_help = "Exit status: 0 when every file was accepted (and, with --check-result, every task ended success or warning) and, with --fail-on new|any, no result set has a new (any) failure that is not muted; 1 otherwise, with the reason on stderr."
     )]
     Push(Box<crate::push::PushArgs>),
     /// Convert a report to an Octane payload (like the collection tool's -o).
@@ -354,6 +354,22 @@ pub enum BenchCommand {
         /// Events per request.
         #[arg(long, default_value_t = 1_000)]
         batch: u64,
+    },
+    /// Insight reads over a seeded data set (TESTS × RESULT_SETS results):
+    /// p50/p95 of every insight endpoint over HTTP.
+    Insight {
+        /// Tests in the seeded workspace.
+        #[arg(long, default_value_t = 10_000)]
+        tests: u64,
+        /// Result sets (CI builds over 3 environments), each with every test.
+        #[arg(long, default_value_t = 100)]
+        result_sets: u64,
+        /// Requests timed per endpoint.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        /// Database (default: a temporary SQLite file); a PostgreSQL URL needs an empty database.
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// JUnit → Octane payload conversion throughput (single-threaded).
     Convert {

@@ -7,6 +7,7 @@ mod client;
 mod files;
 mod options;
 mod source;
+mod summary;
 mod testcenter;
 
 pub use options::{ConvertArgs, PushArgs, ValidateArgs};
@@ -22,6 +23,12 @@ type BoxError = Box<dyn std::error::Error>;
 pub async fn push(args: PushArgs) -> Result<(), BoxError> {
     let files = files::expand(&args.files)?;
     if args.protocol == options::PushProtocol::Testcenter {
+        if args.summary || args.summary_markdown.is_some() || args.fail_on != summary::FailOn::Never
+        {
+            return Err("--summary, --summary-markdown and --fail-on work with --protocol octane; a Test Center \
+                        import's report is compared in GET /verdict/api/…/result_sets?kind=report"
+                .into());
+        }
         return testcenter::push(&args, &files).await;
     }
     let settings = options::Settings::resolve(&args)?;
@@ -29,7 +36,11 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
     let mut client = OctaneClient::new(&settings)?;
     client.sign_in().await?;
     payload_options.extensions = client.accepts_verdict_extensions().await;
+    let gate = args.fail_on;
+    let summarise = args.summary || args.summary_markdown.is_some();
+    let follow = args.check_result || summarise || gate != summary::FailOn::Never;
     let mut failures = 0;
+    let mut finished_tasks = Vec::new();
     for file in &files {
         if args.no_dedupe {
             payload_options.nonce = Some(verdict_server::generate_secret(8)?);
@@ -49,7 +60,7 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
                 ""
             }
         );
-        if args.check_result {
+        if follow {
             match client
                 .wait(task_id, Duration::from_secs(args.check_result_timeout))
                 .await?
@@ -61,6 +72,8 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
                     }
                     if status != "success" && status != "warning" {
                         failures += 1;
+                    } else {
+                        finished_tasks.push(task_id);
                     }
                 }
                 TaskEnd::TimedOut(status) => {
@@ -74,9 +87,32 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
         }
         println!("{line}");
     }
+    let mut gate_failures = 0;
+    if summarise || gate != summary::FailOn::Never {
+        let sets = summary::fetch(&mut client, &finished_tasks).await?;
+        if summarise {
+            print!("{}", summary::text(&sets));
+        }
+        if let Some(path) = &args.summary_markdown {
+            summary::write_markdown(path, &sets)?;
+        }
+        gate_failures = sets.iter().filter(|s| s.fails(gate)).count();
+    }
     client.sign_out().await;
     if failures > 0 {
         return Err(format!("{failures} of {} pushes did not succeed", files.len()).into());
+    }
+    if gate_failures > 0 {
+        let what = if gate == summary::FailOn::New {
+            "a new failure"
+        } else {
+            "a failure that is not muted"
+        };
+        return Err(format!(
+            "--fail-on {}: {gate_failures} result set(s) have {what}",
+            gate.name()
+        )
+        .into());
     }
     Ok(())
 }

@@ -327,11 +327,9 @@ async fn tc_failure(
     .bind(run_id)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row
-        .map(|r| -> Result<FailureInfo, StoreError> {
-            let (message, detail): (Option<String>, Option<String>) =
-                (r.try_get(0)?, r.try_get(1)?);
-            Ok(FailureInfo::of(None, message.as_deref(), detail.as_deref()))
-        })
-        .transpose()?)
+    row.map(|r| -> Result<FailureInfo, StoreError> {
+        let (message, detail): (Option<String>, Option<String>) = (r.try_get(0)?, r.try_get(1)?);
+        Ok(FailureInfo::of(None, message.as_deref(), detail.as_deref()))
+    })
+    .transpose()
 }

@@ -169,6 +169,40 @@ impl OctaneClient {
         }
     }
 
+    /// GET of Verdict's own API in the configured workspace
+    /// (`/verdict/api/shared_spaces/{sp}/workspaces/{ws}/{path}`).
+    pub async fn insight(&mut self, path: &str) -> Result<Value, BoxError> {
+        let url = format!(
+            "{}/verdict/api/shared_spaces/{}/workspaces/{}/{path}",
+            self.settings.server, self.settings.shared_space, self.settings.workspace
+        );
+        let mut signed_in_again = false;
+        loop {
+            let r = self
+                .http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| unreachable_server(&self.settings.server, &e))?;
+            let status = r.status().as_u16();
+            match status {
+                200 => return Ok(r.json().await?),
+                401 if !signed_in_again => {
+                    signed_in_again = true;
+                    self.sign_in().await?;
+                }
+                404 if path.starts_with("result_sets?") => {
+                    return Err(format!(
+                        "{} has no insight API (GET {url}: 404): --summary and --fail-on need a Verdict server",
+                        self.settings.server
+                    )
+                    .into());
+                }
+                _ => return Err(format!("GET {url}: {status} {}", describe(r).await).into()),
+            }
+        }
+    }
+
     /// POST /authentication/sign_out (errors ignored).
     pub async fn sign_out(&self) {
         let _ = self

@@ -174,6 +174,20 @@ pub struct PushArgs {
     /// Seconds to follow a task with --check-result.
     #[arg(long, default_value_t = 600)]
     pub check_result_timeout: u64,
+    /// After the tasks end, print each result set's comparison with the
+    /// previous one of its series: new failures with "failing since", fixed,
+    /// still failing, flaky, muted (a Verdict server; implies --check-result).
+    #[arg(long)]
+    pub summary: bool,
+    /// Append the summary as Markdown to FILE, e.g. "$GITHUB_STEP_SUMMARY"
+    /// (implies --summary).
+    #[arg(long, value_name = "FILE")]
+    pub summary_markdown: Option<PathBuf>,
+    /// Also exit 1 when a result set has a new failure (`new`) or any
+    /// failure (`any`); muted tests and flaky passes never count (implies
+    /// --check-result).
+    #[arg(long, value_enum, default_value_t = super::summary::FailOn::Never)]
+    pub fail_on: super::summary::FailOn,
     /// The protocol to push with; report formats are detected by content.
     #[arg(long, alias = "format", value_enum, default_value_t = PushProtocol::Octane)]
     pub protocol: PushProtocol,
