@@ -67,6 +67,30 @@ impl IngestTx {
         write::active_mutes(&mut self.tx, self.workspace_id).await
     }
 
+    /// The set holding a stored result, if any.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn set_of_result(
+        &mut self,
+        test_id: i64,
+        context_key: i64,
+        started: i64,
+        run_id: i64,
+    ) -> Result<Option<ResultSetRef>, StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT result_set_id, series_id FROM results WHERE test_id = $1 AND context_key = $2 AND started = $3 AND run_id = $4 \
+             ORDER BY id LIMIT 1",
+        )
+        .bind(test_id)
+        .bind(context_key)
+        .bind(started)
+        .bind(run_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.map(|(id, series_id)| ResultSetRef { id, series_id }))
+    }
+
     /// Links the task to the sets it wrote; marks the following sets stale.
     ///
     /// # Errors

@@ -15,7 +15,13 @@ pub struct InsightCtx {
     spec: ResultSetSpec,
     set: Option<ResultSetRef>,
     muted: HashSet<i64>,
+    /// A result the task pushed again unchanged (its set is the task's set
+    /// when the task stores nothing new).
+    kept: Option<KeptResult>,
 }
+
+/// A stored result a push repeated: (test, context, started, run).
+pub type KeptResult = (i64, i64, i64, i64);
 
 /// The results of one batch, collected while runs are written.
 #[derive(Default)]
@@ -23,6 +29,8 @@ pub struct BatchResults {
     pub new: Vec<NewResult>,
     pub changed: Vec<ChangedResult>,
     pub contexts: Vec<ContextSpec>,
+    /// The first result of the batch that was already stored as it is.
+    pub kept: Option<KeptResult>,
 }
 
 impl InsightCtx {
@@ -33,6 +41,7 @@ impl InsightCtx {
             spec,
             set: None,
             muted,
+            kept: None,
         })
     }
 
@@ -47,6 +56,9 @@ impl InsightCtx {
         tx: &mut IngestTx,
         batch: BatchResults,
     ) -> Result<(), StoreError> {
+        if self.kept.is_none() {
+            self.kept = batch.kept;
+        }
         if batch.new.is_empty() && batch.changed.is_empty() {
             return Ok(());
         }
@@ -69,9 +81,19 @@ impl InsightCtx {
             .await
     }
 
-    /// Links the task to its set at the end of the task.
+    /// Links the task to its set at the end of the task. A task that only
+    /// repeated stored results (a re-push after the dedupe window, or with
+    /// `--no-dedupe`) is linked to the set holding them, so `verdict push
+    /// --summary` and `--fail-on` judge what the report says.
     pub async fn finish(self, tx: &mut IngestTx) -> Result<(), StoreError> {
-        match self.set {
+        let set = match (self.set, self.kept) {
+            (Some(set), _) => Some(set),
+            (None, Some((test, context, started, run))) => {
+                tx.set_of_result(test, context, started, run).await?
+            }
+            (None, None) => None,
+        };
+        match set {
             Some(set) => tx.close_result_sets(&[set]).await,
             None => Ok(()),
         }

@@ -287,7 +287,14 @@ async fn write_runs(
         let muted = insight.is_muted(*test_id);
         if let Some(last) = existing.get(&key) {
             match apply_to_last(tx.task_id(), last, &run.values) {
-                LastRunChange::Keep => {}
+                LastRunChange::Keep => {
+                    results.kept.get_or_insert((
+                        *test_id,
+                        context.key,
+                        run.values.started,
+                        last.id,
+                    ));
+                }
                 LastRunChange::Previous => {
                     older.push((last.id, &run.values));
                     older_of.insert(last.id, (*test_id, context.clone()));

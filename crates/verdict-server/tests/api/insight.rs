@@ -19,6 +19,7 @@ on_both_backends!(
     insight_is_tenant_scoped_and_parameters_are_checked,
     the_openapi_document_covers_the_api,
     results_stored_before_insight_are_filed_at_start,
+    a_repeated_push_is_judged_by_the_set_holding_its_results,
 );
 
 fn vapi(s: &TestServer, path: &str) -> String {
@@ -753,4 +754,24 @@ async fn results_stored_before_insight_are_filed_at_start(s: TestServer) {
     // filed once: opening again adds nothing
     verdict_store::Store::open(&s.database_url).await.unwrap();
     assert_eq!(s.get_json(&vapi(&s, "result_sets")).await["total_count"], 2);
+}
+
+/// The same results pushed again (new bytes, so a new task) store nothing
+/// twice; the task is linked to the set that holds them.
+async fn a_repeated_push_is_judged_by_the_set_holding_its_results(s: TestServer) {
+    s.sign_in().await;
+    let runs = [run("again", "Failed", 1_000), run("other", "Passed", 1_000)];
+    let first = push(&s, &runs).await;
+    let xml = payload(&runs).replace("<test_runs>", "<!-- re-run --><test_runs>");
+    let task = s.push_and_wait(&xml, false).await;
+    assert_eq!(task["status"], "success");
+    let second = task["id"].as_i64().unwrap();
+    assert_ne!(first, second);
+    let list = s.get_json(&vapi(&s, "result_sets")).await;
+    assert_eq!(list["total_count"], 1, "nothing stored twice: {list}");
+    assert_eq!(
+        set_of(&s, second).await["id"],
+        set_of(&s, first).await["id"]
+    );
+    assert_eq!(set_of(&s, second).await["counts"]["total"], 2);
 }
