@@ -468,6 +468,17 @@ async fn a_test_that_changes_context_has_a_story_per_context(s: TestServer) {
         .find(|c| c["context"]["environment"] == json!(["Browser: Firefox"]))
         .unwrap();
     assert_eq!(firefox["current"], "passed");
+    // a push-wide environment names the result set and its series, and filters the list
+    let global = r#"<test_result><environment><taxonomy type="Browser" value="Edge"/></environment><test_runs><test_run name="ctx" duration="5" status="Passed" started="4000"/></test_runs></test_result>"#;
+    assert_eq!(s.push_and_wait(global, false).await["status"], "success");
+    let edge = s.get_json(&vapi(&s, "result_sets?environment=edge")).await;
+    assert_eq!(edge["total_count"], 1, "{edge}");
+    assert_eq!(edge["data"][0]["environment"], "Browser: Edge");
+    assert_eq!(
+        edge["data"][0]["series"]["name"],
+        "pushes by admin, Browser: Edge"
+    );
+    assert_eq!(s.get_json(&vapi(&s, "result_sets")).await["total_count"], 4);
 }
 
 async fn retries_and_flaky_marks_rank_flaky_tests(s: TestServer) {

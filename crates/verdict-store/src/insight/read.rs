@@ -186,8 +186,8 @@ fn filter_clauses(backend: crate::connect::Backend, f: &ResultSetFilter) -> Opti
     }
     if let Some(env) = &f.environment {
         w.text(
-            "s.environment LIKE ?",
-            format!("%{}%", env.replace(['%', '_'], "")),
+            "LOWER(s.environment) LIKE ?",
+            format!("%{}%", env.to_lowercase().replace(['%', '_'], "")),
         );
     }
     if let Some(batch) = &f.batch {

@@ -212,6 +212,7 @@ async fn seed(store: &Store, tests: u64, sets: u64) -> Result<(u64, u64), BoxErr
             ci_job_id: Some(job),
             task_id: Some(task_id),
             pushed_by: Some("bench".to_owned()),
+            environment: Some(format!("Browser: {}", ENVIRONMENTS[env])),
             ..ResultSetSpec::default()
         };
         let set_ref = tx.result_set(&spec, started).await?;
