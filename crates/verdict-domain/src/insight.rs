@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use crate::status::RunStatus;
 
 /// A run's outcome as insight counts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// No verdict (a Test Center run nothing was reported for, a planned run).
     None,
@@ -18,6 +18,19 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Which of two reports of one result stands: a failure over a pass
+    /// over a skip over nothing (the ingest rule, `RunStatus::severity`, and
+    /// Test Center's result ranks agree).
+    #[must_use]
+    pub fn severity(self) -> u8 {
+        match self {
+            Self::None => 0,
+            Self::Skipped => 1,
+            Self::Passed => 2,
+            Self::Failed => 3,
+        }
+    }
+
     /// The stored code (`results.outcome`).
     #[must_use]
     pub fn code(self) -> i64 {
@@ -127,19 +140,39 @@ pub struct Comparison {
 }
 
 /// Several results of one test and context in one set (two pushes into one
-/// build): the worst outcome stands, a flaky or muted mark on any counts.
+/// build): the worst outcome stands, a flaky or muted mark on any counts,
+/// and a failure next to a pass is a flip within the set — flaky, not a
+/// failure (a CI step that re-runs failed tests and pushes again).
 fn fold(entries: &[SetEntry]) -> HashMap<TestContext, SetEntry> {
     let mut out: HashMap<TestContext, SetEntry> = HashMap::with_capacity(entries.len());
+    let mut passed: std::collections::HashSet<TestContext> = std::collections::HashSet::new();
+    let mut failed: std::collections::HashSet<TestContext> = std::collections::HashSet::new();
     for e in entries {
-        out.entry((e.test_id, e.context))
+        let key = (e.test_id, e.context);
+        match e.outcome {
+            Outcome::Passed => {
+                passed.insert(key);
+            }
+            Outcome::Failed => {
+                failed.insert(key);
+            }
+            Outcome::Skipped | Outcome::None => {}
+        }
+        out.entry(key)
             .and_modify(|seen| {
-                if e.outcome > seen.outcome {
+                if e.outcome.severity() > seen.outcome.severity() {
                     seen.outcome = e.outcome;
                 }
                 seen.flaky |= e.flaky;
                 seen.muted |= e.muted;
             })
             .or_insert(*e);
+    }
+    for key in passed.intersection(&failed) {
+        if let Some(e) = out.get_mut(key) {
+            e.outcome = Outcome::Passed;
+            e.flaky = true;
+        }
     }
     out
 }
@@ -300,7 +333,10 @@ pub fn window_figures(history: &[StoryEntry], window: usize) -> WindowFigures {
     let mut flaky_marked = 0;
     let mut times_broken = 0;
     let mut flip_at = Vec::new();
-    let mut previous = before;
+    // Flips are pairs inside the window; a streak started inside it when
+    // the result before it (inside or not) did not fail.
+    let mut previous: Option<Outcome> = None;
+    let mut before_streak = before;
     for &i in inside {
         let e = history[i];
         if e.outcome == Outcome::Passed {
@@ -315,10 +351,11 @@ pub fn window_figures(history: &[StoryEntry], window: usize) -> WindowFigures {
             flips += 1;
             flip_at.push(i);
         }
-        if e.outcome == Outcome::Failed && previous != Some(Outcome::Failed) {
+        if e.outcome == Outcome::Failed && before_streak != Some(Outcome::Failed) {
             times_broken += 1;
         }
         previous = Some(e.outcome);
+        before_streak = Some(e.outcome);
     }
     let runs = inside.len();
     let ratio = |n: usize| {

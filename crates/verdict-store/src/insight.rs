@@ -80,7 +80,7 @@ impl IngestTx {
     ) -> Result<Option<ResultSetRef>, StoreError> {
         let row: Option<(i64, i64)> = sqlx::query_as(
             "SELECT result_set_id, series_id FROM results WHERE test_id = $1 AND context_key = $2 AND started = $3 AND run_id = $4 \
-             ORDER BY id LIMIT 1",
+             ORDER BY id DESC LIMIT 1",
         )
         .bind(test_id)
         .bind(context_key)

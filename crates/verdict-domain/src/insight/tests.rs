@@ -88,9 +88,20 @@ fn contexts_are_compared_apart() {
 }
 
 #[test]
-fn two_results_in_one_set_worst_wins() {
+fn two_results_in_one_set_fold_by_severity() {
+    // a failure next to a pass in one set is a flip within it: flaky
     let c = compare(&[e(1, P), e(1, F)], Some(&[e(1, P)]), &HashSet::new());
-    assert_eq!(c.new_failures, vec![(1, 0)]);
+    assert!(c.new_failures.is_empty());
+    assert_eq!(c.flaky, vec![(1, 0)]);
+    // a pass over a skip: fixed when it failed before
+    let c = compare(&[e(2, S), e(2, P)], Some(&[e(2, F)]), &HashSet::new());
+    assert_eq!(c.fixed, vec![(2, 0)]);
+    // a failure over a skip stands
+    let c = compare(&[e(3, S), e(3, F)], Some(&[e(3, P)]), &HashSet::new());
+    assert_eq!(c.new_failures, vec![(3, 0)]);
+    assert!(Outcome::Failed.severity() > Outcome::Passed.severity());
+    assert!(Outcome::Passed.severity() > Outcome::Skipped.severity());
+    assert!(Outcome::Skipped.severity() > Outcome::None.severity());
 }
 
 #[test]
@@ -134,15 +145,17 @@ fn window_figures_follow_the_definitions() {
     assert!((f.flakiness - 4.0 / 6.0).abs() < 1e-9);
     assert_eq!(f.times_broken, 2);
     assert_eq!(f.flip_at, vec![1, 2, 5]);
-    // a window of 2: the result before it decides whether the first flipped
+    // a window of 2 (P P): no flip inside it; the fail before it ended no streak inside
     let f = window_figures(&h, 2);
-    assert_eq!((f.runs, f.flips, f.times_broken), (2, 1, 0));
+    assert_eq!((f.runs, f.flips, f.times_broken), (2, 0, 0));
     let f = window_figures(&story(&[P, F]), 1);
     assert_eq!(
         (f.runs, f.flips, f.times_broken),
-        (1, 1, 1),
+        (1, 0, 1),
         "a streak starting inside the window"
     );
+    let f = window_figures(&story(&[F, F]), 1);
+    assert_eq!(f.times_broken, 0, "a streak that started before the window");
 }
 
 #[test]

@@ -20,6 +20,9 @@ use crate::error::ApiError;
 
 /// Default look-back of the ranking.
 const DEFAULT_DAYS: i64 = 30;
+/// Longest look-back of the ranking.
+const MAX_DAYS: i64 = 180;
+const DAY_MS: i64 = 86_400_000;
 /// Flips listed per test.
 const FLIPS_SHOWN: usize = 5;
 
@@ -64,9 +67,12 @@ pub async fn list(
     p.only(&["since", "window", "limit"])?;
     let (limit, _) = p.page()?;
     let window = p.window()?;
+    let now = verdict_store::now_ms();
+    // the period is bounded: older results are left out of the ranking
     let since = p
         .time("since")?
-        .unwrap_or_else(|| verdict_store::now_ms() - DEFAULT_DAYS * 86_400_000);
+        .unwrap_or(now - DEFAULT_DAYS * DAY_MS)
+        .max(now - MAX_DAYS * DAY_MS);
     let candidates = state.store.troubled_tests(workspace.id, since).await?;
     let grouped = by_context(
         state

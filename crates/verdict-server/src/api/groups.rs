@@ -89,7 +89,10 @@ async fn view(
         .collect();
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
-        let new = g.first_result_set_id == g.last_result_set_id
+        let new = !state
+            .store
+            .group_outside_set(workspace_id, g.signature, g.last_result_set_id)
+            .await?
             && state
                 .store
                 .is_newest_in_series(g.last_result_set_id)

@@ -197,15 +197,23 @@ pub async fn detail(
         .iter()
         .flat_map(|l| l.iter().take(cap).copied())
         .collect();
-    let failing: Vec<TestContext> = [&c.new_failures, &c.still_failing, &c.muted_failures]
-        .iter()
-        .flat_map(|l| l.iter().take(cap).copied())
-        .collect();
-    let since = failing_since(&state.store, workspace.id, &failing, set.finished).await?;
+    let failing: std::collections::HashSet<TestContext> =
+        [&c.new_failures, &c.still_failing, &c.muted_failures]
+            .iter()
+            .flat_map(|l| l.iter().take(cap).copied())
+            .collect();
+
     let (failed_results, _) = state
         .store
         .set_results(set_id, Some(Outcome::Failed), i64::MAX / 2, 0)
         .await?;
+    // each failing test's streak is judged at its own failed result in this set
+    let at: HashMap<TestContext, (i64, i64)> = failed_results
+        .iter()
+        .map(|r| ((r.test_id, r.context_key), (r.started, r.result_id)))
+        .filter(|(k, _)| failing.contains(k))
+        .collect();
+    let since = failing_since(&state.store, workspace.id, &at).await?;
     let signatures: HashMap<TestContext, i64> = failed_results
         .iter()
         .filter_map(|r| r.signature.map(|s| ((r.test_id, r.context_key), s)))

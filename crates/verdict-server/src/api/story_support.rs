@@ -78,7 +78,19 @@ pub fn unknown_context(key: i64) -> ContextView {
 pub fn by_context(results: Vec<(i64, StoryResult)>) -> HashMap<TestContext, Vec<StoryResult>> {
     let mut out: HashMap<TestContext, Vec<StoryResult>> = HashMap::new();
     for (test_id, r) in results {
-        out.entry((test_id, r.context_key)).or_default().push(r);
+        let list = out.entry((test_id, r.context_key)).or_default();
+        // An identical result (same start, same outcome) is one entry: the
+        // same report imported twice, or pushed under two run keys.
+        // Results arrive ordered by start then id, so the first is kept.
+        if list
+            .iter()
+            .rev()
+            .take_while(|p| p.started == r.started)
+            .any(|p| p.outcome == r.outcome)
+        {
+            continue;
+        }
+        list.push(r);
     }
     out
 }
@@ -116,17 +128,22 @@ pub fn streak_points(
     Some((streak, since, last))
 }
 
-/// "Failing since" of each failing (test, context), judged up to `until`.
+/// "Failing since" of each failing (test, context), judged at the given
+/// result of the set (`keys`: (test, context) → (started, result id)):
+/// later results, and results of other sets started after it, do not count.
 pub async fn failing_since(
     store: &Store,
     workspace_id: i64,
-    keys: &[TestContext],
-    until: i64,
+    keys: &HashMap<TestContext, (i64, i64)>,
 ) -> Result<HashMap<TestContext, (HistoryPoint, Option<HistoryPoint>)>, StoreError> {
-    let mut tests: Vec<i64> = keys.iter().map(|(t, _)| *t).collect();
+    let mut tests: Vec<i64> = keys.keys().map(|(t, _)| *t).collect();
     tests.sort_unstable();
     tests.dedup();
-    let wanted: HashSet<TestContext> = keys.iter().copied().collect();
+    let until = keys
+        .values()
+        .map(|(started, _)| *started)
+        .max()
+        .unwrap_or(i64::MAX);
     let grouped = by_context(
         store
             .test_results(workspace_id, &tests, None, Some(until))
@@ -134,8 +151,9 @@ pub async fn failing_since(
     );
     Ok(grouped
         .into_iter()
-        .filter(|(k, _)| wanted.contains(k))
-        .filter_map(|(k, results)| {
+        .filter_map(|(k, mut results)| {
+            let (started, id) = keys.get(&k)?;
+            results.retain(|r| (r.started, r.result_id) <= (*started, *id) || r.result_id == *id);
             streak_points(&results).map(|(_, since, last)| (k, (since, last)))
         })
         .collect())

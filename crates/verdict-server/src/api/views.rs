@@ -52,6 +52,9 @@ pub struct ComparisonCounts {
     pub removed: i64,
     pub flaky: i64,
     pub muted: i64,
+    /// The counts predate the set's newest results (refreshed shortly;
+    /// `…/result_sets/{id}` always compares live).
+    pub stale: bool,
 }
 
 impl From<SummaryCounts> for ComparisonCounts {
@@ -65,6 +68,7 @@ impl From<SummaryCounts> for ComparisonCounts {
             removed: c.removed,
             flaky: c.flaky,
             muted: c.muted,
+            stale: c.stale,
         }
     }
 }

@@ -20,6 +20,7 @@ on_both_backends!(
     the_openapi_document_covers_the_api,
     results_stored_before_insight_are_filed_at_start,
     a_repeated_push_is_judged_by_the_set_holding_its_results,
+    worse_wins_inside_a_task_leaves_other_sets_alone,
 );
 
 fn vapi(s: &TestServer, path: &str) -> String {
@@ -785,4 +786,36 @@ async fn a_repeated_push_is_judged_by_the_set_holding_its_results(s: TestServer)
         set_of(&s, first).await["id"]
     );
     assert_eq!(set_of(&s, second).await["counts"]["total"], 2);
+}
+
+/// Two reports of one result inside one task: the worse wins in that task's
+/// set only; the earlier push's equal result keeps its own outcome and counts.
+async fn worse_wins_inside_a_task_leaves_other_sets_alone(s: TestServer) {
+    s.sign_in().await;
+    let first = push(&s, &[run("twice", "Passed", 100)]).await;
+    let second = push(
+        &s,
+        &[run("twice", "Skipped", 100), run("twice", "Failed", 100)],
+    )
+    .await;
+    let (a, b) = (set_of(&s, first).await, set_of(&s, second).await);
+    assert_eq!(
+        a["counts"],
+        json!({"total": 1, "passed": 1, "failed": 0, "skipped": 0, "flaky": 0, "muted": 0})
+    );
+    assert_eq!(
+        b["counts"],
+        json!({"total": 1, "passed": 0, "failed": 1, "skipped": 0, "flaky": 0, "muted": 0})
+    );
+    let results = s
+        .get_json(&vapi(
+            &s,
+            &format!("result_sets/{}/results", a["id"].as_str().unwrap()),
+        ))
+        .await;
+    assert_eq!(results["data"][0]["outcome"], "passed", "{results}");
+    let d = detail(&s, &b).await;
+    assert_eq!(names(&d["new_failures"]), ["twice"]);
+    let groups = s.get_json(&vapi(&s, "failure_groups")).await;
+    assert_eq!(groups["data"][0]["failed_runs"], 1);
 }

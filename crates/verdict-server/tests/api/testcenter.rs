@@ -789,6 +789,25 @@ async fn reports_are_result_sets_compared_per_label_set(s: TestServer) {
         groups["data"][0]["message"],
         "Timeout after <n> waiting for #ok"
     );
+    // a skip then a pass: the case passed (a pass outranks a skip)
+    let (_, suite) = tc
+        .post(
+            "suites",
+            json!({"project": "Ins", "batch": "n3", "labels": labels, "test": {"name": "suite"}}),
+        )
+        .await;
+    let case = tc
+        .child("cases", suite["runId"].as_i64().unwrap(), "cart")
+        .await;
+    for verdict in ["SKIPPED", "PASS"] {
+        let (status, _) = tc
+            .post("events", json!({"runId": case, "type": verdict}))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    let n3 = s.get_json(&api("result_sets?batch=n3")).await;
+    assert_eq!(n3["data"][0]["counts"]["passed"], 1, "{n3}");
+    assert_eq!(n3["data"][0]["counts"]["skipped"], 0);
     let by_batch = s.get_json(&api("result_sets?batch=n1")).await;
     assert_eq!(by_batch["total_count"], 1);
     assert_eq!(by_batch["data"][0]["counts"]["passed"], 2);

@@ -36,6 +36,7 @@ CREATE TABLE result_sets (
   muted BIGINT NOT NULL DEFAULT 0,
   summary TEXT,
   summary_stale BIGINT NOT NULL DEFAULT 1,
+  summary_version BIGINT NOT NULL DEFAULT 0,
   UNIQUE (workspace_id, source_key)
 );
 CREATE INDEX result_sets_recent ON result_sets (workspace_id, started, id);

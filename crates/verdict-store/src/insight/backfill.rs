@@ -80,11 +80,11 @@ async fn backfill_octane(
     let mut sets: HashMap<(i64, String), ResultSetRef> = HashMap::new();
     for source in [
         "SELECT r.workspace_id, r.id, r.test_id, r.release_id, r.ci_build_id, r.task_id, r.status, r.started, r.duration, \
-         r.retries, r.flaky, r.error_type, r.error_message, r.error_stack, r.id FROM runs r WHERE r.report_id IS NULL AND r.id > $1 \
+         r.retries, r.flaky, r.error_type, r.error_message, r.error_stack, r.id FROM runs r WHERE r.report_id IS NULL AND r.subtype <> 'run_suite' AND r.id > $1 \
          ORDER BY r.id LIMIT $2",
         "SELECT r.workspace_id, r.id, r.test_id, r.release_id, p.ci_build_id, p.task_id, p.status, p.started, p.duration, \
          p.retries, p.flaky, p.error_type, p.error_message, p.error_stack, p.id FROM previous_runs p JOIN runs r ON r.id = p.run_id \
-         WHERE p.id > $1 ORDER BY p.id LIMIT $2",
+         WHERE r.report_id IS NULL AND r.subtype <> 'run_suite' AND p.id > $1 ORDER BY p.id LIMIT $2",
     ] {
         let archived = source.contains("previous_runs");
         let mut after = 0_i64;
@@ -321,8 +321,9 @@ async fn tc_failure(
     run_id: i64,
 ) -> Result<Option<FailureInfo>, StoreError> {
     let row = sqlx::query(
-        "SELECT e.message, e.detail FROM tc_events e WHERE e.event_type IN ('FAIL', 'ERROR', 'FATAL', 'XPASS') \
-         AND (e.run_id = $1 OR e.run_id IN (SELECT id FROM runs WHERE parent_run_id = $1)) ORDER BY e.id LIMIT 1",
+        "WITH RECURSIVE tree(id) AS (SELECT $1 UNION ALL SELECT r.id FROM runs r JOIN tree t ON r.parent_run_id = t.id) \
+         SELECT e.message, e.detail FROM tc_events e WHERE e.event_type IN ('FAIL', 'ERROR', 'FATAL', 'XPASS') \
+         AND e.run_id IN (SELECT id FROM tree) ORDER BY e.id LIMIT 1",
     )
     .bind(run_id)
     .fetch_optional(&mut *conn)

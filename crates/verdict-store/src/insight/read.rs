@@ -9,6 +9,13 @@ use crate::bulk;
 use crate::connect::Store;
 use crate::error::StoreError;
 
+/// Most tests the flaky ranking considers (those with trouble in the period).
+pub const MAX_FLAKY_CANDIDATES: i64 = 5_000;
+
+/// Most stale result sets one list request compares on the spot; the rest
+/// show their cached counts marked stale until the worker refreshes them.
+const MAX_LIVE_SUMMARIES: usize = 10;
+
 /// Filters of the result-set list (all optional, combined with AND).
 #[derive(Debug, Clone, Default)]
 pub struct ResultSetFilter {
@@ -186,8 +193,14 @@ fn filter_clauses(backend: crate::connect::Backend, f: &ResultSetFilter) -> Opti
     }
     if let Some(env) = &f.environment {
         w.text(
-            "LOWER(s.environment) LIKE ?",
-            format!("%{}%", env.to_lowercase().replace(['%', '_'], "")),
+            "LOWER(s.environment) LIKE ? ESCAPE '!'",
+            format!(
+                "%{}%",
+                env.to_ascii_lowercase()
+                    .replace('!', "!!")
+                    .replace('%', "!%")
+                    .replace('_', "!_")
+            ),
         );
     }
     if let Some(batch) = &f.batch {
@@ -316,11 +329,21 @@ impl Store {
         }
         let rows = q.fetch_all(&self.read).await?;
         let mut out = Vec::with_capacity(rows.len());
+        let mut live = 0;
         for r in &rows {
             let (mut row, cached, stale) = set_row(r)?;
-            row.summary = self
-                .summary_counts(workspace_id, row.id, cached.as_deref(), stale)
-                .await?;
+            if stale && live >= MAX_LIVE_SUMMARIES {
+                row.summary = cached
+                    .as_deref()
+                    .and_then(SummaryCounts::from_json)
+                    .unwrap_or_default();
+                row.summary.stale = true;
+            } else {
+                live += usize::from(stale);
+                row.summary = self
+                    .summary_counts(workspace_id, row.id, cached.as_deref(), stale)
+                    .await?;
+            }
             out.push(row);
         }
         Ok(out)
@@ -722,6 +745,27 @@ impl Store {
             .collect()
     }
 
+    /// Whether a failure group has failures in a set other than `set_id`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn group_outside_set(
+        &self,
+        workspace_id: i64,
+        signature: i64,
+        set_id: i64,
+    ) -> Result<bool, StoreError> {
+        let other: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM results WHERE workspace_id = $1 AND signature = $2 AND result_set_id <> $3 LIMIT 1",
+        )
+        .bind(workspace_id)
+        .bind(signature)
+        .bind(set_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(other.is_some())
+    }
+
     /// Whether `set_id` is the newest set of its series.
     ///
     /// # Errors
@@ -748,10 +792,12 @@ impl Store {
         since: i64,
     ) -> Result<Vec<i64>, StoreError> {
         let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT test_id FROM results WHERE workspace_id = $1 AND started >= $2 AND (outcome = 2 OR flaky = 1)",
+            "SELECT DISTINCT test_id FROM results WHERE workspace_id = $1 AND started >= $2 AND (outcome = 2 OR flaky = 1) \
+             ORDER BY test_id LIMIT $3",
         )
         .bind(workspace_id)
         .bind(since)
+        .bind(MAX_FLAKY_CANDIDATES)
         .fetch_all(&self.read)
         .await?;
         Ok(ids)

@@ -32,6 +32,9 @@ pub struct SummaryCounts {
     pub removed: i64,
     pub flaky: i64,
     pub muted: i64,
+    /// Cached counts older than the set's latest results (a list shows at
+    /// most a few sets compared on the spot; the worker catches up).
+    pub stale: bool,
 }
 
 impl SummaryCounts {
@@ -47,6 +50,7 @@ impl SummaryCounts {
             removed: n(&k.removed),
             flaky: n(&k.flaky),
             muted: n(&k.muted_failures),
+            stale: false,
         }
     }
 
@@ -69,6 +73,7 @@ impl SummaryCounts {
             removed: n("removed"),
             flaky: n("flaky"),
             muted: n("muted"),
+            stale: false,
         })
     }
 }
@@ -114,24 +119,28 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn refresh_stale_summaries(&self, limit: i64) -> Result<usize, StoreError> {
-        let stale: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT id, workspace_id FROM result_sets WHERE summary_stale = 1 ORDER BY id LIMIT $1",
+        let stale: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, workspace_id, summary_version FROM result_sets WHERE summary_stale = 1 ORDER BY id LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        for (set_id, workspace_id) in &stale {
+        for (set_id, workspace_id, version) in &stale {
             let Some(c) = self.compare_result_set(*workspace_id, *set_id).await? else {
                 continue;
             };
-            // Only clear the flag if nothing wrote to the set meanwhile: a
-            // writer sets it again, and the next refresh sees the new rows.
+            // Only clear the flag if nothing wrote to the set (or its
+            // predecessor) meanwhile: every writer bumps the version, and
+            // the next refresh sees their rows.
             let counts = SummaryCounts::of(&c);
-            sqlx::query("UPDATE result_sets SET summary = $2, summary_stale = 0 WHERE id = $1 AND summary_stale = 1")
-                .bind(set_id)
-                .bind(counts.to_json())
-                .execute(&self.write)
-                .await?;
+            sqlx::query(
+                "UPDATE result_sets SET summary = $2, summary_stale = 0 WHERE id = $1 AND summary_version = $3",
+            )
+            .bind(set_id)
+            .bind(counts.to_json())
+            .bind(version)
+            .execute(&self.write)
+            .await?;
         }
         Ok(stale.len())
     }

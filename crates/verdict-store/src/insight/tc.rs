@@ -150,7 +150,7 @@ pub(crate) async fn run_raised(
     let started: i64 = r.try_get(6)?;
     let had_signature: Option<i64> = r.try_get(7)?;
     let new = Outcome::from_status(status_of_rank(rank));
-    if new <= old {
+    if new.severity() <= old.severity() {
         return Ok(());
     }
     let failure = if new == Outcome::Failed && had_signature.is_none() {
@@ -183,5 +183,6 @@ pub(crate) async fn run_raised(
             failure,
         },
     };
-    write::move_counts(backend, conn, workspace_id, set, &changed).await
+    write::move_counts(backend, conn, workspace_id, set, &changed).await?;
+    write::mark_successor_stale(conn, set.id).await
 }

@@ -178,6 +178,8 @@ pub(crate) async fn result_set(
     .bind(&spec.source_key)
     .fetch_one(&mut *conn)
     .await?;
+    // a set that appears in the middle of its series changes its successor's previous
+    mark_successor_stale(conn, id).await?;
     Ok(ResultSetRef { id, series_id })
 }
 
@@ -250,7 +252,7 @@ pub(crate) async fn record(
     for c in &changed {
         counts.add(c.old_outcome, c.old_flaky, c.new.muted, -1);
         counts.add(c.new.outcome, c.new.flaky, c.new.muted, 1);
-        update_result(conn, &c.new).await?;
+        update_result(conn, task_id, &c.new).await?;
     }
     insert_results(backend, conn, workspace_id, task_id, set, &new).await?;
     bump_counts(conn, set.id, &counts).await?;
@@ -320,11 +322,16 @@ async fn insert_results(
     .await
 }
 
-/// Rewrites the result a run got earlier in the same task.
-async fn update_result(conn: &mut sqlx::AnyConnection, r: &NewResult) -> Result<(), StoreError> {
+/// Rewrites the result a run got earlier in the same task (and only that
+/// one: an equal result of an earlier task belongs to another set).
+async fn update_result(
+    conn: &mut sqlx::AnyConnection,
+    task_id: i64,
+    r: &NewResult,
+) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE results SET outcome = $4, flaky = $5, retries = $6, duration = $7, signature = $8 \
-         WHERE test_id = $1 AND context_key = $2 AND started = $3 AND run_id = $9",
+         WHERE test_id = $1 AND context_key = $2 AND started = $3 AND run_id = $9 AND task_id = $10",
     )
     .bind(r.test_id)
     .bind(r.context_key)
@@ -335,6 +342,7 @@ async fn update_result(conn: &mut sqlx::AnyConnection, r: &NewResult) -> Result<
     .bind(r.duration)
     .bind(r.failure.as_ref().map(|f| f.signature.stored()))
     .bind(r.run_id)
+    .bind(task_id)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -349,7 +357,8 @@ async fn bump_counts(
         "UPDATE result_sets SET total = total + $2, passed = passed + $3, failed = failed + $4, skipped = skipped + $5, \
          flaky = flaky + $6, muted = muted + $7, \
          started = CASE WHEN $8 < started THEN $8 ELSE started END, \
-         finished = CASE WHEN $9 > finished THEN $9 ELSE finished END, summary_stale = 1 WHERE id = $1",
+         finished = CASE WHEN $9 > finished THEN $9 ELSE finished END, summary_stale = 1, \
+         summary_version = summary_version + 1 WHERE id = $1",
     )
     .bind(set_id)
     .bind(c.total)
@@ -524,14 +533,24 @@ pub(crate) async fn close_sets(
             .bind(set.id)
             .execute(&mut *conn)
             .await?;
-        sqlx::query(
-            "UPDATE result_sets SET summary_stale = 1 WHERE id = (SELECT n.id FROM result_sets n, result_sets s \
-             WHERE s.id = $1 AND n.series_id = s.series_id AND (n.started > s.started OR (n.started = s.started AND n.id > s.id)) \
-             ORDER BY n.started, n.id LIMIT 1)",
-        )
-        .bind(set.id)
-        .execute(&mut *conn)
-        .await?;
+        mark_successor_stale(conn, set.id).await?;
     }
+    Ok(())
+}
+
+/// The set after `set_id` in its series compares with it: its cached
+/// counts are out of date once `set_id` changes or appears.
+pub(crate) async fn mark_successor_stale(
+    conn: &mut sqlx::AnyConnection,
+    set_id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE result_sets SET summary_stale = 1, summary_version = summary_version + 1 WHERE id = \
+         (SELECT n.id FROM result_sets n, result_sets s WHERE s.id = $1 AND n.series_id = s.series_id \
+         AND (n.started > s.started OR (n.started = s.started AND n.id > s.id)) ORDER BY n.started, n.id LIMIT 1)",
+    )
+    .bind(set_id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
