@@ -33,6 +33,16 @@ pub struct BatchResults {
     pub kept: Option<KeptResult>,
 }
 
+impl BatchResults {
+    /// Notes a result's context; a batch mostly has one, so repeats of the
+    /// last one are not kept (the store ignores known contexts anyway).
+    pub fn add_context(&mut self, context: ContextSpec) {
+        if self.contexts.last().is_none_or(|c| c.key != context.key) {
+            self.contexts.push(context);
+        }
+    }
+}
+
 impl InsightCtx {
     /// Loads the workspace's mutes for a task writing into `spec`'s set.
     pub async fn start(tx: &mut IngestTx, spec: ResultSetSpec) -> Result<Self, StoreError> {

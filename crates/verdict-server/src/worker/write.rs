@@ -318,7 +318,7 @@ async fn write_runs(
                             new: result,
                         });
                     }
-                    results.contexts.push(context);
+                    results.add_context(context);
                     tx.update_run(last.id, &run.values, now).await?;
                     replaced_steps.push(last.id);
                     steps_for.push((last.id, &run.steps));
@@ -334,7 +334,7 @@ async fn write_runs(
             &run.values,
             muted,
         ));
-        results.contexts.push(context);
+        results.add_context(context);
         links.extend(run.taxonomy_ids.iter().map(|d| (id, "taxonomies", *d)));
         links.extend(
             item.test
@@ -370,7 +370,7 @@ async fn write_runs(
             results.new.push(insight::result_of(
                 *test_id, p.run_id, context, &p.values, muted,
             ));
-            results.contexts.push(context.clone());
+            results.add_context(context.clone());
         }
     }
     previous.extend(archived);
