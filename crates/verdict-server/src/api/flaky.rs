@@ -77,7 +77,7 @@ pub async fn list(
     let grouped = by_context(
         state
             .store
-            .test_results(workspace.id, &candidates, Some(since), None)
+            .test_outcomes(workspace.id, &candidates, Some(since), None)
             .await?,
     );
     let mut ranked: Vec<Ranked> = grouped

@@ -175,7 +175,7 @@ pub async fn detail(
         .ok_or_else(not_found)?;
     let comparison = state
         .store
-        .compare_result_set(workspace.id, set_id)
+        .cached_comparison(workspace.id, set_id)
         .await?
         .ok_or_else(not_found)?;
     let previous = match comparison.previous_id {

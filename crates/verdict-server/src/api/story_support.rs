@@ -146,7 +146,7 @@ pub async fn failing_since(
         .unwrap_or(i64::MAX);
     let grouped = by_context(
         store
-            .test_results(workspace_id, &tests, None, Some(until))
+            .test_outcomes(workspace_id, &tests, None, Some(until))
             .await?,
     );
     Ok(grouped

@@ -35,6 +35,7 @@ CREATE TABLE result_sets (
   flaky BIGINT NOT NULL DEFAULT 0,
   muted BIGINT NOT NULL DEFAULT 0,
   summary TEXT,
+  comparison TEXT,
   summary_stale BIGINT NOT NULL DEFAULT 1,
   summary_version BIGINT NOT NULL DEFAULT 0,
   UNIQUE (workspace_id, source_key)
@@ -74,7 +75,7 @@ CREATE TABLE results (
 CREATE INDEX results_set ON results (result_set_id, test_id);
 CREATE INDEX results_test ON results (test_id, context_key, started);
 CREATE INDEX results_signature ON results (workspace_id, signature, started) WHERE signature IS NOT NULL;
-CREATE INDEX results_trouble ON results (workspace_id, started) WHERE outcome = 2 OR flaky = 1;
+CREATE INDEX results_trouble ON results (workspace_id, started, test_id) WHERE outcome = 2 OR flaky = 1;
 CREATE TABLE failure_groups (
   workspace_id BIGINT NOT NULL,
   signature BIGINT NOT NULL,

@@ -9,8 +9,10 @@ use crate::bulk;
 use crate::connect::Store;
 use crate::error::StoreError;
 
-/// Most tests the flaky ranking considers (those with trouble in the period).
-pub const MAX_FLAKY_CANDIDATES: i64 = 5_000;
+/// Most tests the flaky ranking considers: those with the most failures and
+/// flaky marks in the period (a flaky test fails and passes often; one that
+/// failed once ranks low anyway).
+pub const MAX_FLAKY_CANDIDATES: i64 = 200;
 
 /// Most stale result sets one list request compares on the spot; the rest
 /// show their cached counts marked stale until the worker refreshes them.
@@ -545,12 +547,39 @@ impl Store {
         since: Option<i64>,
         until: Option<i64>,
     ) -> Result<Vec<(i64, StoryResult)>, StoreError> {
+        self.read_results(workspace_id, test_ids, since, until, true).await
+    }
+
+    /// [`Store::test_results`] with only what streaks and figures need
+    /// (outcome, flaky mark, start, duration, set): half the columns to
+    /// decode when many tests' histories are read at once.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn test_outcomes(
+        &self,
+        workspace_id: i64,
+        test_ids: &[i64],
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> Result<Vec<(i64, StoryResult)>, StoreError> {
+        self.read_results(workspace_id, test_ids, since, until, false).await
+    }
+
+    async fn read_results(
+        &self,
+        workspace_id: i64,
+        test_ids: &[i64],
+        since: Option<i64>,
+        until: Option<i64>,
+        full: bool,
+    ) -> Result<Vec<(i64, StoryResult)>, StoreError> {
         let mut out = Vec::new();
+        let extra = if full { "r.run_id, r.retries, r.muted, r.signature" } else { "0, 0, 0, NULL" };
         for chunk in test_ids.chunks(200) {
             let sql = format!(
-                "SELECT r.test_id, r.id, r.context_key, r.run_id, r.result_set_id, s.name, s.kind, r.outcome, r.flaky, r.retries, \
-                 r.muted, r.started, r.duration, r.signature FROM results r JOIN result_sets s ON s.id = r.result_set_id \
-                 WHERE r.workspace_id = {} AND r.started >= {} AND r.started <= {} AND r.test_id IN ({}) \
+                "SELECT r.test_id, r.id, r.context_key, r.result_set_id, r.outcome, r.flaky, r.started, r.duration, {extra} \
+                 FROM results r WHERE r.workspace_id = {} AND r.started >= {} AND r.started <= {} AND r.test_id IN ({}) \
                  ORDER BY r.test_id, r.context_key, r.started, r.id",
                 bulk::placeholder(self.backend, 1),
                 bulk::placeholder(self.backend, 2),
@@ -570,19 +599,44 @@ impl Store {
                     StoryResult {
                         result_id: r.try_get(1)?,
                         context_key: r.try_get(2)?,
-                        run_id: r.try_get(3)?,
-                        result_set_id: r.try_get(4)?,
-                        result_set_name: r.try_get(5)?,
-                        result_set_kind: r.try_get(6)?,
-                        outcome: Outcome::from_code(r.try_get(7)?),
-                        flaky: r.try_get::<i64, _>(8)? != 0,
-                        retries: r.try_get(9)?,
-                        muted: r.try_get::<i64, _>(10)? != 0,
-                        started: r.try_get(11)?,
-                        duration: r.try_get(12)?,
-                        signature: r.try_get(13)?,
+                        result_set_id: r.try_get(3)?,
+                        outcome: Outcome::from_code(r.try_get(4)?),
+                        flaky: r.try_get::<i64, _>(5)? != 0,
+                        started: r.try_get(6)?,
+                        duration: r.try_get(7)?,
+                        run_id: if full { r.try_get(8)? } else { 0 },
+                        retries: if full { r.try_get(9)? } else { 0 },
+                        muted: full && r.try_get::<i64, _>(10)? != 0,
+                        signature: if full { r.try_get(11)? } else { None },
+                        result_set_name: String::new(),
+                        result_set_kind: String::new(),
                     },
                 ));
+            }
+        }
+        // Names of the few sets involved, read once (a join per result row
+        // was most of a result set page's time at 10,000 results per set).
+        let mut set_ids: Vec<i64> = out.iter().map(|(_, r)| r.result_set_id).collect();
+        set_ids.sort_unstable();
+        set_ids.dedup();
+        let mut names: std::collections::HashMap<i64, (String, String)> = std::collections::HashMap::new();
+        for chunk in set_ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, name, kind FROM result_sets WHERE id IN ({})",
+                bulk::placeholders(self.backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for (id, name, kind) in q.fetch_all(&self.read).await? {
+                names.insert(id, (name, kind));
+            }
+        }
+        for (_, r) in &mut out {
+            if let Some((name, kind)) = names.get(&r.result_set_id) {
+                r.result_set_name.clone_from(name);
+                r.result_set_kind.clone_from(kind);
             }
         }
         Ok(out)
@@ -781,19 +835,17 @@ impl Store {
         Ok(newer == 0)
     }
 
-    /// Tests with a failure or a flaky mark since `since` (the candidates of
-    /// the flaky ranking: a test that only passed has flakiness 0).
+    /// The flaky ranking's candidates: the tests with the most failures and
+    /// flaky marks since `since` (a test that only passed has flakiness 0),
+    /// read from the partial index of such results; at most
+    /// [`MAX_FLAKY_CANDIDATES`], most troubled first.
     ///
     /// # Errors
     /// Database failure.
-    pub async fn troubled_tests(
-        &self,
-        workspace_id: i64,
-        since: i64,
-    ) -> Result<Vec<i64>, StoreError> {
+    pub async fn troubled_tests(&self, workspace_id: i64, since: i64) -> Result<Vec<i64>, StoreError> {
         let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT test_id FROM results WHERE workspace_id = $1 AND started >= $2 AND (outcome = 2 OR flaky = 1) \
-             ORDER BY test_id LIMIT $3",
+            "SELECT test_id FROM results WHERE workspace_id = $1 AND started >= $2 AND (outcome = 2 OR flaky = 1) \
+             GROUP BY test_id ORDER BY COUNT(*) DESC, test_id LIMIT $3",
         )
         .bind(workspace_id)
         .bind(since)

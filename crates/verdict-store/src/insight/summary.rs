@@ -93,6 +93,32 @@ impl Store {
         compare_on(self.backend, &mut conn, workspace_id, set_id).await
     }
 
+    /// [`Store::compare_result_set`], from the set's cached comparison when
+    /// it is up to date (the worker keeps it so), else computed now.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn cached_comparison(
+        &self,
+        workspace_id: i64,
+        set_id: i64,
+    ) -> Result<Option<SetComparison>, StoreError> {
+        let row: Option<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT summary_stale, comparison FROM result_sets WHERE id = $1 AND workspace_id = $2",
+        )
+        .bind(set_id)
+        .bind(workspace_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some((stale, cached)) = row else { return Ok(None) };
+        if stale == 0
+            && let Some(c) = cached.as_deref().and_then(|t| lists_from_json(set_id, t))
+        {
+            return Ok(Some(c));
+        }
+        self.compare_result_set(workspace_id, set_id).await
+    }
+
     /// The cached counts of `set_id`, computed now when stale.
     ///
     /// # Errors
@@ -134,16 +160,73 @@ impl Store {
             // the next refresh sees their rows.
             let counts = SummaryCounts::of(&c);
             sqlx::query(
-                "UPDATE result_sets SET summary = $2, summary_stale = 0 WHERE id = $1 AND summary_version = $3",
+                "UPDATE result_sets SET summary = $2, comparison = $4, summary_stale = 0 WHERE id = $1 AND summary_version = $3",
             )
             .bind(set_id)
             .bind(counts.to_json())
             .bind(version)
+            .bind(lists_json(&c))
             .execute(&self.write)
             .await?;
         }
         Ok(stale.len())
     }
+}
+
+const LIST_KEYS: [&str; 7] = [
+    "new_failures",
+    "still_failing",
+    "fixed",
+    "new_tests",
+    "removed",
+    "flaky",
+    "muted",
+];
+
+fn lists_of(c: &Comparison) -> [&Vec<TestContext>; 7] {
+    [
+        &c.new_failures,
+        &c.still_failing,
+        &c.fixed,
+        &c.new_tests,
+        &c.removed,
+        &c.flaky,
+        &c.muted_failures,
+    ]
+}
+
+/// The comparison's lists as JSON (`{"previous": id, "new_failures": [[test, context], …], …}`).
+fn lists_json(c: &SetComparison) -> String {
+    let mut v = serde_json::Map::new();
+    v.insert("previous".to_owned(), json!(c.previous_id));
+    for (key, list) in LIST_KEYS.iter().zip(lists_of(&c.comparison)) {
+        v.insert((*key).to_owned(), json!(list.iter().map(|(t, x)| [*t, *x]).collect::<Vec<_>>()));
+    }
+    serde_json::Value::Object(v).to_string()
+}
+
+fn lists_from_json(set_id: i64, text: &str) -> Option<SetComparison> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let list = |key: &str| -> Option<Vec<TestContext>> {
+        v.get(key)?
+            .as_array()?
+            .iter()
+            .map(|p| Some((p.get(0)?.as_i64()?, p.get(1)?.as_i64()?)))
+            .collect()
+    };
+    Some(SetComparison {
+        set_id,
+        previous_id: v.get("previous").and_then(serde_json::Value::as_i64),
+        comparison: Comparison {
+            new_failures: list("new_failures")?,
+            still_failing: list("still_failing")?,
+            fixed: list("fixed")?,
+            new_tests: list("new_tests")?,
+            removed: list("removed")?,
+            flaky: list("flaky")?,
+            muted_failures: list("muted")?,
+        },
+    })
 }
 
 /// The set started just before `set_id` in its series.
@@ -250,4 +333,30 @@ async fn compare_on(
         previous_id: Some(previous_id),
         comparison: insight::compare(&current, Some(&previous), &seen),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_lists_round_trip() {
+        let c = SetComparison {
+            set_id: 7,
+            previous_id: Some(6),
+            comparison: Comparison {
+                new_failures: vec![(1, -5)],
+                still_failing: vec![(2, 0), (3, i64::MIN)],
+                fixed: vec![],
+                new_tests: vec![(4, 9)],
+                removed: vec![(5, 1)],
+                flaky: vec![(6, 2)],
+                muted_failures: vec![(8, 3)],
+            },
+        };
+        assert_eq!(lists_from_json(7, &lists_json(&c)), Some(c.clone()));
+        assert_eq!(lists_from_json(7, "{}"), None, "a damaged cache is recomputed, not trusted");
+        let counts = SummaryCounts::of(&c);
+        assert_eq!(SummaryCounts::from_json(&counts.to_json()), Some(counts));
+    }
 }
