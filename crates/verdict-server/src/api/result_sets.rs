@@ -74,6 +74,10 @@ pub struct SetResultView {
     pub signature: Option<String>,
 }
 
+/// Entries per comparison list of a set's page when `limit` is not given
+/// (each failing entry's streak reads that test's history).
+const DETAIL_LIMIT: i64 = 20;
+
 const LIST_PARAMS: &[&str] = &[
     "kind",
     "series",
@@ -154,7 +158,7 @@ pub async fn list(
 /// One result set, compared with the previous set of its series.
 #[utoipa::path(get, path = "/verdict/api/shared_spaces/{sp}/workspaces/{ws}/result_sets/{id}", tag = "insight",
     params(("sp" = String, Path), ("ws" = String, Path), ("id" = String, Path),
-        ("limit" = Option<i64>, Query, description = "entries per list, 1..500, default 50")),
+        ("limit" = Option<i64>, Query, description = "entries per list, 1..500, default 20")),
     responses((status = 200, body = ResultSetDetail), (status = 404)))]
 pub async fn detail(
     State(state): State<AppState>,
@@ -165,7 +169,10 @@ pub async fn detail(
     let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
     let p = Params(query);
     p.only(&["limit"])?;
-    let (limit, _) = p.page()?;
+    let limit = match p.int("limit")? {
+        None => DETAIL_LIMIT,
+        Some(_) => p.page()?.0,
+    };
     let set_id = path_id(&id, "result set")?;
     let not_found = || ApiError::NotFound(format!("result set {set_id} not found"));
     let set = state

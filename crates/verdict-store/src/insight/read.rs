@@ -844,8 +844,10 @@ impl Store {
     /// Database failure.
     pub async fn troubled_tests(&self, workspace_id: i64, since: i64) -> Result<Vec<i64>, StoreError> {
         let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT test_id FROM results WHERE workspace_id = $1 AND started >= $2 AND (outcome = 2 OR flaky = 1) \
-             GROUP BY test_id ORDER BY COUNT(*) DESC, test_id LIMIT $3",
+            // MATERIALIZED keeps the planner on the partial index: grouping by
+            // test_id invites it to walk results_test, all rows of the workspace.
+            "WITH trouble AS MATERIALIZED (SELECT test_id FROM results WHERE workspace_id = $1 AND started >= $2 \
+             AND (outcome = 2 OR flaky = 1)) SELECT test_id FROM trouble GROUP BY test_id ORDER BY COUNT(*) DESC, test_id LIMIT $3",
         )
         .bind(workspace_id)
         .bind(since)
