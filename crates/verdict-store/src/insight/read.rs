@@ -547,7 +547,8 @@ impl Store {
         since: Option<i64>,
         until: Option<i64>,
     ) -> Result<Vec<(i64, StoryResult)>, StoreError> {
-        self.read_results(workspace_id, test_ids, since, until, true).await
+        self.read_results(workspace_id, test_ids, since, until, true)
+            .await
     }
 
     /// [`Store::test_results`] with only what streaks and figures need
@@ -563,7 +564,8 @@ impl Store {
         since: Option<i64>,
         until: Option<i64>,
     ) -> Result<Vec<(i64, StoryResult)>, StoreError> {
-        self.read_results(workspace_id, test_ids, since, until, false).await
+        self.read_results(workspace_id, test_ids, since, until, false)
+            .await
     }
 
     async fn read_results(
@@ -575,7 +577,11 @@ impl Store {
         full: bool,
     ) -> Result<Vec<(i64, StoryResult)>, StoreError> {
         let mut out = Vec::new();
-        let extra = if full { "r.run_id, r.retries, r.muted, r.signature" } else { "0, 0, 0, NULL" };
+        let extra = if full {
+            "r.run_id, r.retries, r.muted, r.signature"
+        } else {
+            "0, 0, 0, NULL"
+        };
         for chunk in test_ids.chunks(200) {
             let sql = format!(
                 "SELECT r.test_id, r.id, r.context_key, r.result_set_id, r.outcome, r.flaky, r.started, r.duration, {extra} \
@@ -619,7 +625,8 @@ impl Store {
         let mut set_ids: Vec<i64> = out.iter().map(|(_, r)| r.result_set_id).collect();
         set_ids.sort_unstable();
         set_ids.dedup();
-        let mut names: std::collections::HashMap<i64, (String, String)> = std::collections::HashMap::new();
+        let mut names: std::collections::HashMap<i64, (String, String)> =
+            std::collections::HashMap::new();
         for chunk in set_ids.chunks(500) {
             let sql = format!(
                 "SELECT id, name, kind FROM result_sets WHERE id IN ({})",
@@ -842,7 +849,11 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn troubled_tests(&self, workspace_id: i64, since: i64) -> Result<Vec<i64>, StoreError> {
+    pub async fn troubled_tests(
+        &self,
+        workspace_id: i64,
+        since: i64,
+    ) -> Result<Vec<i64>, StoreError> {
         let ids: Vec<i64> = sqlx::query_scalar(
             // MATERIALIZED keeps the planner on the partial index: grouping by
             // test_id invites it to walk results_test, all rows of the workspace.

@@ -110,7 +110,9 @@ impl Store {
         .bind(workspace_id)
         .fetch_optional(&self.read)
         .await?;
-        let Some((stale, cached)) = row else { return Ok(None) };
+        let Some((stale, cached)) = row else {
+            return Ok(None);
+        };
         if stale == 0
             && let Some(c) = cached.as_deref().and_then(|t| lists_from_json(set_id, t))
         {
@@ -200,7 +202,10 @@ fn lists_json(c: &SetComparison) -> String {
     let mut v = serde_json::Map::new();
     v.insert("previous".to_owned(), json!(c.previous_id));
     for (key, list) in LIST_KEYS.iter().zip(lists_of(&c.comparison)) {
-        v.insert((*key).to_owned(), json!(list.iter().map(|(t, x)| [*t, *x]).collect::<Vec<_>>()));
+        v.insert(
+            (*key).to_owned(),
+            json!(list.iter().map(|(t, x)| [*t, *x]).collect::<Vec<_>>()),
+        );
     }
     serde_json::Value::Object(v).to_string()
 }
@@ -355,7 +360,11 @@ mod tests {
             },
         };
         assert_eq!(lists_from_json(7, &lists_json(&c)), Some(c.clone()));
-        assert_eq!(lists_from_json(7, "{}"), None, "a damaged cache is recomputed, not trusted");
+        assert_eq!(
+            lists_from_json(7, "{}"),
+            None,
+            "a damaged cache is recomputed, not trusted"
+        );
         let counts = SummaryCounts::of(&c);
         assert_eq!(SummaryCounts::from_json(&counts.to_json()), Some(counts));
     }
