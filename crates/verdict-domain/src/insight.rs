@@ -99,11 +99,7 @@ impl Outcome {
 #[must_use]
 pub fn context_key(release_id: Option<i64>, environment: &str) -> i64 {
     let text = format!("{}\u{1f}{environment}", release_id.unwrap_or(0));
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.as_bytes() {
-        hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let hash = crate::signature::fnv1a64(text.as_bytes());
     i64::from_ne_bytes(hash.to_ne_bytes())
 }
 

@@ -93,8 +93,9 @@ fn cut(text: &str) -> String {
     text.chars().take(MAX_MESSAGE_CHARS).collect()
 }
 
-/// FNV-1a, 64 bits: tiny, dependency-free and stable by definition.
-fn fnv1a64(bytes: &[u8]) -> u64 {
+/// FNV-1a, 64 bits: tiny, dependency-free and stable by definition (also
+/// the context key, `insight::context_key`).
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         hash ^= u64::from(*b);
