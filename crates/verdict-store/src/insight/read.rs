@@ -305,6 +305,32 @@ fn set_row(r: &sqlx::any::AnyRow) -> Result<(ResultSetRow, Option<String>, bool)
 }
 
 impl Store {
+    /// Rows of one workspace keyed by a list of ids, read 500 ids per
+    /// statement; `sql` gets the workspace's placeholder and the id list's.
+    pub(crate) async fn in_workspace<T>(
+        &self,
+        workspace_id: i64,
+        ids: &[i64],
+        sql: impl Fn(&str, &str) -> String,
+    ) -> Result<Vec<T>, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let text = sql(
+                &bulk::placeholder(self.backend, 1),
+                &bulk::placeholders(self.backend, 2, chunk.len()),
+            );
+            let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text)).bind(workspace_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            out.extend(q.fetch_all(&self.read).await?);
+        }
+        Ok(out)
+    }
+
     /// Result sets of the workspace, newest first.
     ///
     /// # Errors
@@ -510,29 +536,24 @@ impl Store {
         workspace_id: i64,
         ids: &[i64],
     ) -> Result<Vec<TestInfo>, StoreError> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let sql = format!(
-                "SELECT id, name, class_name, package, component, subtype FROM tests WHERE workspace_id = {} AND id IN ({})",
-                bulk::placeholder(self.backend, 1),
-                bulk::placeholders(self.backend, 2, chunk.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for r in q.fetch_all(&self.read).await? {
-                out.push(TestInfo {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    class_name: r.try_get(2)?,
-                    package: r.try_get(3)?,
-                    component: r.try_get(4)?,
-                    subtype: r.try_get(5)?,
-                });
-            }
-        }
-        Ok(out)
+        let rows: Vec<(i64, String, String, String, String, String)> = self
+            .in_workspace(workspace_id, ids, |ws, list| {
+                format!("SELECT id, name, class_name, package, component, subtype FROM tests WHERE workspace_id = {ws} AND id IN ({list})")
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, name, class_name, package, component, subtype)| TestInfo {
+                    id,
+                    name,
+                    class_name,
+                    package,
+                    component,
+                    subtype,
+                },
+            )
+            .collect())
     }
 
     /// Every result of a test (by context, oldest first), at most `limit`
@@ -627,18 +648,13 @@ impl Store {
         set_ids.dedup();
         let mut names: std::collections::HashMap<i64, (String, String)> =
             std::collections::HashMap::new();
-        for chunk in set_ids.chunks(500) {
-            let sql = format!(
-                "SELECT id, name, kind FROM result_sets WHERE id IN ({})",
-                bulk::placeholders(self.backend, 1, chunk.len())
-            );
-            let mut q = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for (id, name, kind) in q.fetch_all(&self.read).await? {
-                names.insert(id, (name, kind));
-            }
+        let rows: Vec<(i64, String, String)> = self
+            .in_workspace(workspace_id, &set_ids, |ws, list| {
+                format!("SELECT id, name, kind FROM result_sets WHERE workspace_id = {ws} AND id IN ({list})")
+            })
+            .await?;
+        for (id, name, kind) in rows {
+            names.insert(id, (name, kind));
         }
         for (_, r) in &mut out {
             if let Some((name, kind)) = names.get(&r.result_set_id) {
@@ -658,23 +674,13 @@ impl Store {
         workspace_id: i64,
         keys: &[i64],
     ) -> Result<Vec<(i64, Option<String>, String)>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in keys.chunks(500) {
-            let sql = format!(
+        self.in_workspace(workspace_id, keys, |ws, list| {
+            format!(
                 "SELECT c.context_key, rel.name, c.environment FROM contexts c LEFT JOIN releases rel ON rel.id = c.release_id \
-                 WHERE c.workspace_id = {} AND c.context_key IN ({})",
-                bulk::placeholder(self.backend, 1),
-                bulk::placeholders(self.backend, 2, chunk.len())
-            );
-            let mut q =
-                sqlx::query_as::<_, (i64, Option<String>, String)>(sqlx::AssertSqlSafe(sql))
-                    .bind(workspace_id);
-            for k in chunk {
-                q = q.bind(*k);
-            }
-            out.extend(q.fetch_all(&self.read).await?);
-        }
-        Ok(out)
+                 WHERE c.workspace_id = {ws} AND c.context_key IN ({list})"
+            )
+        })
+        .await
     }
 
     /// Names of taxonomy nodes (`Browser: Chrome`) by id, for environments.
@@ -686,22 +692,13 @@ impl Store {
         workspace_id: i64,
         ids: &[i64],
     ) -> Result<Vec<(i64, String)>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(500) {
-            let sql = format!(
+        self.in_workspace(workspace_id, ids, |ws, list| {
+            format!(
                 "SELECT t.id, COALESCE(c.name || ': ', '') || t.name FROM taxonomy_nodes t LEFT JOIN taxonomy_nodes c ON c.id = t.category_id \
-                 WHERE t.workspace_id = {} AND t.id IN ({})",
-                bulk::placeholder(self.backend, 1),
-                bulk::placeholders(self.backend, 2, chunk.len())
-            );
-            let mut q =
-                sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
-            for k in chunk {
-                q = q.bind(*k);
-            }
-            out.extend(q.fetch_all(&self.read).await?);
-        }
-        Ok(out)
+                 WHERE t.workspace_id = {ws} AND t.id IN ({list})"
+            )
+        })
+        .await
     }
 
     /// Failure groups of the workspace, most recently seen first.
@@ -713,18 +710,16 @@ impl Store {
         workspace_id: i64,
         f: &GroupFilter,
     ) -> Result<Vec<FailureGroup>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT g.signature, g.error_type, g.message, g.frames, g.sample_message, g.failed_runs, \
-             (SELECT COUNT(*) FROM failure_group_tests t WHERE t.workspace_id = g.workspace_id AND t.signature = g.signature), \
-             g.first_seen, g.last_seen, g.first_result_set_id, g.last_result_set_id FROM failure_groups g \
-             WHERE g.workspace_id = $1 AND g.last_seen >= $2 ORDER BY g.last_seen DESC, g.signature LIMIT $3 OFFSET $4",
-        )
-        .bind(workspace_id)
-        .bind(f.since.unwrap_or(i64::MIN))
-        .bind(f.limit)
-        .bind(f.offset)
-        .fetch_all(&self.read)
-        .await?;
+        let sql = format!(
+            "{GROUP_SELECT} WHERE g.workspace_id = $1 AND g.last_seen >= $2 ORDER BY g.last_seen DESC, g.signature LIMIT $3 OFFSET $4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(workspace_id)
+            .bind(f.since.unwrap_or(i64::MIN))
+            .bind(f.limit)
+            .bind(f.offset)
+            .fetch_all(&self.read)
+            .await?;
         rows.iter().map(group_row).collect()
     }
 
@@ -755,12 +750,9 @@ impl Store {
         workspace_id: i64,
         signature: i64,
     ) -> Result<Option<FailureGroup>, StoreError> {
-        let row = sqlx::query(
-            "SELECT g.signature, g.error_type, g.message, g.frames, g.sample_message, g.failed_runs, \
-             (SELECT COUNT(*) FROM failure_group_tests t WHERE t.workspace_id = g.workspace_id AND t.signature = g.signature), \
-             g.first_seen, g.last_seen, g.first_result_set_id, g.last_result_set_id FROM failure_groups g \
-             WHERE g.workspace_id = $1 AND g.signature = $2",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{GROUP_SELECT} WHERE g.workspace_id = $1 AND g.signature = $2"
+        )))
         .bind(workspace_id)
         .bind(signature)
         .fetch_optional(&self.read)
@@ -868,6 +860,12 @@ impl Store {
         Ok(ids)
     }
 }
+
+/// A failure group's columns as [`group_row`] reads them (tests affected
+/// counted on `failure_group_tests`).
+const GROUP_SELECT: &str = "SELECT g.signature, g.error_type, g.message, g.frames, g.sample_message, g.failed_runs, \
+     (SELECT COUNT(*) FROM failure_group_tests t WHERE t.workspace_id = g.workspace_id AND t.signature = g.signature), \
+     g.first_seen, g.last_seen, g.first_result_set_id, g.last_result_set_id FROM failure_groups g";
 
 fn group_row(r: &sqlx::any::AnyRow) -> Result<FailureGroup, StoreError> {
     let frames: String = r.try_get(3)?;

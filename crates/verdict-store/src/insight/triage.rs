@@ -4,7 +4,6 @@
 
 use sqlx::Row;
 
-use crate::bulk;
 use crate::connect::Store;
 use crate::error::StoreError;
 
@@ -100,23 +99,25 @@ impl Store {
         workspace_id: i64,
         signatures: &[i64],
     ) -> Result<Vec<TriageRecord>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in signatures.chunks(500) {
-            let sql = format!(
-                "SELECT t.id, t.signature, t.note, t.link, t.by_user, t.at FROM triage t WHERE t.workspace_id = {} \
-                 AND t.signature IN ({}) AND t.id = (SELECT MAX(n.id) FROM triage n WHERE n.workspace_id = t.workspace_id AND n.signature = t.signature)",
-                bulk::placeholder(self.backend, 1),
-                bulk::placeholders(self.backend, 2, chunk.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
-            for s in chunk {
-                q = q.bind(*s);
-            }
-            for r in q.fetch_all(&self.read).await? {
-                out.push(triage_row(&r)?);
-            }
-        }
-        Ok(out)
+        let rows: Vec<(i64, i64, Option<String>, Option<String>, String, i64)> = self
+            .in_workspace(workspace_id, signatures, |ws, list| {
+                format!(
+                    "SELECT t.id, t.signature, t.note, t.link, t.by_user, t.at FROM triage t WHERE t.workspace_id = {ws} \
+                     AND t.signature IN ({list}) AND t.id = (SELECT MAX(n.id) FROM triage n WHERE n.workspace_id = t.workspace_id AND n.signature = t.signature)"
+                )
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, signature, note, link, by_user, at)| TriageRecord {
+                id,
+                signature,
+                note,
+                link,
+                by_user,
+                at,
+            })
+            .collect())
     }
 
     /// Every triage note of a group, newest first (the audit trail).
