@@ -30,7 +30,13 @@ pub struct MuteRecord {
     pub unmuted_at: Option<i64>,
 }
 
-fn triage_row(r: &sqlx::any::AnyRow) -> Result<TriageRecord, StoreError> {
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for TriageRecord {
+    fn from_row(r: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        triage_row(r)
+    }
+}
+
+fn triage_row(r: &sqlx::any::AnyRow) -> Result<TriageRecord, sqlx::Error> {
     Ok(TriageRecord {
         id: r.try_get(0)?,
         signature: r.try_get(1)?,
@@ -99,25 +105,14 @@ impl Store {
         workspace_id: i64,
         signatures: &[i64],
     ) -> Result<Vec<TriageRecord>, StoreError> {
-        let rows: Vec<(i64, i64, Option<String>, Option<String>, String, i64)> = self
+        self
             .in_workspace(workspace_id, signatures, |ws, list| {
                 format!(
                     "SELECT t.id, t.signature, t.note, t.link, t.by_user, t.at FROM triage t WHERE t.workspace_id = {ws} \
                      AND t.signature IN ({list}) AND t.id = (SELECT MAX(n.id) FROM triage n WHERE n.workspace_id = t.workspace_id AND n.signature = t.signature)"
                 )
             })
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, signature, note, link, by_user, at)| TriageRecord {
-                id,
-                signature,
-                note,
-                link,
-                by_user,
-                at,
-            })
-            .collect())
+            .await
     }
 
     /// Every triage note of a group, newest first (the audit trail).
@@ -136,7 +131,7 @@ impl Store {
         .bind(signature)
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(triage_row).collect()
+        Ok(rows.iter().map(triage_row).collect::<Result<_, _>>()?)
     }
 
     /// Mutes a test; an already muted test keeps its mute (returned).
