@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use verdict_domain::insight::window_figures;
 
 use super::params::Params;
-use super::story_support::{by_context, context_views, entries, point, unknown_context};
+use super::story_support::{by_context, context_views, entries, point, test_refs, unknown_context};
 use super::views::{ContextView, HistoryPoint, ListOf, TestRef};
 use crate::app::AppState;
 use crate::auth::access;
@@ -100,13 +100,7 @@ pub async fn list(
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
     ranked.truncate(usize::try_from(limit).unwrap_or(50));
     let test_ids: Vec<i64> = ranked.iter().map(|r| r.2.0).collect();
-    let tests: HashMap<i64, TestRef> = state
-        .store
-        .test_infos(workspace.id, &test_ids)
-        .await?
-        .iter()
-        .map(|t| (t.id, TestRef::from(t)))
-        .collect();
+    let tests = test_refs(&state.store, workspace.id, &test_ids).await?;
     let keys: Vec<i64> = ranked.iter().map(|r| r.2.1).collect();
     let contexts = context_views(&state.store, workspace.id, &keys).await?;
     let data: Vec<FlakyView> = ranked

@@ -12,13 +12,13 @@ use verdict_domain::time::format_iso;
 use verdict_store::MuteRecord;
 
 use super::params::Params;
+use super::story_support::workspace_test;
 use super::views::ListOf;
 use crate::app::AppState;
 use crate::auth::access;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::limits;
-use crate::octane::results::path_id;
 
 /// A mute.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -54,19 +54,6 @@ pub struct MuteRequest {
     pub reason: Option<String>,
 }
 
-async fn known_test(state: &AppState, workspace_id: i64, id: &str) -> Result<i64, ApiError> {
-    let test_id = path_id(id, "test")?;
-    if state
-        .store
-        .test_infos(workspace_id, &[test_id])
-        .await?
-        .is_empty()
-    {
-        return Err(ApiError::NotFound(format!("test {test_id} not found")));
-    }
-    Ok(test_id)
-}
-
 /// Mute a test (an already muted test keeps its mute).
 #[utoipa::path(put, path = "/verdict/api/shared_spaces/{sp}/workspaces/{ws}/tests/{id}/mute", tag = "insight",
     params(("sp" = String, Path), ("ws" = String, Path), ("id" = String, Path)),
@@ -79,7 +66,7 @@ pub async fn mute(
     body: axum::body::Bytes,
 ) -> Result<Json<MuteView>, ApiError> {
     let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
-    let test_id = known_test(&state, workspace.id, &id).await?;
+    let test_id = workspace_test(&state.store, workspace.id, &id).await?.id;
     let request: MuteRequest = if body.is_empty() {
         MuteRequest::default()
     } else {
@@ -113,7 +100,7 @@ pub async fn unmute(
     Path((sp, ws, id)): Path<(String, String, String)>,
 ) -> Result<Json<MuteView>, ApiError> {
     let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
-    let test_id = known_test(&state, workspace.id, &id).await?;
+    let test_id = workspace_test(&state.store, workspace.id, &id).await?.id;
     let m = state
         .store
         .unmute_test(workspace.id, test_id, &who.user.name)

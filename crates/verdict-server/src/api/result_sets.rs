@@ -9,10 +9,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use verdict_domain::insight::{Outcome, TestContext};
 use verdict_domain::signature::to_hex;
-use verdict_store::{ResultSetFilter, TestInfo};
+use verdict_store::ResultSetFilter;
 
 use super::params::Params;
-use super::story_support::{context_views, failing_since, unknown_context};
+use super::story_support::{context_views, failing_since, test_ref, test_refs, unknown_context};
 use super::views::{ContextView, HistoryPoint, Page, ResultSetView, TestRef, TriageView};
 use crate::app::AppState;
 use crate::auth::access;
@@ -238,13 +238,7 @@ pub async fn detail(
     let mut test_ids: Vec<i64> = shown.iter().map(|(t, _)| *t).collect();
     test_ids.sort_unstable();
     test_ids.dedup();
-    let tests: HashMap<i64, TestInfo> = state
-        .store
-        .test_infos(workspace.id, &test_ids)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
+    let tests = test_refs(&state.store, workspace.id, &test_ids).await?;
     let context_keys: Vec<i64> = shown.iter().map(|(_, c)| *c).collect();
     let contexts = context_views(&state.store, workspace.id, &context_keys).await?;
     let muted: std::collections::HashSet<TestContext> = c.muted_failures.iter().copied().collect();
@@ -255,9 +249,7 @@ pub async fn detail(
             .cloned()
             .map_or((None, None), |(s, l)| (Some(s), l));
         ComparedTest {
-            test: tests
-                .get(&key.0)
-                .map_or_else(|| missing_test(key.0), TestRef::from),
+            test: test_ref(&tests, key.0),
             context: contexts
                 .get(&key.1)
                 .cloned()
@@ -284,17 +276,6 @@ pub async fn detail(
         new_tests: list(&c.new_tests),
         removed: list(&c.removed),
     }))
-}
-
-fn missing_test(id: i64) -> TestRef {
-    TestRef {
-        id: id.to_string(),
-        name: String::new(),
-        class_name: String::new(),
-        package: String::new(),
-        component: String::new(),
-        subtype: String::new(),
-    }
 }
 
 /// Every result of a result set, by test.
@@ -338,13 +319,7 @@ pub async fn results(
         .set_results(set_id, outcome, limit, offset)
         .await?;
     let test_ids: Vec<i64> = rows.iter().map(|r| r.test_id).collect();
-    let tests: HashMap<i64, TestInfo> = state
-        .store
-        .test_infos(workspace.id, &test_ids)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
+    let tests = test_refs(&state.store, workspace.id, &test_ids).await?;
     let keys: Vec<i64> = rows.iter().map(|r| r.context_key).collect();
     let contexts = context_views(&state.store, workspace.id, &keys).await?;
     let data = rows
@@ -352,9 +327,7 @@ pub async fn results(
         .map(|r| SetResultView {
             result_id: r.result_id.to_string(),
             run_id: r.run_id.to_string(),
-            test: tests
-                .get(&r.test_id)
-                .map_or_else(|| missing_test(r.test_id), TestRef::from),
+            test: test_ref(&tests, r.test_id),
             context: contexts
                 .get(&r.context_key)
                 .cloned()

@@ -13,14 +13,13 @@ use verdict_domain::signature::to_hex;
 use super::mutes::MuteView;
 use super::params::Params;
 use super::story_support::{
-    by_context, context_views, entries, point, streak_points, unknown_context,
+    by_context, context_views, entries, point, streak_points, unknown_context, workspace_test,
 };
 use super::views::{ContextView, HistoryPoint, TestRef};
 use crate::app::AppState;
 use crate::auth::access;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::octane::results::path_id;
 
 /// Figures over the window (docs/insight.md).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -102,14 +101,8 @@ pub async fn story(
     let p = Params(query);
     p.only(&["window"])?;
     let window = p.window()?;
-    let test_id = path_id(&id, "test")?;
-    let test = state
-        .store
-        .test_infos(workspace.id, &[test_id])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::NotFound(format!("test {test_id} not found")))?;
+    let test = workspace_test(&state.store, workspace.id, &id).await?;
+    let test_id = test.id;
     let grouped = by_context(
         state
             .store

@@ -1,12 +1,55 @@
-//! Shared by the insight endpoints: naming contexts and finding each failing
-//! test's streak from its indexed history.
+//! Shared by the insight endpoints: finding and naming tests and contexts,
+//! and each failing test's streak from its indexed history.
 
 use std::collections::{HashMap, HashSet};
 
 use verdict_domain::insight::{self, StoryEntry, Streak, TestContext};
-use verdict_store::{Store, StoreError, StoryResult};
+use verdict_store::{Store, StoreError, StoryResult, TestInfo};
 
-use super::views::{ContextView, HistoryPoint};
+use super::views::{ContextView, HistoryPoint, TestRef};
+use crate::error::ApiError;
+
+/// The test `{id}` of a path in the workspace, or the 404 every test path
+/// answers (an id of another workspace's test is unknown here).
+pub async fn workspace_test(
+    store: &Store,
+    workspace_id: i64,
+    id: &str,
+) -> Result<TestInfo, ApiError> {
+    let test_id = crate::octane::results::path_id(id, "test")?;
+    store
+        .test_infos(workspace_id, &[test_id])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::NotFound(format!("test {test_id} not found")))
+}
+
+/// The workspace's tests among `ids`, as lists show them.
+pub async fn test_refs(
+    store: &Store,
+    workspace_id: i64,
+    ids: &[i64],
+) -> Result<HashMap<i64, TestRef>, StoreError> {
+    Ok(store
+        .test_infos(workspace_id, ids)
+        .await?
+        .iter()
+        .map(|t| (t.id, TestRef::from(t)))
+        .collect())
+}
+
+/// `id`'s entry of [`test_refs`]; a test that is gone shows its id only.
+pub fn test_ref(tests: &HashMap<i64, TestRef>, id: i64) -> TestRef {
+    tests.get(&id).cloned().unwrap_or_else(|| TestRef {
+        id: id.to_string(),
+        name: String::new(),
+        class_name: String::new(),
+        package: String::new(),
+        component: String::new(),
+        subtype: String::new(),
+    })
+}
 
 /// The display form of contexts by key.
 pub async fn context_views(
