@@ -5,6 +5,7 @@
 //! retried test is one run (its final outcome), its failed tries showing only
 //! as its flaky mark.
 
+use crate::insight::{Outcome, StoryEntry, window_figures};
 use crate::status::RunStatus;
 
 /// The figures over one test's runs, oldest first.
@@ -24,45 +25,29 @@ pub struct Figures {
     pub times_broken: u64,
 }
 
-/// Computes the figures from (status, flaky mark) pairs in time order.
+/// Computes the figures from (status, flaky mark) pairs in time order: the
+/// insight figures over a window holding every run.
 #[must_use]
 pub fn figures(runs: &[(RunStatus, bool)]) -> Figures {
-    let verdicts: Vec<bool> = runs
+    let history: Vec<StoryEntry> = runs
         .iter()
-        .filter_map(|(s, _)| match s {
-            RunStatus::Passed => Some(true),
-            RunStatus::Failed => Some(false),
-            RunStatus::Skipped | RunStatus::Planned => None,
+        .map(|(status, flaky)| StoryEntry {
+            outcome: Outcome::from_status(*status),
+            flaky: *flaky,
+            started: 0,
+            duration: 0,
         })
         .collect();
-    let flaky = runs
-        .iter()
-        .filter(|(s, f)| *f && *s == RunStatus::Passed)
-        .count() as u64;
-    let counted = verdicts.len() as u64;
-    let passed = verdicts.iter().filter(|p| **p).count() as u64;
-    let changes = verdicts.windows(2).filter(|w| w[0] != w[1]).count() as u64;
-    let broken = verdicts
-        .iter()
-        .enumerate()
-        .filter(|(i, passed)| !**passed && (*i == 0 || verdicts[i - 1]))
-        .count() as u64;
-    let ratio = |n: u64| {
-        if counted == 0 {
-            0.0
-        } else {
-            n as f64 / counted as f64
-        }
-    };
+    let f = window_figures(&history, usize::MAX);
+    let count = |n: usize| n as u64;
     Figures {
-        counted,
-        passed,
-        failed: counted - passed,
-        success_rate: ratio(passed),
-        // A run can both flip and be marked flaky: never above 1.
-        flakiness: ratio(changes + flaky).min(1.0),
-        flaky,
-        times_broken: broken,
+        counted: count(f.runs),
+        passed: count(f.passed),
+        failed: count(f.failed),
+        success_rate: f.success_rate,
+        flakiness: f.flakiness,
+        flaky: count(f.flaky_marked),
+        times_broken: count(f.times_broken),
     }
 }
 
