@@ -14,6 +14,7 @@ use crate::error::StoreError;
 use crate::ids;
 use crate::tasks::TaskState;
 
+pub(crate) use lookups::build_names;
 pub use lookups::{BuildNames, CiBuildSpec, ReleaseInfo, SuiteInfo};
 pub use runs::{ExistingRun, NewPreviousRun, NewRun, NewStep, RunUpdate};
 pub use tests::{ExistingTest, NewTest, TestUpdate};

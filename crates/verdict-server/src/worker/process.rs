@@ -186,51 +186,36 @@ async fn result_set_spec(
         .collect();
     env.sort();
     let environment = (!env.is_empty()).then(|| env.join(", "));
-    let pushed_by = task.pushed_by.clone();
     if let Some(build_id) = job.ci_build_id
         && let Some(build) = tx.ci_build_names(build_id).await?
     {
         return Ok(verdict_store::ResultSetSpec {
-            kind: "build",
-            source_key: format!("build:{build_id}"),
-            series_key: format!("job:{}", build.job_id),
-            series_name: build.job_name.clone(),
-            name: format!("{} #{}", build.job_name, build.build_name),
-            ci_build_id: Some(build_id),
-            ci_job_id: Some(build.job_id),
             release_id,
             milestone_id,
             environment,
-            pushed_by,
+            pushed_by: task.pushed_by.clone(),
             task_id: Some(task.id),
-            ..Default::default()
+            ..verdict_store::ResultSetSpec::build(
+                build_id,
+                build.job_id,
+                &build.job_name,
+                &build.build_name,
+            )
         });
     }
-    let who = pushed_by.clone().unwrap_or_else(|| "unknown".to_owned());
-    let context = format!(
-        "{}|{}",
-        release_id.map_or_else(String::new, |r| r.to_string()),
-        environment.clone().unwrap_or_default()
-    );
-    let mut series_name = format!("pushes by {who}");
-    if let Some(r) = &job.global.release {
-        series_name.push_str(&format!(", release {}", r.name));
-    }
-    if let Some(e) = &environment {
-        series_name.push_str(&format!(", {e}"));
-    }
+    let release = job
+        .global
+        .release
+        .as_ref()
+        .map(|r| (r.id, Some(r.name.as_str())));
     Ok(verdict_store::ResultSetSpec {
-        kind: "push",
-        source_key: format!("push:{}", task.id),
-        series_key: format!("push:{who}:{context}"),
-        series_name,
-        name: format!("push {}", task.id),
-        release_id,
         milestone_id,
-        environment,
-        pushed_by,
-        task_id: Some(task.id),
-        ..Default::default()
+        ..verdict_store::ResultSetSpec::push(
+            task.id,
+            task.pushed_by.as_deref(),
+            release,
+            environment.as_deref(),
+        )
     })
 }
 

@@ -16,6 +16,27 @@ pub struct BuildNames {
     pub build_name: String,
 }
 
+/// [`IngestTx::ci_build_names`] on any connection (the insight backfill).
+pub(crate) async fn build_names(
+    conn: &mut sqlx::AnyConnection,
+    build_id: i64,
+) -> Result<Option<BuildNames>, StoreError> {
+    let row = sqlx::query(
+        "SELECT j.id, j.name, b.name FROM ci_builds b JOIN ci_jobs j ON j.id = b.ci_job_id WHERE b.id = $1",
+    )
+    .bind(build_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(BuildNames {
+            job_id: r.try_get(0)?,
+            job_name: r.try_get(1)?,
+            build_name: r.try_get(2)?,
+        })
+    })
+    .transpose()
+}
+
 /// A release as link resolution needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseInfo {
@@ -219,20 +240,7 @@ impl IngestTx {
         &mut self,
         build_id: i64,
     ) -> Result<Option<BuildNames>, StoreError> {
-        let row = sqlx::query(
-            "SELECT j.id, j.name, b.name FROM ci_builds b JOIN ci_jobs j ON j.id = b.ci_job_id WHERE b.id = $1",
-        )
-        .bind(build_id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        row.map(|r| {
-            Ok(BuildNames {
-                job_id: r.try_get(0)?,
-                job_name: r.try_get(1)?,
-                build_name: r.try_get(2)?,
-            })
-        })
-        .transpose()
+        build_names(&mut self.tx, build_id).await
     }
 
     /// Finds or creates the CI build `build_ci_id` of a job.

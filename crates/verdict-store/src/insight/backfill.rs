@@ -200,25 +200,15 @@ async fn spec_of(
     conn: &mut sqlx::AnyConnection,
     o: &OldResult,
 ) -> Result<ResultSetSpec, StoreError> {
-    if let Some(build) = o.ci_build_id {
-        let row = sqlx::query("SELECT j.id, j.name, b.name FROM ci_builds b JOIN ci_jobs j ON j.id = b.ci_job_id WHERE b.id = $1")
-            .bind(build)
-            .fetch_optional(&mut *conn)
-            .await?;
-        if let Some(r) = row {
-            let (job_id, job, name): (i64, String, String) =
-                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-            return Ok(ResultSetSpec {
-                kind: "build",
-                source_key: format!("build:{build}"),
-                series_key: format!("job:{job_id}"),
-                series_name: job.clone(),
-                name: format!("{job} #{name}"),
-                ci_build_id: Some(build),
-                ci_job_id: Some(job_id),
-                ..ResultSetSpec::default()
-            });
-        }
+    if let Some(build) = o.ci_build_id
+        && let Some(b) = crate::ingest_tx::build_names(conn, build).await?
+    {
+        return Ok(ResultSetSpec::build(
+            build,
+            b.job_id,
+            &b.job_name,
+            &b.build_name,
+        ));
     }
     // (V) An archived result came from the workspace's first task accepted
     // at or after it started, up to the task that archived it.
@@ -241,22 +231,14 @@ async fn spec_of(
         .await?
         .flatten();
     let who = who.unwrap_or_else(|| "unknown".to_owned());
-    Ok(ResultSetSpec {
-        kind: "push",
-        source_key: format!("push:{task_id}"),
-        // Before v6 the pusher and the payload's context were not kept: one
-        // series per release (docs/insight.md).
-        series_key: format!(
-            "push:{who}:{}|",
-            o.release_id.map_or_else(String::new, |r| r.to_string())
-        ),
-        series_name: format!("pushes by {who}"),
-        name: format!("push {task_id}"),
-        task_id: Some(task_id),
-        release_id: o.release_id,
-        pushed_by: Some(who),
-        ..ResultSetSpec::default()
-    })
+    // Before v6 the pusher and the payload's context were not kept: one
+    // series per pusher and release (docs/insight.md).
+    Ok(ResultSetSpec::push(
+        task_id,
+        Some(&who),
+        o.release_id.map(|r| (r, None)),
+        None,
+    ))
 }
 
 async fn backfill_tc(

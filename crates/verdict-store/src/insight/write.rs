@@ -35,6 +35,60 @@ pub struct ResultSetSpec {
     pub pushed_by: Option<String>,
 }
 
+impl ResultSetSpec {
+    /// A CI build's set, in the series of its job (CI server + job).
+    #[must_use]
+    pub fn build(build_id: i64, job_id: i64, job_name: &str, build_name: &str) -> Self {
+        Self {
+            kind: "build",
+            source_key: format!("build:{build_id}"),
+            series_key: format!("job:{job_id}"),
+            series_name: job_name.to_owned(),
+            name: format!("{job_name} #{build_name}"),
+            ci_build_id: Some(build_id),
+            ci_job_id: Some(job_id),
+            ..Self::default()
+        }
+    }
+
+    /// A push tied to no build: its own set, in the series of the user who
+    /// pushed, the release and the push-wide environment (`release_name`
+    /// only names the series; the key holds the id).
+    #[must_use]
+    pub fn push(
+        task_id: i64,
+        pushed_by: Option<&str>,
+        release: Option<(i64, Option<&str>)>,
+        environment: Option<&str>,
+    ) -> Self {
+        let who = pushed_by.unwrap_or("unknown");
+        let release_id = release.map(|(id, _)| id);
+        let mut series_name = format!("pushes by {who}");
+        if let Some((_, Some(name))) = release {
+            series_name.push_str(&format!(", release {name}"));
+        }
+        if let Some(e) = environment {
+            series_name.push_str(&format!(", {e}"));
+        }
+        Self {
+            kind: "push",
+            source_key: format!("push:{task_id}"),
+            series_key: format!(
+                "push:{who}:{}|{}",
+                release_id.map_or_else(String::new, |r| r.to_string()),
+                environment.unwrap_or_default()
+            ),
+            series_name,
+            name: format!("push {task_id}"),
+            release_id,
+            environment: environment.map(str::to_owned),
+            pushed_by: pushed_by.map(str::to_owned),
+            task_id: Some(task_id),
+            ..Self::default()
+        }
+    }
+}
+
 /// A result set being written to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ResultSetRef {

@@ -203,17 +203,10 @@ async fn seed(store: &Store, tests: u64, sets: u64) -> Result<(u64, u64), BoxErr
         }
         tx.insert_runs(&runs, now).await?;
         let spec = ResultSetSpec {
-            kind: "build",
-            source_key: format!("build:{build}"),
-            series_key: format!("job:{job}"),
-            series_name: job_name.clone(),
-            name: format!("{job_name} #{build_name}"),
-            ci_build_id: Some(build),
-            ci_job_id: Some(job),
             task_id: Some(task_id),
             pushed_by: Some("bench".to_owned()),
             environment: Some(format!("Browser: {}", ENVIRONMENTS[env])),
-            ..ResultSetSpec::default()
+            ..ResultSetSpec::build(build, job, &job_name, &build_name)
         };
         let set_ref = tx.result_set(&spec, started).await?;
         written += results.len() as u64;
