@@ -4,10 +4,8 @@
 
 use std::collections::HashSet;
 
-use verdict_domain::insight::Outcome;
 use verdict_store::{
-    ChangedResult, ContextSpec, FailureInfo, IngestTx, NewResult, ResultSetRef, ResultSetSpec,
-    RunUpdate, StoreError,
+    ChangedResult, ContextSpec, IngestTx, NewResult, ResultSetRef, ResultSetSpec, StoreError,
 };
 
 /// One task's insight state in one workspace.
@@ -107,48 +105,5 @@ impl InsightCtx {
             Some(set) => tx.close_result_sets(&[set]).await,
             None => Ok(()),
         }
-    }
-}
-
-/// The context of an Octane run (V): its release and environment taxonomies.
-pub fn context_of(release_id: Option<i64>, taxonomy_ids: &[i64]) -> ContextSpec {
-    let mut ids = taxonomy_ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    let environment = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    ContextSpec {
-        key: verdict_domain::insight::context_key(release_id, &environment),
-        release_id,
-        environment,
-    }
-}
-
-/// The result row of a stored run result.
-pub fn result_of(
-    test_id: i64,
-    run_id: i64,
-    context: &ContextSpec,
-    values: &RunUpdate,
-    muted: bool,
-) -> NewResult {
-    let outcome = Outcome::from_status_key(&values.status);
-    NewResult {
-        id: None,
-        test_id,
-        context_key: context.key,
-        run_id,
-        started: values.started,
-        duration: values.duration,
-        outcome,
-        flaky: values.flaky,
-        retries: values.retries,
-        muted,
-        failure: (outcome == Outcome::Failed).then(|| {
-            FailureInfo::of(
-                values.error_type.as_deref(),
-                values.error_message.as_deref(),
-                values.error_stack.as_deref(),
-            )
-        }),
     }
 }

@@ -5,12 +5,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::insight::{self, BatchResults, InsightCtx};
+use super::insight::{BatchResults, InsightCtx};
 use verdict_domain::rules::{RunKeyParts, run_key};
 use verdict_domain::status::RunStatus;
 use verdict_store::{
-    ChangedResult, ExistingRun, IngestTx, NewPreviousRun, NewRun, NewStep, NewTest, RunUpdate,
-    StoreError, TestUpdate,
+    ChangedResult, ContextSpec, ExistingRun, IngestTx, NewPreviousRun, NewResult, NewRun, NewStep,
+    NewTest, RunUpdate, StoreError, TestUpdate,
 };
 
 /// The test an item reports on.
@@ -283,7 +283,7 @@ async fn write_runs(
     let mut older_of: HashMap<i64, (i64, verdict_store::ContextSpec)> = HashMap::new();
     for ((item, test_id), key) in items.iter().zip(test_ids).zip(keys) {
         let run = &item.run;
-        let context = insight::context_of(run.release_id, &run.taxonomy_ids);
+        let context = ContextSpec::octane(run.release_id, &run.taxonomy_ids);
         let muted = insight.is_muted(*test_id);
         if let Some(last) = existing.get(&key) {
             match apply_to_last(tx.task_id(), last, &run.values) {
@@ -301,7 +301,7 @@ async fn write_runs(
                 }
                 LastRunChange::Replace { archive } => {
                     let result =
-                        insight::result_of(*test_id, last.id, &context, &run.values, muted);
+                        NewResult::of_run(*test_id, last.id, context.key, &run.values, muted);
                     if archive {
                         previous.push(NewPreviousRun {
                             id: 0,
@@ -327,10 +327,10 @@ async fn write_runs(
             continue;
         }
         let id = fresh.next().unwrap_or_default();
-        results.new.push(insight::result_of(
+        results.new.push(NewResult::of_run(
             *test_id,
             id,
-            &context,
+            context.key,
             &run.values,
             muted,
         ));
@@ -367,8 +367,12 @@ async fn write_runs(
     for p in &archived {
         if let Some((test_id, context)) = older_of.get(&p.run_id) {
             let muted = insight.is_muted(*test_id);
-            results.new.push(insight::result_of(
-                *test_id, p.run_id, context, &p.values, muted,
+            results.new.push(NewResult::of_run(
+                *test_id,
+                p.run_id,
+                context.key,
+                &p.values,
+                muted,
             ));
             results.add_context(context.clone());
         }

@@ -7,12 +7,12 @@
 use std::collections::HashMap;
 
 use sqlx::Row;
-use verdict_domain::insight::Outcome;
 use verdict_domain::testcenter::status_of_rank;
 
 use super::write::{self, ContextSpec, FailureInfo, NewResult, ResultSetRef, ResultSetSpec};
 use crate::connect::{Backend, Store};
 use crate::error::StoreError;
+use crate::ingest_tx::RunUpdate;
 
 /// Rows read per statement.
 const CHUNK: i64 = 5_000;
@@ -25,14 +25,8 @@ struct OldResult {
     release_id: Option<i64>,
     ci_build_id: Option<i64>,
     task_id: i64,
-    status: String,
-    started: i64,
-    duration: i64,
-    retries: i64,
-    flaky: bool,
-    error_type: Option<String>,
-    error_message: Option<String>,
-    error_stack: Option<String>,
+    /// Its outcome, times, retries and error, as a run stores them.
+    values: RunUpdate,
     /// A previous run: `task_id` is the task that archived it, not the one
     /// that pushed it (schema v5 kept no more).
     archived: bool,
@@ -105,14 +99,17 @@ async fn backfill_octane(
                     release_id: r.try_get(3)?,
                     ci_build_id: r.try_get(4)?,
                     task_id: r.try_get(5)?,
-                    status: r.try_get(6)?,
-                    started: r.try_get(7)?,
-                    duration: r.try_get(8)?,
-                    retries: r.try_get(9)?,
-                    flaky: r.try_get::<i64, _>(10)? != 0,
-                    error_type: r.try_get(11)?,
-                    error_message: r.try_get(12)?,
-                    error_stack: r.try_get(13)?,
+                    values: RunUpdate {
+                        status: r.try_get(6)?,
+                        started: r.try_get(7)?,
+                        duration: r.try_get(8)?,
+                        retries: r.try_get(9)?,
+                        flaky: r.try_get::<i64, _>(10)? != 0,
+                        error_type: r.try_get(11)?,
+                        error_message: r.try_get(12)?,
+                        error_stack: r.try_get(13)?,
+                        ..RunUpdate::default()
+                    },
                     archived,
                 });
             }
@@ -137,43 +134,22 @@ async fn file_octane(
         .bind(o.run_id)
         .fetch_all(&mut *conn)
         .await?;
-        let environment = envs
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        let context = ContextSpec {
-            key: verdict_domain::insight::context_key(o.release_id, &environment),
-            release_id: o.release_id,
-            environment,
-        };
+        let context = ContextSpec::octane(o.release_id, &envs);
         let spec = spec_of(conn, &o).await?;
         let key = (o.workspace_id, spec.source_key.clone());
         if !sets.contains_key(&key) {
-            let set = write::result_set(backend, conn, o.workspace_id, &spec, o.started).await?;
+            let set =
+                write::result_set(backend, conn, o.workspace_id, &spec, o.values.started).await?;
             sets.insert(key.clone(), set);
         }
-        let outcome = Outcome::from_status_key(&o.status);
         let entry = by_set.entry(key).or_default();
-        entry.0.push(NewResult {
-            id: None,
-            test_id: o.test_id,
-            context_key: context.key,
-            run_id: o.run_id,
-            started: o.started,
-            duration: o.duration,
-            outcome,
-            flaky: o.flaky,
-            retries: o.retries,
-            muted: false,
-            failure: (outcome == Outcome::Failed).then(|| {
-                FailureInfo::of(
-                    o.error_type.as_deref(),
-                    o.error_message.as_deref(),
-                    o.error_stack.as_deref(),
-                )
-            }),
-        });
+        entry.0.push(NewResult::of_run(
+            o.test_id,
+            o.run_id,
+            context.key,
+            &o.values,
+            false,
+        ));
         entry.1.push(context);
     }
     for (key, (results, contexts)) in by_set {
@@ -217,7 +193,7 @@ async fn spec_of(
             "SELECT MIN(id) FROM tasks WHERE workspace_id = $1 AND accepted_at >= $2 AND id <= $3",
         )
         .bind(o.workspace_id)
-        .bind(o.started)
+        .bind(o.values.started)
         .bind(o.task_id)
         .fetch_one(&mut *conn)
         .await?;

@@ -96,6 +96,56 @@ pub struct ResultSetRef {
     pub series_id: i64,
 }
 
+impl ContextSpec {
+    /// The context of an Octane run (V): its release and environment
+    /// taxonomies (ids, sorted, as the key's canonical text).
+    #[must_use]
+    pub fn octane(release_id: Option<i64>, taxonomy_ids: &[i64]) -> Self {
+        let mut ids = taxonomy_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let environment = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        Self {
+            key: verdict_domain::insight::context_key(release_id, &environment),
+            release_id,
+            environment,
+        }
+    }
+}
+
+impl NewResult {
+    /// The result row of a stored Octane run result (a failure gets its signature).
+    #[must_use]
+    pub fn of_run(
+        test_id: i64,
+        run_id: i64,
+        context_key: i64,
+        values: &crate::ingest_tx::RunUpdate,
+        muted: bool,
+    ) -> Self {
+        let outcome = Outcome::from_status_key(&values.status);
+        Self {
+            id: None,
+            test_id,
+            context_key,
+            run_id,
+            started: values.started,
+            duration: values.duration,
+            outcome,
+            flaky: values.flaky,
+            retries: values.retries,
+            muted,
+            failure: (outcome == Outcome::Failed).then(|| {
+                FailureInfo::of(
+                    values.error_type.as_deref(),
+                    values.error_message.as_deref(),
+                    values.error_stack.as_deref(),
+                )
+            }),
+        }
+    }
+}
+
 /// A failed result's signature and the raw first line users recognise.
 #[derive(Debug, Clone)]
 pub struct FailureInfo {
