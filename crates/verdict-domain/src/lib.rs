@@ -7,6 +7,7 @@ pub mod ids;
 pub mod insight;
 pub mod payload;
 pub mod query;
+pub mod recent;
 pub mod rules;
 pub mod signature;
 pub mod status;

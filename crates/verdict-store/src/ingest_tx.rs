@@ -25,6 +25,9 @@ pub struct IngestTx {
     pub(crate) tx: Transaction<'static, Any>,
     pub(crate) workspace_id: i64,
     pub(crate) task_id: i64,
+    /// Tests created in this transaction (the flaky ranking's bookkeeping
+    /// skips look-ups for their first results).
+    pub(crate) new_in_tx: crate::insight::recent::NewInTx,
 }
 
 impl Store {
@@ -51,6 +54,7 @@ impl Store {
             tx,
             workspace_id,
             task_id,
+            new_in_tx: crate::insight::recent::NewInTx::default(),
         })
     }
 }

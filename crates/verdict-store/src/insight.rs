@@ -4,6 +4,7 @@
 
 mod backfill;
 mod read;
+pub(crate) mod recent;
 mod summary;
 pub(crate) mod tc;
 mod triage;
@@ -12,8 +13,8 @@ mod write;
 use std::collections::HashSet;
 
 pub use read::{
-    FailureGroup, FlakyTest, GroupFilter, GroupRun, ResultSetFilter, ResultSetRow, SetResult,
-    StoryResult, TestInfo,
+    FailureGroup, GroupFilter, GroupRun, ResultSetFilter, ResultSetRow, SetResult, StoryResult,
+    TestInfo,
 };
 pub use summary::{SetComparison, SummaryCounts};
 pub use triage::{MuteRecord, TriageRecord};
@@ -55,6 +56,7 @@ impl IngestTx {
             new,
             changed,
             contexts,
+            Some(&mut self.new_in_tx),
         )
         .await
     }

@@ -46,9 +46,9 @@ pub use ingest_tx::{
     NewTest, ReleaseInfo, RunUpdate, SuiteInfo, TestUpdate,
 };
 pub use insight::{
-    ChangedResult, ContextSpec, FailureGroup, FailureInfo, FlakyTest, GroupFilter, GroupRun,
-    MuteRecord, NewResult, ResultSetFilter, ResultSetRef, ResultSetRow, ResultSetSpec,
-    SetComparison, SetResult, StoryResult, SummaryCounts, TestInfo, TriageRecord,
+    ChangedResult, ContextSpec, FailureGroup, FailureInfo, GroupFilter, GroupRun, MuteRecord,
+    NewResult, ResultSetFilter, ResultSetRef, ResultSetRow, ResultSetSpec, SetComparison,
+    SetResult, StoryResult, SummaryCounts, TestInfo, TriageRecord,
 };
 pub use seed::{logical_name, name_key};
 pub use tasks::{CiTarget, ClaimedTask, NewTask, PushOutcome, TaskRecord, TaskState};

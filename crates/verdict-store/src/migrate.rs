@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_insight.sql"),
         include_str!("../migrations/postgres/0006_insight.sql"),
     ),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_recent_outcomes.sql"),
+        include_str!("../migrations/postgres/0007_recent_outcomes.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database's version, each in its own

@@ -1,6 +1,7 @@
-//! Flaky tests (`…/flaky_tests`): tests ranked by flakiness over a window,
-//! with their last flips. Candidates come from the index of failed and
-//! flaky-marked results: a test that only passed has flakiness 0.
+//! Flaky tests (`…/flaky_tests`): tests ranked by flakiness over their
+//! newest results, with their last flips. The ranking reads each troubled
+//! context's packed recent outcomes (`recent_outcomes`, kept at ingest): a
+//! context without a failure or flaky mark among them has flakiness 0.
 
 use std::collections::HashMap;
 
@@ -8,10 +9,10 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Serialize;
 use utoipa::ToSchema;
-use verdict_domain::insight::window_figures;
+use verdict_domain::recent::{RECENT_CAPACITY, RecentFigures};
 
 use super::params::Params;
-use super::story_support::{by_context, context_views, entries, point, test_refs, unknown_context};
+use super::story_support::{by_context, context_views, point, test_refs, unknown_context};
 use super::views::{ContextView, HistoryPoint, ListOf, TestRef};
 use crate::app::AppState;
 use crate::auth::access;
@@ -40,20 +41,14 @@ pub struct FlakyView {
     pub last_flips: Vec<HistoryPoint>,
 }
 
-/// (flakiness, flips, (test, context), figures, last flips) of one candidate.
-type Ranked = (
-    f64,
-    usize,
-    (i64, i64),
-    verdict_domain::insight::WindowFigures,
-    Vec<HistoryPoint>,
-);
+/// A ranked context: its figures and its pair (test, context).
+type Ranked = (RecentFigures, (i64, i64));
 
 /// Tests ranked by flakiness.
 #[utoipa::path(get, path = "/verdict/api/shared_spaces/{sp}/workspaces/{ws}/flaky_tests", tag = "insight",
     params(("sp" = String, Path), ("ws" = String, Path),
-        ("since" = Option<String>, Query, description = "start of the window (ISO 8601 or epoch ms); default 30 days ago"),
-        ("window" = Option<i64>, Query, description = "at most this many newest results per context, default 30"),
+        ("since" = Option<String>, Query, description = "contexts that ran since then (ISO 8601 or epoch ms); default 30 days ago, at most 180"),
+        ("window" = Option<i64>, Query, description = "figures over this many newest results per context, 1 to 64, default 30"),
         ("limit" = Option<i64>, Query)),
     responses((status = 200, body = ListOf<FlakyView>)))]
 pub async fn list(
@@ -66,54 +61,72 @@ pub async fn list(
     let p = Params(query);
     p.only(&["since", "window", "limit"])?;
     let (limit, _) = p.page()?;
-    let window = p.window()?;
+    let window = p.window_at_most(RECENT_CAPACITY)?;
     let now = verdict_store::now_ms();
-    // the period is bounded: older results are left out of the ranking
+    // the period is bounded: contexts idle since then are left out
     let since = p
         .time("since")?
         .unwrap_or(now - DEFAULT_DAYS * DAY_MS)
         .max(now - MAX_DAYS * DAY_MS);
-    let candidates = state.store.troubled_tests(workspace.id, since).await?;
-    let grouped = by_context(
-        state
-            .store
-            .test_outcomes(workspace.id, &candidates, Some(since), None)
-            .await?,
-    );
-    let mut ranked: Vec<Ranked> = grouped
+    let mut ranked: Vec<Ranked> = state
+        .store
+        .recent_outcomes(workspace.id, since)
+        .await?
         .into_iter()
-        .filter_map(|(key, results)| {
-            let f = window_figures(&entries(&results), window);
-            if f.flakiness <= 0.0 {
-                return None;
-            }
-            let flips: Vec<HistoryPoint> = f
-                .flip_at
-                .iter()
-                .rev()
-                .take(FLIPS_SHOWN)
-                .map(|i| point(&results[*i]))
-                .collect();
-            Some((f.flakiness, f.flips, key, f, flips))
+        .filter_map(|(pair, recent)| {
+            let f = recent.figures(window);
+            (f.flakiness > 0.0).then_some((f, pair))
         })
         .collect();
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+    ranked.sort_by(|a, b| {
+        b.0.flakiness
+            .total_cmp(&a.0.flakiness)
+            .then(b.0.flips.cmp(&a.0.flips))
+            .then(a.1.cmp(&b.1))
+    });
     ranked.truncate(usize::try_from(limit).unwrap_or(50));
-    let test_ids: Vec<i64> = ranked.iter().map(|r| r.2.0).collect();
+    let pairs: Vec<(i64, i64)> = ranked.iter().map(|r| r.1).collect();
+    // the shown flips are the newest ones: read that deep (twice, for
+    // identical results, which a story counts once)
+    let depths: Vec<((i64, i64), usize)> = ranked
+        .iter()
+        .map(|(f, pair)| {
+            let deepest = f.flip_positions.iter().take(FLIPS_SHOWN).max().copied();
+            (*pair, deepest.map_or(1, |k| 2 * (k + 1)))
+        })
+        .collect();
+    let newest = by_context(state.store.newest_results(workspace.id, &depths).await?);
+    let test_ids: Vec<i64> = pairs.iter().map(|p| p.0).collect();
     let tests = test_refs(&state.store, workspace.id, &test_ids).await?;
-    let keys: Vec<i64> = ranked.iter().map(|r| r.2.1).collect();
+    let keys: Vec<i64> = pairs.iter().map(|p| p.1).collect();
     let contexts = context_views(&state.store, workspace.id, &keys).await?;
     let data: Vec<FlakyView> = ranked
         .into_iter()
-        .filter_map(|(flakiness, flips, (test, ctx), f, last_flips)| {
+        .filter_map(|(f, (test, ctx))| {
+            let results = newest
+                .get(&(test, ctx))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let last_flips = f
+                .flip_positions
+                .iter()
+                .take(FLIPS_SHOWN)
+                .filter_map(|k| {
+                    results
+                        .len()
+                        .checked_sub(k + 1)
+                        .and_then(|i| results.get(i))
+                })
+                .map(point)
+                .collect();
             Some(FlakyView {
                 test: tests.get(&test)?.clone(),
                 context: contexts
                     .get(&ctx)
                     .cloned()
                     .unwrap_or_else(|| unknown_context(ctx)),
-                flakiness,
-                flips,
+                flakiness: f.flakiness,
+                flips: f.flips,
                 flaky_marked: f.flaky_marked,
                 runs: f.runs,
                 success_rate: f.success_rate,

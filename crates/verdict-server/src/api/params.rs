@@ -75,13 +75,18 @@ impl Params {
 
     /// The story window: results with an outcome per context (default 30).
     pub fn window(&self) -> Result<usize, ApiError> {
+        self.window_at_most(MAX_WINDOW)
+    }
+
+    /// `window` where an endpoint answers shorter windows only.
+    pub fn window_at_most(&self, max: usize) -> Result<usize, ApiError> {
         let w = self
             .int("window")?
             .unwrap_or(verdict_domain::insight::DEFAULT_WINDOW as i64);
         usize::try_from(w)
             .ok()
-            .filter(|w| (1..=MAX_WINDOW).contains(w))
-            .ok_or_else(|| invalid("window", &format!("must be between 1 and {MAX_WINDOW}")))
+            .filter(|w| (1..=max).contains(w))
+            .ok_or_else(|| invalid("window", &format!("must be between 1 and {max}")))
     }
 
     /// Refuses parameters the endpoint does not know (a typo must not widen a filter).

@@ -179,25 +179,35 @@ pub async fn failing_since(
     workspace_id: i64,
     keys: &HashMap<TestContext, (i64, i64)>,
 ) -> Result<HashMap<TestContext, (HistoryPoint, Option<HistoryPoint>)>, StoreError> {
-    let mut tests: Vec<i64> = keys.keys().map(|(t, _)| *t).collect();
-    tests.sort_unstable();
-    tests.dedup();
-    let until = keys
-        .values()
-        .map(|(started, _)| *started)
-        .max()
-        .unwrap_or(i64::MAX);
-    let grouped = by_context(
-        store
-            .test_outcomes(workspace_id, &tests, None, Some(until))
-            .await?,
-    );
-    Ok(grouped
-        .into_iter()
-        .filter_map(|(k, mut results)| {
-            let (started, id) = keys.get(&k)?;
-            results.retain(|r| (r.started, r.result_id) <= (*started, *id) || r.result_id == *id);
-            streak_points(&results).map(|(_, since, last)| (k, (since, last)))
-        })
-        .collect())
+    let mut out = HashMap::new();
+    let mut todo: Vec<(i64, i64, i64, i64)> = keys
+        .iter()
+        .map(|((test, ctx), (started, id))| (*test, *ctx, *started, *id))
+        .collect();
+    let mut depth = STREAK_DEPTH;
+    while !todo.is_empty() {
+        let grouped = by_context(store.results_until(workspace_id, &todo, depth).await?);
+        let mut deeper = Vec::new();
+        for point in todo {
+            let key = (point.0, point.1);
+            let results = grouped.get(&key).map(Vec::as_slice).unwrap_or_default();
+            match streak_points(results) {
+                // the streak reaches the oldest result read: there may be more
+                Some((streak, _, None)) if streak.since == 0 && results.len() >= depth / 2 => {
+                    deeper.push(point);
+                }
+                Some((_, since, last)) => {
+                    out.insert(key, (since, last));
+                }
+                None => {}
+            }
+        }
+        todo = deeper;
+        depth *= 4;
+    }
+    Ok(out)
 }
+
+/// Results read per failing test and context first; a longer streak is read
+/// again, four times deeper.
+const STREAK_DEPTH: usize = 64;

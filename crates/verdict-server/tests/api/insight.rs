@@ -15,6 +15,7 @@ on_both_backends!(
     muted_tests_are_apart_and_never_new,
     a_test_that_changes_context_has_a_story_per_context,
     retries_and_flaky_marks_rank_flaky_tests,
+    flaky_ranking_sees_past_many_broken_tests_and_late_results,
     ci_builds_are_result_sets_of_their_job,
     insight_is_tenant_scoped_and_parameters_are_checked,
     the_openapi_document_covers_the_api,
@@ -532,6 +533,80 @@ async fn retries_and_flaky_marks_rank_flaky_tests(s: TestServer) {
     assert_eq!(later["total_count"], 0);
 }
 
+/// The ranking is exact: 250 always-failing tests (flakiness 0) do not
+/// crowd out a test that flipped once, a result that arrives late (older
+/// than the newest) is put in its place, and the figures are the story's.
+async fn flaky_ranking_sees_past_many_broken_tests_and_late_results(s: TestServer) {
+    s.sign_in().await;
+    let now = verdict_store::now_ms();
+    let at = |i: i64| now - 100_000 + i * 1_000;
+    for (i, rare) in ["Passed", "Passed", "Failed", "Passed"].iter().enumerate() {
+        let i = i as i64 * 2;
+        let mut runs: Vec<String> = (0..250)
+            .map(|b| failing(&format!("broken_{b:03}"), at(i), "E", "always"))
+            .collect();
+        runs.push(run("rare", rare, at(i)));
+        runs.push(run("late", "Passed", at(i)));
+        push(&s, &runs).await;
+    }
+    let ranked = |v: &Value| -> Vec<String> {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["test"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let flaky = s.get_json(&vapi(&s, "flaky_tests")).await;
+    assert_eq!(ranked(&flaky), ["rare"], "{flaky}");
+    assert_eq!(flaky["data"][0]["flips"], 2);
+    assert_eq!(flaky["data"][0]["runs"], 4);
+    let flips: Vec<&str> = flaky["data"][0]["last_flips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["started"].as_str().unwrap())
+        .collect();
+    let story = s
+        .get_json(&vapi(
+            &s,
+            &format!("tests/{}/story", test_id(&s, "rare").await),
+        ))
+        .await;
+    let story_flips: Vec<&str> = story["contexts"][0]["flips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["started"].as_str().unwrap())
+        .collect();
+    assert_eq!(flips, story_flips);
+    assert_eq!(
+        flaky["data"][0]["flakiness"],
+        story["contexts"][0]["figures"]["flakiness"]
+    );
+    // "late" gets a failure between its passes, pushed after them: two flips
+    push(&s, &[run("late", "Failed", at(3))]).await;
+    let flaky = s.get_json(&vapi(&s, "flaky_tests?window=64")).await;
+    assert_eq!(ranked(&flaky), ["rare", "late"], "{flaky}");
+    assert_eq!(flaky["data"][1]["flips"], 2);
+    assert_eq!(flaky["data"][1]["runs"], 5);
+    let story = s
+        .get_json(&vapi(
+            &s,
+            &format!("tests/{}/story", test_id(&s, "late").await),
+        ))
+        .await;
+    assert_eq!(story["contexts"][0]["figures"]["flips"], 2);
+    // the ranking's window is at most the 64 results kept per context
+    let r = s
+        .client
+        .get(vapi(&s, "flaky_tests?window=65"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
 async fn ci_builds_are_result_sets_of_their_job(s: TestServer) {
     s.sign_in().await;
     s.store
@@ -717,7 +792,14 @@ async fn results_stored_before_insight_are_filed_at_start(s: TestServer) {
     let before = s.get_json(&vapi(&s, "result_sets")).await;
     let before_detail = detail(&s, &before["data"][0]).await;
     let pool = sqlx::AnyPool::connect(&s.database_url).await.unwrap();
+    let recent_before = recent_rows(&pool).await;
+    assert_eq!(
+        recent_before.len(),
+        2,
+        "old1 flipped, old2 failed: {recent_before:?}"
+    );
     for table in [
+        "recent_outcomes",
         "results",
         "result_sets",
         "result_set_tasks",
@@ -766,6 +848,32 @@ async fn results_stored_before_insight_are_filed_at_start(s: TestServer) {
     // filed once: opening again adds nothing
     verdict_store::Store::open(&s.database_url).await.unwrap();
     assert_eq!(s.get_json(&vapi(&s, "result_sets")).await["total_count"], 2);
+    // the flaky ranking's rows rebuilt from the results equal those kept at ingest
+    let pool = sqlx::AnyPool::connect(&s.database_url).await.unwrap();
+    assert_eq!(recent_rows(&pool).await, recent_before);
+    // and so does the upgrade to schema v7 alone (results kept, rows rebuilt)
+    sqlx::query("DELETE FROM recent_outcomes")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE insight_backfill SET recent_pending = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    verdict_store::Store::open(&s.database_url).await.unwrap();
+    assert_eq!(recent_rows(&pool).await, recent_before);
+    pool.close().await;
+}
+
+/// Every `recent_outcomes` row, in key order.
+async fn recent_rows(pool: &sqlx::AnyPool) -> Vec<(i64, i64, i64, i64, i64, i64)> {
+    sqlx::query_as(
+        "SELECT context_key, test_id, failed_bits, flaky_bits, len, at_last FROM recent_outcomes \
+         ORDER BY context_key, test_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
 }
 
 /// The same results pushed again (new bytes, so a new task) store nothing

@@ -114,6 +114,7 @@ impl IngestTx {
     /// # Errors
     /// Database failure.
     pub async fn insert_tests(&mut self, tests: &[NewTest], now: i64) -> Result<(), StoreError> {
+        self.new_in_tx.tests.extend(tests.iter().map(|t| t.id));
         let ws = self.workspace_id;
         let rows: Vec<Vec<Cell<'_>>> = tests
             .iter()

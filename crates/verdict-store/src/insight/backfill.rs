@@ -1,14 +1,16 @@
 //! Schema v6 brings insight; results stored before it are filed once, at the
 //! first start after the upgrade: every Octane last and previous run and
 //! every Test Center case or scenario run becomes a result of its build,
-//! report or push, with its signature. One transaction: it happens entirely
-//! or, after a crash, again from the start.
+//! report or push, with its signature. Schema v7 then packs every context's
+//! newest outcomes for the flaky ranking (`recent.rs`). One transaction: it
+//! happens entirely or, after a crash, again from the start.
 
 use std::collections::HashMap;
 
 use sqlx::Row;
 use verdict_domain::testcenter::status_of_rank;
 
+use super::recent;
 use super::write::{self, ContextSpec, FailureInfo, NewResult, ResultSetRef, ResultSetSpec};
 use crate::connect::{Backend, Store};
 use crate::error::StoreError;
@@ -45,22 +47,39 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let pending: Option<i64> =
-            sqlx::query_scalar("SELECT pending FROM insight_backfill WHERE singleton = 1")
-                .fetch_optional(&mut *tx)
-                .await?;
-        if pending != Some(1) {
+        let pending: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT pending, recent_pending FROM insight_backfill WHERE singleton = 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((results_pending, recent_pending)) = pending else {
+            tx.commit().await?;
+            return Ok(());
+        };
+        if results_pending != 1 && recent_pending != 1 {
             tx.commit().await?;
             return Ok(());
         }
-        let filed = backfill_octane(self.backend, &mut tx).await?
-            + backfill_tc(self.backend, &mut tx).await?;
-        sqlx::query("UPDATE insight_backfill SET pending = 0 WHERE singleton = 1")
-            .execute(&mut *tx)
-            .await?;
+        let filed = if results_pending == 1 {
+            backfill_octane(self.backend, &mut tx).await?
+                + backfill_tc(self.backend, &mut tx).await?
+        } else {
+            0
+        };
+        // schema v7: the flaky ranking's packed outcomes, from every result
+        let troubled = recent::rebuild_all(self.backend, &mut tx).await?;
+        sqlx::query(
+            "UPDATE insight_backfill SET pending = 0, recent_pending = 0 WHERE singleton = 1",
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
-        if filed > 0 {
-            tracing::info!(results = filed, "filed results stored before insight");
+        if filed > 0 || troubled > 0 {
+            tracing::info!(
+                results = filed,
+                troubled_contexts = troubled,
+                "filed results stored before insight"
+            );
         }
         Ok(())
     }
@@ -163,6 +182,7 @@ async fn file_octane(
                 results,
                 Vec::new(),
                 &contexts,
+                None,
             )
             .await?;
             write::close_sets(conn, 0, &[*set]).await?;

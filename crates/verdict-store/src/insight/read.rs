@@ -9,11 +9,6 @@ use crate::bulk;
 use crate::connect::Store;
 use crate::error::StoreError;
 
-/// Most tests the flaky ranking considers: those with the most failures and
-/// flaky marks in the period (a flaky test fails and passes often; one that
-/// failed once ranks low anyway).
-pub const MAX_FLAKY_CANDIDATES: i64 = 200;
-
 /// Most stale result sets one list request compares on the spot; the rest
 /// show their cached counts marked stale until the worker refreshes them.
 const MAX_LIVE_SUMMARIES: usize = 10;
@@ -152,12 +147,6 @@ pub struct GroupRun {
     pub result_set_name: String,
     pub started: i64,
     pub muted: bool,
-}
-
-/// A test with trouble (a failure or a flaky mark) in a window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FlakyTest {
-    pub test_id: i64,
 }
 
 /// The filter's clauses; `None` when nothing can match.
@@ -621,28 +610,118 @@ impl Store {
                 q = q.bind(*id);
             }
             for r in q.fetch_all(&self.read).await? {
+                out.push(story_row(&r, full)?);
+            }
+        }
+        self.name_sets(workspace_id, &mut out).await?;
+        Ok(out)
+    }
+
+    /// The newest passed or failed results of each (test, context) pair, at
+    /// most its `depth`, in story order (oldest first), with the columns a
+    /// history point shows: what a flaky context's last flips are read from.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn newest_results(
+        &self,
+        workspace_id: i64,
+        pairs: &[((i64, i64), usize)],
+    ) -> Result<Vec<(i64, StoryResult)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in pairs.chunks(200) {
+            let keys: Vec<(i64, i64)> = chunk.iter().map(|(pair, _)| *pair).collect();
+            let depth = chunk.iter().map(|(_, d)| *d).max().unwrap_or(1);
+            let sql = super::recent::newest_sql(
+                &super::recent::pair_values(&keys),
+                depth,
+                POINT_COLUMNS,
+                super::recent::COUNTED,
+            );
+            out.extend(self.packed_points(sql).await?);
+        }
+        out.sort_by_key(|(test, r)| (*test, r.context_key, r.started, r.result_id));
+        self.name_sets(workspace_id, &mut out).await?;
+        Ok(out)
+    }
+
+    /// Each pair's results up to a point, `(test, context, started, id)`:
+    /// those that started before it and the point itself, newest `depth`
+    /// per pair, in story order, with the columns a history point shows.
+    /// What "failing since" is judged on; a pair whose streak may reach
+    /// further back is read again deeper.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn results_until(
+        &self,
+        workspace_id: i64,
+        points: &[(i64, i64, i64, i64)],
+        depth: usize,
+    ) -> Result<Vec<(i64, StoryResult)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in points.chunks(200) {
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|(test, ctx, started, id)| format!("({test},{ctx},{started},{id})"))
+                .collect();
+            let sql = super::recent::newest_sql(
+                &values,
+                depth,
+                POINT_COLUMNS,
+                "(r.started < v.column3 OR (r.started = v.column3 AND r.id <= v.column4))",
+            );
+            out.extend(self.packed_points(sql).await?);
+        }
+        out.sort_by_key(|(test, r)| (*test, r.context_key, r.started, r.result_id));
+        self.name_sets(workspace_id, &mut out).await?;
+        Ok(out)
+    }
+
+    /// Runs a `recent::newest_sql` statement over [`POINT_COLUMNS`].
+    async fn packed_points(&self, sql: String) -> Result<Vec<(i64, StoryResult)>, StoreError> {
+        let mut out = Vec::new();
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.read)
+            .await?
+        {
+            let test_id: i64 = r.try_get(0)?;
+            let context_key: i64 = r.try_get(1)?;
+            let text: Option<String> = r.try_get(2)?;
+            for [id, set, outcome, flaky, started, duration] in
+                super::recent::unpack::<6>(text.as_deref().unwrap_or_default())?
+            {
                 out.push((
-                    r.try_get(0)?,
+                    test_id,
                     StoryResult {
-                        result_id: r.try_get(1)?,
-                        context_key: r.try_get(2)?,
-                        result_set_id: r.try_get(3)?,
-                        outcome: Outcome::from_code(r.try_get(4)?),
-                        flaky: r.try_get::<i64, _>(5)? != 0,
-                        started: r.try_get(6)?,
-                        duration: r.try_get(7)?,
-                        run_id: if full { r.try_get(8)? } else { 0 },
-                        retries: if full { r.try_get(9)? } else { 0 },
-                        muted: full && r.try_get::<i64, _>(10)? != 0,
-                        signature: if full { r.try_get(11)? } else { None },
+                        result_id: id,
+                        context_key,
+                        run_id: 0,
+                        result_set_id: set,
                         result_set_name: String::new(),
                         result_set_kind: String::new(),
+                        outcome: Outcome::from_code(outcome),
+                        flaky: flaky != 0,
+                        retries: 0,
+                        muted: false,
+                        started,
+                        duration,
+                        signature: None,
                     },
                 ));
             }
         }
-        // Names of the few sets involved, read once (a join per result row
-        // was most of a result set page's time at 10,000 results per set).
+        Ok(out)
+    }
+
+    /// Fills the names of the few sets involved, read once (a join per
+    /// result row was most of a result set page's time at 10,000 results
+    /// per set).
+    async fn name_sets(
+        &self,
+        workspace_id: i64,
+        out: &mut [(i64, StoryResult)],
+    ) -> Result<(), StoreError> {
         let mut set_ids: Vec<i64> = out.iter().map(|(_, r)| r.result_set_id).collect();
         set_ids.sort_unstable();
         set_ids.dedup();
@@ -656,13 +735,13 @@ impl Store {
         for (id, name, kind) in rows {
             names.insert(id, (name, kind));
         }
-        for (_, r) in &mut out {
+        for (_, r) in out.iter_mut() {
             if let Some((name, kind)) = names.get(&r.result_set_id) {
                 r.result_set_name.clone_from(name);
                 r.result_set_kind.clone_from(kind);
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Display text of contexts: (key, release name, environment names).
@@ -833,32 +912,6 @@ impl Store {
         .await?;
         Ok(newer == 0)
     }
-
-    /// The flaky ranking's candidates: the tests with the most failures and
-    /// flaky marks since `since` (a test that only passed has flakiness 0),
-    /// read from the partial index of such results; at most
-    /// [`MAX_FLAKY_CANDIDATES`], most troubled first.
-    ///
-    /// # Errors
-    /// Database failure.
-    pub async fn troubled_tests(
-        &self,
-        workspace_id: i64,
-        since: i64,
-    ) -> Result<Vec<i64>, StoreError> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            // MATERIALIZED keeps the planner on the partial index: grouping by
-            // test_id invites it to walk results_test, all rows of the workspace.
-            "WITH trouble AS MATERIALIZED (SELECT test_id FROM results WHERE workspace_id = $1 AND started >= $2 \
-             AND (outcome = 2 OR flaky = 1)) SELECT test_id FROM trouble GROUP BY test_id ORDER BY COUNT(*) DESC, test_id LIMIT $3",
-        )
-        .bind(workspace_id)
-        .bind(since)
-        .bind(MAX_FLAKY_CANDIDATES)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(ids)
-    }
 }
 
 /// A failure group's columns as [`group_row`] reads them (tests affected
@@ -887,3 +940,37 @@ fn group_row(r: &sqlx::any::AnyRow) -> Result<FailureGroup, StoreError> {
         last_result_set_id: r.try_get(10)?,
     })
 }
+
+/// A story result row: `SELECT test_id, id, context_key, result_set_id,
+/// outcome, flaky, started, duration` then, when `full`, `run_id, retries,
+/// muted, signature`.
+fn story_row(r: &sqlx::any::AnyRow, full: bool) -> Result<(i64, StoryResult), StoreError> {
+    Ok((
+        r.try_get(0)?,
+        StoryResult {
+            result_id: r.try_get(1)?,
+            context_key: r.try_get(2)?,
+            result_set_id: r.try_get(3)?,
+            outcome: Outcome::from_code(r.try_get(4)?),
+            flaky: r.try_get::<i64, _>(5)? != 0,
+            started: r.try_get(6)?,
+            duration: r.try_get(7)?,
+            run_id: if full { r.try_get(8)? } else { 0 },
+            retries: if full { r.try_get(9)? } else { 0 },
+            muted: full && r.try_get::<i64, _>(10)? != 0,
+            signature: if full { r.try_get(11)? } else { None },
+            result_set_name: String::new(),
+            result_set_kind: String::new(),
+        },
+    ))
+}
+
+/// The columns of a history point, packed (see `recent::unpack`).
+const POINT_COLUMNS: &[&str] = &[
+    "id",
+    "result_set_id",
+    "outcome",
+    "flaky",
+    "started",
+    "duration",
+];

@@ -7,6 +7,7 @@ use sqlx::Row;
 use verdict_domain::insight::Outcome;
 use verdict_domain::testcenter::{Level, status_of_rank};
 
+use super::recent;
 use super::write::{self, ContextSpec, FailureInfo, NewResult, ResultSetSpec};
 use crate::connect::Backend;
 use crate::error::StoreError;
@@ -118,6 +119,7 @@ pub(crate) async fn run_created(
         vec![result],
         Vec::new(),
         &[context],
+        None,
     )
     .await
 }
@@ -133,7 +135,7 @@ pub(crate) async fn run_raised(
     failure: Option<&FailureInfo>,
 ) -> Result<(), StoreError> {
     let row = sqlx::query(
-        "SELECT result_set_id, series_id, test_id, outcome, flaky, muted, started, signature FROM results WHERE id = $1",
+        "SELECT result_set_id, series_id, test_id, outcome, flaky, muted, started, signature, context_key FROM results WHERE id = $1",
     )
     .bind(run_id)
     .fetch_optional(&mut *conn)
@@ -149,6 +151,7 @@ pub(crate) async fn run_raised(
     let muted = r.try_get::<i64, _>(5)? != 0;
     let started: i64 = r.try_get(6)?;
     let had_signature: Option<i64> = r.try_get(7)?;
+    let context_key: i64 = r.try_get(8)?;
     let new = Outcome::from_status(status_of_rank(rank));
     if new.severity() <= old.severity() {
         return Ok(());
@@ -172,7 +175,7 @@ pub(crate) async fn run_raised(
         new: NewResult {
             id: Some(run_id),
             test_id,
-            context_key: 0,
+            context_key,
             run_id,
             started,
             duration: 0,
@@ -184,5 +187,25 @@ pub(crate) async fn run_raised(
         },
     };
     write::move_counts(backend, conn, workspace_id, set, &changed).await?;
+    // a result that already counted changed in place: rebuild its context
+    if matches!(old, Outcome::Passed | Outcome::Failed) {
+        recent::track(
+            backend,
+            conn,
+            workspace_id,
+            &[],
+            &[(test_id, context_key)],
+            None,
+        )
+        .await?;
+    } else {
+        let arrival = recent::Arrival {
+            test_id,
+            context_key,
+            entry: changed.new.entry(),
+            fresh: false,
+        };
+        recent::track(backend, conn, workspace_id, &[arrival], &[], None).await?;
+    }
     write::mark_successor_stale(conn, set.id).await
 }

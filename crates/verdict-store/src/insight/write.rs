@@ -8,6 +8,7 @@ use sqlx::Row;
 use verdict_domain::insight::Outcome;
 use verdict_domain::signature::Signature;
 
+use super::recent;
 use crate::bulk::{self, Cell};
 use crate::connect::Backend;
 use crate::error::StoreError;
@@ -114,6 +115,17 @@ impl ContextSpec {
 }
 
 impl NewResult {
+    /// The result as a story entry.
+    #[must_use]
+    pub fn entry(&self) -> verdict_domain::insight::StoryEntry {
+        verdict_domain::insight::StoryEntry {
+            outcome: self.outcome,
+            flaky: self.flaky,
+            started: self.started,
+            duration: self.duration,
+        }
+    }
+
     /// The result row of a stored Octane run result (a failure gets its signature).
     #[must_use]
     pub fn of_run(
@@ -335,6 +347,7 @@ pub(crate) async fn record(
     mut new: Vec<NewResult>,
     changed: Vec<ChangedResult>,
     contexts: &[ContextSpec],
+    known: Option<&mut recent::NewInTx>,
 ) -> Result<(), StoreError> {
     if new.is_empty() && changed.is_empty() {
         return Ok(());
@@ -359,6 +372,20 @@ pub(crate) async fn record(
         update_result(conn, task_id, &c.new).await?;
     }
     insert_results(backend, conn, workspace_id, task_id, set, &new).await?;
+    let arrivals: Vec<recent::Arrival> = new
+        .iter()
+        .map(|r| recent::Arrival {
+            test_id: r.test_id,
+            context_key: r.context_key,
+            entry: r.entry(),
+            fresh: true,
+        })
+        .collect();
+    let rewritten: Vec<recent::Pair> = changed
+        .iter()
+        .map(|c| (c.new.test_id, c.new.context_key))
+        .collect();
+    recent::track(backend, conn, workspace_id, &arrivals, &rewritten, known).await?;
     bump_counts(conn, set.id, &counts).await?;
     insert_contexts(backend, conn, workspace_id, contexts).await?;
     let failures: Vec<&NewResult> = new
