@@ -336,8 +336,6 @@ fn router(state: AppState) -> Router {
                 .post(ci_entities::create_pipelines)
                 .put(entity_write::update_pipelines),
         )
-        .route("/", get(crate::landing::page))
-        .route("/ui", get(crate::landing::page))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/authentication/sign_in", post(sign_in::sign_in))
@@ -363,6 +361,7 @@ fn router(state: AppState) -> Router {
                 .put(entity_write::update_one)
                 .delete(entity_write::delete_one),
         )
+        .merge(crate::ui::routes())
         .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -73,7 +73,7 @@ impl ApiError {
         Self::Internal(Box::new(e))
     }
 
-    fn parts(&self) -> (StatusCode, &'static str) {
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str) {
         match self {
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "platform.authentication_required"),
@@ -174,7 +174,7 @@ tokio::task_local! {
     pub static CORRELATION_ID: String;
 }
 
-fn next_correlation_id() -> String {
+pub(crate) fn next_correlation_id() -> String {
     if let Ok(id) = CORRELATION_ID.try_with(Clone::clone) {
         return id;
     }

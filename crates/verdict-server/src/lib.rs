@@ -13,10 +13,10 @@ mod bootstrap;
 mod config;
 mod error;
 mod http;
-mod landing;
 mod limits;
 mod octane;
 mod testcenter;
+mod ui;
 mod worker;
 
 pub use app::{RunningServer, Server};

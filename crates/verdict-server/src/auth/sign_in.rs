@@ -34,6 +34,21 @@ pub async fn sign_in(
         .ok_or_else(|| {
             ApiError::Unauthorized("authentication failed: wrong user or password".to_owned())
         })?;
+    let mut response = Json(json!({})).into_response();
+    for cookie in start_session(&state, &user, &id).await? {
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// Opens a session for `user` (signed in as `id`): the `Set-Cookie`
+/// values of the session and login-name cookies. The API's sign-in and the
+/// web UI's share it, so a browser session is an API session.
+pub async fn start_session(
+    state: &AppState,
+    user: &verdict_store::UserRecord,
+    id: &str,
+) -> Result<Vec<HeaderValue>, ApiError> {
     let token = generate_secret(32).map_err(ApiError::internal)?;
     let idle = i64::try_from(state.config.session_idle.as_millis()).unwrap_or(i64::MAX);
     state
@@ -41,7 +56,7 @@ pub async fn sign_in(
         .insert_session(
             &token_hash(&token),
             user.id,
-            &id,
+            id,
             verdict_store::now_ms() + idle,
         )
         .await?;
@@ -50,21 +65,34 @@ pub async fn sign_in(
     } else {
         ""
     };
-    let mut response = Json(json!({})).into_response();
-    let headers = response.headers_mut();
-    for cookie in [
+    [
         format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"),
         format!(
             "{USER_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}",
-            cookie_safe(&id)
+            cookie_safe(id)
         ),
-    ] {
-        headers.append(
-            SET_COOKIE,
-            HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-        );
+    ]
+    .iter()
+    .map(|c| HeaderValue::from_str(c).map_err(ApiError::internal))
+    .collect()
+}
+
+/// Ends the session of `headers` (if any): the `Set-Cookie` values that
+/// expire both cookies.
+pub async fn end_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Vec<HeaderValue>, ApiError> {
+    if let Some(token) = cookie(headers, SESSION_COOKIE) {
+        state.store.delete_session(&token_hash(&token)).await?;
     }
-    Ok(response)
+    [SESSION_COOKIE, USER_COOKIE]
+        .iter()
+        .map(|name| {
+            HeaderValue::from_str(&format!("{name}=; Max-Age=0; Path=/; SameSite=Lax"))
+                .map_err(ApiError::internal)
+        })
+        .collect()
 }
 
 /// POST /authentication/sign_out — always 200 `{}`; ends the session and
@@ -73,16 +101,9 @@ pub async fn sign_out(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        state.store.delete_session(&token_hash(&token)).await?;
-    }
     let mut response = Json(json!({})).into_response();
-    for name in [SESSION_COOKIE, USER_COOKIE] {
-        let expired = format!("{name}=; Max-Age=0; Path=/; SameSite=Lax");
-        response.headers_mut().append(
-            SET_COOKIE,
-            HeaderValue::from_str(&expired).map_err(ApiError::internal)?,
-        );
+    for cookie in end_session(&state, &headers).await? {
+        response.headers_mut().append(SET_COOKIE, cookie);
     }
     Ok(response)
 }

@@ -22,3 +22,4 @@ mod queue;
 mod reads;
 mod skip_errors;
 mod testcenter;
+mod ui;

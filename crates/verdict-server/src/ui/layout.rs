@@ -1,0 +1,113 @@
+//! The page shell and the small pieces every page uses: status marks (a
+//! symbol and a word, never colour alone), times, durations.
+
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+/// The stylesheet, compiled in (under 20 KB, the budget of docs/ui.md).
+const STYLE: &str = include_str!("style.css");
+
+/// GET /ui/style.css
+pub async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+/// Where a signed-in page is: the user and, inside a workspace, its path.
+pub struct Nav<'a> {
+    pub user: &'a str,
+    pub csrf: &'a str,
+    /// `(shared space, workspace, workspace name)`.
+    pub workspace: Option<(&'a str, &'a str, &'a str)>,
+}
+
+/// A whole page.
+pub fn page(title: &str, nav: Option<Nav<'_>>, body: Markup) -> Html<String> {
+    Html(
+        html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) " · Verdict" }
+                    link rel="stylesheet" href="/ui/style.css";
+                }
+                body {
+                    header.top {
+                        a.brand href="/" { "Verdict" }
+                        @if let Some(nav) = &nav {
+                            @if let Some((sp, ws, name)) = nav.workspace {
+                                nav aria-label="Workspace" {
+                                    a href={ "/ui/" (sp) "/" (ws) } { (name) }
+                                    a href={ "/ui/" (sp) "/" (ws) "/failures" } { "Failure groups" }
+                                    a href={ "/ui/" (sp) "/" (ws) "/flaky" } { "Flaky tests" }
+                                }
+                            }
+                            form method="post" action="/ui/sign-out" {
+                                input type="hidden" name="csrf" value=(nav.csrf);
+                                span.muted { (nav.user) " " }
+                                button type="submit" { "Sign out" }
+                            }
+                        }
+                    }
+                    main { (body) }
+                }
+            }
+        }
+        .into_string(),
+    )
+}
+
+/// An outcome as symbol and word, coloured.
+pub fn outcome(outcome: &str, flaky: bool, muted: bool) -> Markup {
+    let (class, mark) = match outcome {
+        "passed" if flaky => ("flaky", "~ flaky pass"),
+        "passed" => ("pass", "✓ passed"),
+        "failed" => ("fail", "✗ failed"),
+        "skipped" => ("skip", "– skipped"),
+        _ => ("skip", "· no outcome"),
+    };
+    html! {
+        span class=(class) { (mark) }
+        @if muted { " " span.muted title="muted" { "(muted)" } }
+    }
+}
+
+/// One mark of a history strip: the symbol only, the word in its title.
+pub fn mark(outcome: &str, flaky: bool) -> (&'static str, &'static str) {
+    match outcome {
+        "passed" if flaky => ("flaky", "~"),
+        "passed" => ("pass", "✓"),
+        "failed" => ("fail", "✗"),
+        "skipped" => ("skip", "–"),
+        _ => ("skip", "·"),
+    }
+}
+
+/// An ISO time as `<time>`, shown without seconds' fraction.
+pub fn time(iso: &str) -> Markup {
+    let shown = iso.get(..16).unwrap_or(iso).replace('T', " ");
+    html! { time datetime=(iso) title=(iso) { (shown) } }
+}
+
+/// A duration in ms, in the largest sensible unit.
+pub fn duration(ms: i64) -> String {
+    match ms {
+        ..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{:.1} s", ms as f64 / 1_000.0),
+        _ => format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1_000),
+    }
+}
+
+/// A ratio as a percentage.
+pub fn percent(r: f64) -> String {
+    format!("{:.0} %", r * 100.0)
+}
