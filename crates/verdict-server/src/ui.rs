@@ -5,6 +5,7 @@
 //! `Content-Security-Policy` and refuses framing; every form carries a CSRF
 //! token (double submit, `SameSite=Strict` cookie).
 
+mod actions;
 mod layout;
 mod pages;
 mod session;
@@ -35,6 +36,17 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/{sp}/{ws}/results/{id}", get(pages::result_set))
         .route("/ui/{sp}/{ws}/tests/{id}", get(pages::test))
         .route("/ui/{sp}/{ws}/failures", get(pages::failures))
+        .route("/ui/{sp}/{ws}/failures/{sig}", get(actions::group))
+        .route(
+            "/ui/{sp}/{ws}/failures/{sig}/triage",
+            axum::routing::post(actions::triage),
+        )
+        .route(
+            "/ui/{sp}/{ws}/tests/{id}/mute",
+            axum::routing::post(actions::mute),
+        )
+        .route("/ui/{sp}/{ws}/tasks", get(actions::tasks))
+        .route("/ui/{sp}/{ws}/tasks/{id}", get(actions::task))
         .route("/ui/{sp}/{ws}/flaky", get(pages::flaky))
         .layer(middleware::from_fn(security_headers))
 }

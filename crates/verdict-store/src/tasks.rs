@@ -236,6 +236,29 @@ impl Store {
         }
     }
 
+    /// A workspace's tasks, newest first (the web UI's task list; by the
+    /// index `tasks_workspace`).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn workspace_tasks(
+        &self,
+        workspace_id: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<TaskRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE workspace_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(workspace_id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(task_from_row).collect()
+    }
+
     /// One task by id.
     ///
     /// # Errors

@@ -22,14 +22,26 @@ use crate::auth::access;
 type Params = Query<HashMap<String, String>>;
 
 /// Renders a signed-in page (setting the CSRF cookie its sign-out form needs).
-fn render(
+pub(super) fn render(
     headers: &HeaderMap,
     viewer: &Viewer,
     workspace: Option<(&str, &str, &str)>,
     title: &str,
     body: Markup,
 ) -> Result<Response, UiError> {
+    render_with(headers, viewer, workspace, title, |_| body)
+}
+
+/// Renders a signed-in page whose body holds forms (it gets the CSRF token).
+pub(super) fn render_with(
+    headers: &HeaderMap,
+    viewer: &Viewer,
+    workspace: Option<(&str, &str, &str)>,
+    title: &str,
+    body: impl FnOnce(&str) -> Markup,
+) -> Result<Response, UiError> {
     let (csrf, set) = session::csrf(headers)?;
+    let body = body(&csrf);
     let nav = Nav {
         user: &viewer.0.user.name,
         csrf: &csrf,
@@ -106,6 +118,17 @@ pub async fn plugin_link(Query(query): Params) -> Response {
         })
         .map_or_else(|| "/".to_owned(), |(sp, ws)| format!("/ui/{sp}/{ws}"));
     Redirect::to(&target).into_response()
+}
+
+/// `base` with the page's filters and another offset: paging keeps the filters.
+pub(super) fn with_offset(base: &str, query: &HashMap<String, String>, offset: i64) -> String {
+    let mut pairs: Vec<(&String, &String)> = query.iter().filter(|(k, _)| *k != "offset").collect();
+    pairs.sort();
+    let mut url = format!("{base}?offset={offset}");
+    for (k, v) in pairs {
+        url.push_str(&format!("&{}={}", session::encode(k), session::encode(v)));
+    }
+    url
 }
 
 fn counts(set: &ResultSetView) -> Markup {
@@ -200,8 +223,8 @@ pub async fn overview(
         }
         @if page.data.is_empty() { p { "Nothing pushed yet." } }
         nav.pager aria-label="Pages" {
-            @if offset > 0 { a href={ (base) "?offset=" ((offset - page.limit).max(0)) } { "← Newer" } }
-            @if more { a href={ (base) "?offset=" (offset + page.limit) } { "Older →" } }
+            @if offset > 0 { a href=(with_offset(&base, &query, (offset - page.limit).max(0))) { "← Newer" } }
+            @if more { a href=(with_offset(&base, &query, offset + page.limit)) { "Older →" } }
         }
     };
     render(
@@ -235,7 +258,7 @@ fn compared(base: &str, id: &str, title: &str, list: &ComparedList) -> Markup {
                                 }
                                 td {
                                     @if let Some(sig) = &t.signature {
-                                        a href={ (base) "/failures#g" (sig) } { code { (sig) } }
+                                        a href={ (base) "/failures/" (sig) } { code { (sig) } }
                                     }
                                     @if let Some(tr) = &t.triage {
                                         br; span.note { (tr.note.clone().unwrap_or_default()) " "
@@ -307,46 +330,62 @@ pub async fn test(
     )
     .await?;
     let base = format!("/ui/{sp}/{ws}");
-    let body = html! {
-        h1 { (st.test.name) }
-        p.muted { (st.test.package) " " (st.test.class_name) }
-        @if let Some(m) = &st.mute { p { "🔇 muted by " (m.muted_by) " " (time(&m.muted_at)) ": " (m.reason.clone().unwrap_or_default()) } }
-        @for c in &st.contexts {
-            section {
-                h2 { (if c.context.environment.is_empty() { "no environment".to_owned() } else { c.context.environment.join(", ") })
-                    @if let Some(r) = &c.context.release { " · " (r) } }
-                p { "Now: " (outcome(&c.current, false, false))
-                    @if let Some(since) = &c.failing_since {
-                        " · failing since " a href={ (base) "/results/" (since.result_set_id) } { (since.result_set_name) }
-                        " " (time(&since.started))
-                    }
-                    @if let Some(last) = &c.last_passed {
-                        " · last passed " a href={ (base) "/results/" (last.result_set_id) } { (last.result_set_name) }
-                    }
+    let title = st.test.name.clone();
+    let body = |csrf: &str| {
+        html! {
+            h1 { (st.test.name) }
+            p.muted { (st.test.package) " " (st.test.class_name) }
+            @if let Some(m) = &st.mute { p { "🔇 muted by " (m.muted_by) " " (time(&m.muted_at)) ": " (m.reason.clone().unwrap_or_default()) } }
+            form method="post" action={ (base) "/tests/" (st.test.id) "/mute" } {
+                input type="hidden" name="csrf" value=(csrf);
+                @if st.mute.is_some() {
+                    input type="hidden" name="action" value="unmute";
+                    button type="submit" { "Unmute" }
+                } @else {
+                    input type="hidden" name="action" value="mute";
+                    label for="reason" { "Reason " }
+                    input #reason name="reason" maxlength="2000";
+                    " "
+                    button type="submit" { "Mute (quarantine)" }
                 }
-                div.figures {
-                    span { "Success rate " strong { (percent(c.figures.success_rate)) } }
-                    span { "Flakiness " strong { (percent(c.figures.flakiness)) } }
-                    span { "Times broken " strong { (c.figures.times_broken) } }
-                    @if let Some(p50) = c.figures.duration_median_ms { span { "Duration p50 " strong { (duration(p50)) } } }
-                    @if let Some(p95) = c.figures.duration_p95_ms { span { "p95 " strong { (duration(p95)) } } }
-                    @if c.figures.got_slower { span.flaky { "got slower" } }
-                }
-                div.strip role="list" aria-label="Newest results, newest right" {
-                    @for r in c.results.iter().rev().take(50).collect::<Vec<_>>().into_iter().rev() {
-                        @let (class, sym) = layout::mark(&r.outcome, r.flaky);
-                        a role="listitem" class=(class) href={ (base) "/results/" (r.result_set_id) }
-                            title={ (r.outcome) " · " (r.result_set_name) " · " (r.started) } { (sym) }
+            }
+            @for c in &st.contexts {
+                section {
+                    h2 { (if c.context.environment.is_empty() { "no environment".to_owned() } else { c.context.environment.join(", ") })
+                        @if let Some(r) = &c.context.release { " · " (r) } }
+                    p { "Now: " (outcome(&c.current, false, false))
+                        @if let Some(since) = &c.failing_since {
+                            " · failing since " a href={ (base) "/results/" (since.result_set_id) } { (since.result_set_name) }
+                            " " (time(&since.started))
+                        }
+                        @if let Some(last) = &c.last_passed {
+                            " · last passed " a href={ (base) "/results/" (last.result_set_id) } { (last.result_set_name) }
+                        }
+                    }
+                    div.figures {
+                        span { "Success rate " strong { (percent(c.figures.success_rate)) } }
+                        span { "Flakiness " strong { (percent(c.figures.flakiness)) } }
+                        span { "Times broken " strong { (c.figures.times_broken) } }
+                        @if let Some(p50) = c.figures.duration_median_ms { span { "Duration p50 " strong { (duration(p50)) } } }
+                        @if let Some(p95) = c.figures.duration_p95_ms { span { "p95 " strong { (duration(p95)) } } }
+                        @if c.figures.got_slower { span.flaky { "got slower" } }
+                    }
+                    div.strip role="list" aria-label="Newest results, newest right" {
+                        @for r in c.results.iter().rev().take(50).collect::<Vec<_>>().into_iter().rev() {
+                            @let (class, sym) = layout::mark(&r.outcome, r.flaky);
+                            a role="listitem" class=(class) href={ (base) "/results/" (r.result_set_id) }
+                                title={ (r.outcome) " · " (r.result_set_name) " · " (r.started) } { (sym) }
+                        }
                     }
                 }
             }
         }
     };
-    render(
+    render_with(
         &headers,
         &viewer,
         Some((&sp, &ws, &workspace.name)),
-        &st.test.name,
+        &title,
         body,
     )
 }
@@ -374,7 +413,8 @@ pub async fn failures(
             tbody {
                 @for g in &page.data {
                     tr id={ "g" (g.signature) } {
-                        td { code { (g.signature) } @if g.new { br; span.fail { "new" } } }
+                        td { a href={ "/ui/" (sp) "/" (ws) "/failures/" (g.signature) } { code { (g.signature) } }
+                            @if g.new { br; span.fail { "new" } } }
                         td { strong { (g.error_type) } br; (g.sample_message)
                             @if let Some(t) = &g.triage { br; span.note { (t.note.clone().unwrap_or_default()) " " (t.link.clone().unwrap_or_default()) } } }
                         td.num { (g.failed_runs) }

@@ -58,6 +58,15 @@ fn csrf_matches(headers: &HeaderMap, sent: &str) -> bool {
             == 0
 }
 
+/// Refuses a form whose token is not the cookie's.
+pub fn check(headers: &HeaderMap, sent: &str) -> Result<(), UiError> {
+    if csrf_matches(headers, sent) {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
 fn refused() -> UiError {
     UiError(ApiError::Forbidden(
         "the form's security token is missing or stale: reload the page and send it again"

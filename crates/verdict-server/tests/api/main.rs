@@ -8,6 +8,7 @@
 mod harness;
 
 mod auth;
+mod browser;
 mod ci;
 mod clients;
 mod entity_api;

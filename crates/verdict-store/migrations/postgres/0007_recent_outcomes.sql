@@ -16,5 +16,7 @@ CREATE TABLE recent_outcomes (
 ) WITH (fillfactor = 80);
 -- results_trouble served only the ranking's old candidate search.
 DROP INDEX results_trouble;
+-- The web UI's task list of a workspace, newest first.
+CREATE INDEX tasks_workspace ON tasks (workspace_id, id);
 -- Filled from the stored results at the next start (Store::open).
 ALTER TABLE insight_backfill ADD COLUMN recent_pending BIGINT NOT NULL DEFAULT 1;

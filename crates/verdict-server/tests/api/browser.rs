@@ -1,0 +1,236 @@
+//! The web UI in a real headless Chromium (Debian's `chromium` and
+//! `chromium-driver`), driven over WebDriver: sign in, open each page,
+//! filter, open a failure group and attach a note, mute a test, sign out.
+//! Without Chromium the test says so and skips — except under `CI=true`,
+//! where a skipped browser suite would be a green lie, so it fails.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::harness::{ADMIN_PASSWORD, SP, TestServer, WS};
+use crate::on_both_backends;
+
+on_both_backends!(a_person_uses_the_ui_in_chromium);
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const DRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver on a free loopback port, killed when dropped.
+struct Driver {
+    child: tokio::process::Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Starts chromedriver, or `None` (skip) where Chromium is not installed.
+async fn driver() -> Option<Driver> {
+    let missing: Vec<&str> = [CHROMIUM, DRIVER]
+        .into_iter()
+        .filter(|p| !std::path::Path::new(p).exists())
+        .collect();
+    if !missing.is_empty() {
+        let why = format!(
+            "{} missing (apt-get install chromium chromium-driver)",
+            missing.join(", ")
+        );
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "browser tests must run in CI: {why}"
+        );
+        eprintln!("skipping the browser test: {why}");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = tokio::process::Command::new(DRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chromedriver starts");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Some(Driver { child, url });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not listen on port {port}");
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1200,900"]
+        }
+    });
+    let serde_json::Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+async fn path(c: &Client) -> String {
+    let url = c.current_url().await.unwrap();
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+async fn text(c: &Client) -> String {
+    c.find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+fn run(name: &str, status: &str, started: i64) -> String {
+    let error = if status == "Failed" {
+        format!(
+            r#"<error type="java.lang.AssertionError" message="total was {started}">java.lang.AssertionError: total was {started}
+	at com.shop.Cart.total(Cart.java:42)</error>"#
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r#"<test_run package="p" class="Cart" name="{name}" duration="5" status="{status}" started="{started}">{error}</test_run>"#
+    )
+}
+
+async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
+    let Some(driver) = driver().await else { return };
+    s.sign_in().await;
+    let now = verdict_store::now_ms();
+    for (i, status) in ["Passed", "Failed", "Failed"].iter().enumerate() {
+        let started = now - 10_000 + i as i64 * 1_000;
+        let xml = format!(
+            "<test_result><test_runs>{}{}</test_runs></test_result>",
+            run("checkout", status, started),
+            run("cart_total", "Passed", started)
+        );
+        assert_eq!(s.push_and_wait(&xml, false).await["status"], "success");
+    }
+    let c = browser(&driver).await;
+    // signed out: the start leads to the sign-in form
+    c.goto(&format!("{}/", s.url)).await.unwrap();
+    assert!(
+        path(&c).await.starts_with("/ui/sign-in"),
+        "{}",
+        path(&c).await
+    );
+    let form = c.form(Locator::Css("form.sign-in")).await.unwrap();
+    form.set_by_name("user", "admin").await.unwrap();
+    form.set_by_name("password", ADMIN_PASSWORD).await.unwrap();
+    form.submit().await.unwrap();
+    // the only workspace opens at once
+    assert_eq!(path(&c).await, format!("/ui/{SP}/{WS}"));
+    assert!(text(&c).await.contains("result sets"));
+    // filter by kind, in the query string
+    let filter = c.form(Locator::Css("main form")).await.unwrap();
+    filter.set_by_name("kind", "push").await.unwrap();
+    filter.submit().await.unwrap();
+    assert!(path(&c).await.contains("kind=push"), "{}", path(&c).await);
+    // the newest result set: checkout still failing, since the second push
+    c.find(Locator::Css("tbody a[href*='/results/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let set = text(&c).await;
+    assert!(
+        set.contains("Still failing (1)") && set.contains("checkout"),
+        "{set}"
+    );
+    // its failure group: attach a note
+    c.find(Locator::Css("a[href*='/failures/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(text(&c).await.contains("java.lang.AssertionError"));
+    let triage = c
+        .form(Locator::Css("form[action$='/triage']"))
+        .await
+        .unwrap();
+    triage
+        .set_by_name("note", "cart rounding, SHOP-7")
+        .await
+        .unwrap();
+    triage
+        .set_by_name("link", "https://tracker.example/SHOP-7")
+        .await
+        .unwrap();
+    triage.submit().await.unwrap();
+    assert!(
+        text(&c)
+            .await
+            .contains("cart rounding, SHOP-7 https://tracker.example/SHOP-7")
+    );
+    // the test: its story, then mute it
+    c.find(Locator::Css("tbody a[href*='/tests/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(text(&c).await.contains("Success rate"));
+    let mute = c.form(Locator::Css("form[action$='/mute']")).await.unwrap();
+    mute.set_by_name("reason", "quarantined until SHOP-7")
+        .await
+        .unwrap();
+    mute.submit().await.unwrap();
+    assert!(
+        text(&c).await.contains("muted by admin"),
+        "{}",
+        text(&c).await
+    );
+    // the other pages open
+    for (page, expect) in [
+        ("failures", "Failure groups"),
+        ("flaky", "Flaky tests"),
+        ("tasks", "Test-results tasks"),
+    ] {
+        c.goto(&format!("{}/ui/{SP}/{WS}/{page}", s.url))
+            .await
+            .unwrap();
+        assert!(text(&c).await.contains(expect), "{page}");
+    }
+    // sign out
+    c.find(Locator::Css("header form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(path(&c).await.starts_with("/ui/sign-in"));
+    c.goto(&format!("{}/ui/{SP}/{WS}", s.url)).await.unwrap();
+    assert!(path(&c).await.starts_with("/ui/sign-in"), "signed out");
+    c.close().await.unwrap();
+}
