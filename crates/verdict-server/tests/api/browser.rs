@@ -74,13 +74,28 @@ async fn driver() -> Option<Driver> {
 }
 
 async fn browser(driver: &Driver) -> Client {
+    open(driver, false).await
+}
+
+/// A session; `dark` asks pages for `prefers-color-scheme: dark`.
+async fn open(driver: &Driver, dark: bool) -> Client {
+    let mut args = vec![
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1200,900",
+    ];
+    if dark {
+        args.extend([
+            "--force-dark-mode",
+            "--blink-settings=preferredColorScheme=0",
+        ]);
+    }
     let caps = json!({
-        "goog:chromeOptions": {
-            "binary": CHROMIUM,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1200,900"]
-        }
+        "goog:chromeOptions": { "binary": CHROMIUM, "args": args }
     });
+
     let serde_json::Value::Object(caps) = caps else {
         unreachable!()
     };
@@ -213,7 +228,7 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
     );
     // the other pages open
     for (page, expect) in [
-        ("failures", "Failure groups"),
+        ("failures", "java.lang.AssertionError"),
         ("flaky", "Flaky tests"),
         ("tasks", "Test-results tasks"),
     ] {
@@ -221,6 +236,9 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
             .await
             .unwrap();
         assert!(text(&c).await.contains(expect), "{page}");
+    }
+    if let Ok(dir) = std::env::var("VERDICT_UI_SCREENSHOTS") {
+        screenshots(&s, &driver, &c, std::path::Path::new(&dir)).await;
     }
     // sign out
     c.find(Locator::Css("header form button"))
@@ -233,4 +251,51 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
     c.goto(&format!("{}/ui/{SP}/{WS}", s.url)).await.unwrap();
     assert!(path(&c).await.starts_with("/ui/sign-in"), "signed out");
     c.close().await.unwrap();
+}
+
+/// With `VERDICT_UI_SCREENSHOTS=DIR`, each page in light and dark, as in
+/// `docs/screenshots/` (`VERDICT_UI_SCREENSHOTS=$PWD/docs/screenshots cargo test
+/// -p verdict-server --test api browser::a_person_uses_the_ui_in_chromium::sqlite`).
+async fn screenshots(s: &TestServer, driver: &Driver, light: &Client, dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let dark = open(driver, true).await;
+    dark.goto(&format!("{}/ui/sign-in", s.url)).await.unwrap();
+    let form = dark.form(Locator::Css("form.sign-in")).await.unwrap();
+    form.set_by_name("user", "admin").await.unwrap();
+    form.set_by_name("password", ADMIN_PASSWORD).await.unwrap();
+    form.submit().await.unwrap();
+    let overview = format!("{}/ui/{SP}/{WS}", s.url);
+    let href = |c: &Client, css: &'static str| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Css(css))
+                .await
+                .unwrap()
+                .attr("href")
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    light.goto(&overview).await.unwrap();
+    let set = href(light, "tbody a[href*='/results/']").await;
+    light.goto(&format!("{}{set}", s.url)).await.unwrap();
+    let test = href(light, "tbody a[href*='/tests/']").await;
+    let group = href(light, "a[href*='/failures/']").await;
+    let pages = [
+        ("overview", overview.clone()),
+        ("result-set", format!("{}{set}", s.url)),
+        ("test", format!("{}{test}", s.url)),
+        ("failure-group", format!("{}{group}", s.url)),
+        ("flaky", format!("{overview}/flaky")),
+        ("tasks", format!("{overview}/tasks")),
+    ];
+    for (name, url) in &pages {
+        for (scheme, c) in [("light", light), ("dark", &dark)] {
+            c.goto(url).await.unwrap();
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("{name}-{scheme}.png")), png).unwrap();
+        }
+    }
+    dark.close().await.unwrap();
 }

@@ -385,6 +385,46 @@ pub async fn run(
         }
         time(&client, &base, label, paths, samples).await?;
     }
+    // The web UI's pages over the same data (server-rendered HTML; the
+    // budget of docs/ui.md is p95 < 50 ms and < 150 KB per page).
+    let ui = format!("{}/ui/1001/{WS}", server.url());
+    let pages: Vec<(&str, Vec<String>)> = vec![
+        ("page: overview", vec!["?offset=0".to_owned()]),
+        (
+            "page: result set",
+            set_ids.iter().map(|s| format!("results/{s}")).collect(),
+        ),
+        (
+            "page: test",
+            test_ids.iter().map(|t| format!("tests/{t}")).collect(),
+        ),
+        ("page: failure groups", vec!["failures".to_owned()]),
+        (
+            "page: failure group",
+            signatures.iter().map(|s| format!("failures/{s}")).collect(),
+        ),
+        ("page: flaky tests", vec!["flaky".to_owned()]),
+        ("page: tasks", vec!["tasks".to_owned()]),
+    ];
+    for (label, paths) in &pages {
+        if paths.is_empty() {
+            return Err(format!("{label}: nothing to ask for").into());
+        }
+        time(&client, &ui, label, paths, samples).await?;
+        let mut largest = 0;
+        for p in paths.iter().take(20) {
+            largest = largest.max(
+                client
+                    .get(format!("{ui}/{p}"))
+                    .send()
+                    .await?
+                    .bytes()
+                    .await?
+                    .len(),
+            );
+        }
+        println!("{label:<44} largest HTML of 20: {} KB", largest / 1024);
+    }
     server.shutdown().await;
     Ok(())
 }
