@@ -283,14 +283,41 @@ pub async fn result_set(
     Query(query): Params,
 ) -> Result<Response, UiError> {
     let workspace = access::workspace_path(&state, &viewer.0, &sp, &ws).await?;
+    // the page's query: `limit` sizes the comparison lists; `outcome` and
+    // `offset` filter and page the run list (each API checks its own)
+    let pick = |keys: &[&str]| -> HashMap<String, String> {
+        query
+            .iter()
+            .filter(|(k, _)| keys.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    if let Some(unknown) = query
+        .keys()
+        .find(|k| !["limit", "outcome", "offset"].contains(&k.as_str()))
+    {
+        return Err(UiError(crate::error::ApiError::bad_request(
+            "platform.invalid_parameter",
+            format!("unknown query parameter '{unknown}' (known: limit, outcome, offset)"),
+        )));
+    }
     let Json(d) = result_sets::detail(
         State(state.clone()),
         viewer.0.clone(),
-        Path((sp.clone(), ws.clone(), id)),
-        Query(query),
+        Path((sp.clone(), ws.clone(), id.clone())),
+        Query(pick(&["limit"])),
+    )
+    .await?;
+    let Json(runs) = result_sets::results(
+        State(state.clone()),
+        viewer.0.clone(),
+        Path((sp.clone(), ws.clone(), id.clone())),
+        Query(pick(&["outcome", "offset"])),
     )
     .await?;
     let base = format!("/ui/{sp}/{ws}");
+    let here = format!("{base}/results/{id}");
+    let chosen = query.get("outcome").map(String::as_str).unwrap_or_default();
     let s = &d.result_set;
     let body = html! {
         h1 { (s.name) }
@@ -303,6 +330,34 @@ pub async fn result_set(
         (compared(&base, "muted", "Muted failures", &d.muted))
         (compared(&base, "added", "New tests", &d.new_tests))
         (compared(&base, "removed", "Removed tests", &d.removed))
+        section id="runs" {
+            h2 { "Every run (" (runs.total_count) ")" }
+            form method="get" action={ (here) "#runs" } {
+                label for="outcome" { "Outcome " }
+                select #outcome name="outcome" {
+                    option value="" { "all" }
+                    @for o in ["failed", "passed", "skipped", "none"] {
+                        option value=(o) selected[chosen == o] { (o) }
+                    }
+                }
+                " "
+                button type="submit" { "Filter" }
+            }
+            table {
+                thead { tr { th { "Test" } th.wide { "Context" } th { "Outcome" } th.num.wide { "Retries" } th.num { "Duration" } } }
+                tbody { @for r in &runs.data { tr {
+                    td { a href={ (base) "/tests/" (r.test.id) } { (r.test.name) } br; span.muted { (r.test.class_name) } }
+                    td.wide { (r.context.environment.join(", ")) }
+                    td { (outcome(&r.outcome, r.flaky, r.muted)) }
+                    td.num.wide { (r.retries) }
+                    td.num { (duration(r.duration_ms)) }
+                } } }
+            }
+            nav.pager aria-label="Pages of runs" {
+                @if runs.offset > 0 { a href=(with_offset(&here, &query, (runs.offset - runs.limit).max(0))) { "← Previous" } }
+                @if runs.offset + runs.limit < runs.total_count { a href=(with_offset(&here, &query, runs.offset + runs.limit)) { "Next →" } }
+            }
+        }
     };
     render(
         &headers,

@@ -107,20 +107,36 @@ async fn open(driver: &Driver, dark: bool) -> Client {
 }
 
 async fn path(c: &Client) -> String {
-    let url = c.current_url().await.unwrap();
+    let Ok(url) = c.current_url().await else {
+        return String::new();
+    };
     match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_owned(),
     }
 }
 
+/// The page's main text ("" while a page is being replaced).
 async fn text(c: &Client) -> String {
-    c.find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    match c.find(Locator::Css("main")).await {
+        Ok(main) => main.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Waits until the page satisfies `ready(path, text)` (at most 15 s): a
+/// click or a submitted form returns before the next page has loaded.
+async fn wait_until(c: &Client, what: &str, ready: impl Fn(&str, &str) -> bool) -> String {
+    let (mut p, mut t) = (String::new(), String::new());
+    for _ in 0..300 {
+        p = path(c).await;
+        t = text(c).await;
+        if ready(&p, &t) {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("waited 15 s for {what}; at {p}: {t}");
 }
 
 fn run(name: &str, status: &str, started: i64) -> String {
@@ -163,13 +179,19 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
     form.set_by_name("password", ADMIN_PASSWORD).await.unwrap();
     form.submit().await.unwrap();
     // the only workspace opens at once
-    assert_eq!(path(&c).await, format!("/ui/{SP}/{WS}"));
-    assert!(text(&c).await.contains("result sets"));
+    let overview = format!("/ui/{SP}/{WS}");
+    wait_until(&c, "the overview", |p, t| {
+        p == overview && t.contains("result sets")
+    })
+    .await;
     // filter by kind, in the query string
     let filter = c.form(Locator::Css("main form")).await.unwrap();
     filter.set_by_name("kind", "push").await.unwrap();
     filter.submit().await.unwrap();
-    assert!(path(&c).await.contains("kind=push"), "{}", path(&c).await);
+    wait_until(&c, "the filtered list", |p, t| {
+        p.contains("kind=push") && t.contains("result sets")
+    })
+    .await;
     // the newest result set: checkout still failing, since the second push
     c.find(Locator::Css("tbody a[href*='/results/']"))
         .await
@@ -177,11 +199,10 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         .click()
         .await
         .unwrap();
-    let set = text(&c).await;
-    assert!(
-        set.contains("Still failing (1)") && set.contains("checkout"),
-        "{set}"
-    );
+    wait_until(&c, "the result set", |p, t| {
+        p.contains("/results/") && t.contains("Still failing (1)") && t.contains("checkout")
+    })
+    .await;
     // its failure group: attach a note
     c.find(Locator::Css("a[href*='/failures/']"))
         .await
@@ -189,7 +210,10 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         .click()
         .await
         .unwrap();
-    assert!(text(&c).await.contains("java.lang.AssertionError"));
+    wait_until(&c, "the failure group", |p, t| {
+        p.contains("/failures/") && t.contains("java.lang.AssertionError")
+    })
+    .await;
     let triage = c
         .form(Locator::Css("form[action$='/triage']"))
         .await
@@ -203,11 +227,10 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         .await
         .unwrap();
     triage.submit().await.unwrap();
-    assert!(
-        text(&c)
-            .await
-            .contains("cart rounding, SHOP-7 https://tracker.example/SHOP-7")
-    );
+    wait_until(&c, "the note", |_, t| {
+        t.contains("cart rounding, SHOP-7 https://tracker.example/SHOP-7")
+    })
+    .await;
     // the test: its story, then mute it
     c.find(Locator::Css("tbody a[href*='/tests/']"))
         .await
@@ -215,17 +238,16 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         .click()
         .await
         .unwrap();
-    assert!(text(&c).await.contains("Success rate"));
+    wait_until(&c, "the test", |p, t| {
+        p.contains("/tests/") && t.contains("Success rate")
+    })
+    .await;
     let mute = c.form(Locator::Css("form[action$='/mute']")).await.unwrap();
     mute.set_by_name("reason", "quarantined until SHOP-7")
         .await
         .unwrap();
     mute.submit().await.unwrap();
-    assert!(
-        text(&c).await.contains("muted by admin"),
-        "{}",
-        text(&c).await
-    );
+    wait_until(&c, "the mute", |_, t| t.contains("muted by admin")).await;
     // the other pages open
     for (page, expect) in [
         ("failures", "java.lang.AssertionError"),
@@ -235,7 +257,7 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         c.goto(&format!("{}/ui/{SP}/{WS}/{page}", s.url))
             .await
             .unwrap();
-        assert!(text(&c).await.contains(expect), "{page}");
+        wait_until(&c, page, |_, t| t.contains(expect)).await;
     }
     if let Ok(dir) = std::env::var("VERDICT_UI_SCREENSHOTS") {
         screenshots(&s, &driver, &c, std::path::Path::new(&dir)).await;
@@ -247,9 +269,9 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         .click()
         .await
         .unwrap();
-    assert!(path(&c).await.starts_with("/ui/sign-in"));
+    wait_until(&c, "the sign-in page", |p, _| p.starts_with("/ui/sign-in")).await;
     c.goto(&format!("{}/ui/{SP}/{WS}", s.url)).await.unwrap();
-    assert!(path(&c).await.starts_with("/ui/sign-in"), "signed out");
+    wait_until(&c, "signed out", |p, _| p.starts_with("/ui/sign-in")).await;
     c.close().await.unwrap();
 }
 
@@ -264,6 +286,10 @@ async fn screenshots(s: &TestServer, driver: &Driver, light: &Client, dir: &std:
     form.set_by_name("user", "admin").await.unwrap();
     form.set_by_name("password", ADMIN_PASSWORD).await.unwrap();
     form.submit().await.unwrap();
+    wait_until(&dark, "the dark session", |p, _| {
+        p == format!("/ui/{SP}/{WS}")
+    })
+    .await;
     let overview = format!("{}/ui/{SP}/{WS}", s.url);
     let href = |c: &Client, css: &'static str| {
         let c = c.clone();

@@ -137,6 +137,23 @@ async fn a_person_signs_in_reads_every_page_and_signs_out(s: TestServer) {
         set.contains("Fixed (1)") && set.contains("Still failing (1)"),
         "{set}"
     );
+    assert!(set.contains("Every run (2)"), "{set}");
+    let failed = page(
+        &s,
+        &b,
+        &format!("/ui/{SP}/{WS}/results/{set_id}?outcome=failed"),
+    )
+    .await;
+    assert!(failed.contains("Every run (1)"), "{failed}");
+    let r = b
+        .get(format!(
+            "{}/ui/{SP}/{WS}/results/{set_id}?outcome=bogus",
+            s.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "the API's own check");
     let at = set.find("/tests/").expect("a test link") + 7;
     let test_id: String = set[at..].chars().take_while(char::is_ascii_digit).collect();
     let story = page(&s, &b, &format!("/ui/{SP}/{WS}/tests/{test_id}")).await;
