@@ -9,6 +9,7 @@ mod actions;
 mod layout;
 mod pages;
 mod session;
+mod testcenter;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request};
@@ -47,6 +48,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/ui/{sp}/{ws}/tasks", get(actions::tasks))
         .route("/ui/{sp}/{ws}/tasks/{id}", get(actions::task))
+        .route("/ui/{sp}/{ws}/testcenter", get(testcenter::batches))
+        .route(
+            "/ui/{sp}/{ws}/testcenter/reports/{id}",
+            get(testcenter::report),
+        )
+        .route(
+            "/ui/{sp}/{ws}/testcenter/events/{id}/{which}",
+            get(testcenter::file),
+        )
         .route("/ui/{sp}/{ws}/flaky", get(pages::flaky))
         .layer(middleware::from_fn(security_headers))
 }

@@ -52,7 +52,10 @@ pub use insight::{
 };
 pub use seed::{logical_name, name_key};
 pub use tasks::{CiTarget, ClaimedTask, NewTask, PushOutcome, TaskRecord, TaskState};
-pub use tc::{BatchView, Label, NewTcEvent, ReportSelection, TcImportTx, TcReport, TcRun, TcTest};
+pub use tc::{
+    BatchView, Label, NewTcEvent, ReportSelection, TcEventFile, TcEventRow, TcImportTx, TcNode,
+    TcReport, TcRun, TcTest,
+};
 pub use tenancy::{SharedSpaceRecord, WorkspaceRecord};
 
 /// Milliseconds since the Unix epoch: the one time unit stored.

@@ -6,6 +6,7 @@
 mod events;
 mod import_tx;
 mod runs;
+mod tree;
 
 use sqlx::Row;
 
@@ -17,6 +18,7 @@ use crate::tenancy::WorkspaceRecord;
 pub use events::NewTcEvent;
 pub use import_tx::TcImportTx;
 pub use runs::{TcRun, TcTest};
+pub use tree::{TcEventFile, TcEventRow, TcNode};
 
 /// A report label; keys starting with `.` are hidden in overviews.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

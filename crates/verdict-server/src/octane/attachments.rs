@@ -197,7 +197,7 @@ pub async fn list(
 }
 
 /// A file as a stream of 64 KiB chunks.
-fn file_stream(
+pub(crate) fn file_stream(
     file: tokio::fs::File,
 ) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + 'static {
     futures_util::stream::unfold(file, |mut file| async move {

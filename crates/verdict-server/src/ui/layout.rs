@@ -50,6 +50,7 @@ pub fn page(title: &str, nav: Option<Nav<'_>>, body: Markup) -> Html<String> {
                                     a href={ "/ui/" (sp) "/" (ws) "/failures" } { "Failure groups" }
                                     a href={ "/ui/" (sp) "/" (ws) "/flaky" } { "Flaky tests" }
                                     a href={ "/ui/" (sp) "/" (ws) "/tasks" } { "Tasks" }
+                                    a href={ "/ui/" (sp) "/" (ws) "/testcenter" } { "Test Center" }
                                 }
                             }
                             form method="post" action="/ui/sign-out" {

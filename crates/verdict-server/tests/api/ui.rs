@@ -12,6 +12,7 @@ on_both_backends!(
     a_person_signs_in_reads_every_page_and_signs_out,
     hostile_test_names_render_as_text,
     forms_without_the_token_are_refused_and_tenants_stay_apart,
+    test_center_reports_show_their_tree_events_and_screenshots,
 );
 
 /// A browser: cookies kept, redirects not followed (the test reads them).
@@ -264,4 +265,117 @@ async fn forms_without_the_token_are_refused_and_tenants_stay_apart(s: TestServe
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+async fn test_center_reports_show_their_tree_events_and_screenshots(s: TestServer) {
+    use base64::Engine;
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"))
+    );
+    let post = |path: &str, body: serde_json::Value| {
+        s.client
+            .post(format!("{}/upload/{path}", s.url))
+            .header("Authorization", &auth)
+            .json(&body)
+            .send()
+    };
+    let suite: serde_json::Value = post(
+        "suites",
+        serde_json::json!({"project": "Shop", "batch": "nightly-7", "labels": [{"key": "os", "value": "linux"}],
+                           "test": {"name": "suite_shop"}}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let report = suite["reportId"].as_i64().unwrap();
+    let mut parent = suite["runId"].as_i64().unwrap();
+    for (level, name) in [
+        ("cases", "tst_checkout"),
+        ("features", "Checkout"),
+        ("scenarios", "Pay by <b>card</b>"),
+    ] {
+        let r: serde_json::Value = post(
+            level,
+            serde_json::json!({"runId": parent, "test": {"name": name}}),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        parent = r["runId"].as_i64().unwrap();
+    }
+    let png = vec![0x89, b'P', b'N', b'G', 0, 1, 2, 3];
+    let form = reqwest::multipart::Form::new()
+        .text(
+            "eventData",
+            serde_json::json!([{"runId": parent, "type": "FAIL", "message": "total wrong", "screenshot": "cart.png"}]).to_string(),
+        )
+        .part(
+            "attachments[]",
+            reqwest::multipart::Part::bytes(png.clone()).file_name("cart.png").mime_str("image/png").unwrap(),
+        );
+    let r = s
+        .client
+        .post(format!("{}/upload/events", s.url))
+        .header("Authorization", &auth)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    s.sign_in().await;
+    let ws = s.workspace_named("Shop").await;
+    let b = browser();
+    assert_eq!(
+        sign_in(&s, &b, "admin", ADMIN_PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let batches = page(&s, &b, &format!("/ui/{SP}/{ws}/testcenter")).await;
+    assert!(
+        batches.contains("nightly-7") && batches.contains("os=linux"),
+        "{batches}"
+    );
+    let tree = page(
+        &s,
+        &b,
+        &format!("/ui/{SP}/{ws}/testcenter/reports/{report}"),
+    )
+    .await;
+    for expect in [
+        "suite_shop",
+        "tst_checkout",
+        "Pay by &lt;b&gt;card&lt;/b&gt;",
+        "total wrong",
+        "✗ failed",
+    ] {
+        assert!(tree.contains(expect), "{expect}: {tree}");
+    }
+    let at = tree.find("/screenshot\"").expect("an inline screenshot");
+    let start = tree[..at].rfind("/ui/").unwrap();
+    let shot_url = tree[start..at + 11].to_owned();
+    let shot = b.get(format!("{}{shot_url}", s.url)).send().await.unwrap();
+    assert_eq!(shot.status(), StatusCode::OK);
+    assert_eq!(shot.headers()["content-type"], "image/png");
+    assert_eq!(shot.bytes().await.unwrap().to_vec(), png);
+    // another workspace's path to the same event finds nothing
+    let other = shot_url.replacen(&format!("/ui/{SP}/{ws}/"), &format!("/ui/{SP}/{WS}/"), 1);
+    let r = b.get(format!("{}{other}", s.url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = b
+        .get(format!(
+            "{}/ui/{SP}/{WS}/testcenter/reports/{report}",
+            s.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "the report is not in workspace {WS}"
+    );
 }
