@@ -84,7 +84,26 @@ pub async fn list(
             .then(b.0.flips.cmp(&a.0.flips))
             .then(a.1.cmp(&b.1))
     });
-    ranked.truncate(usize::try_from(limit).unwrap_or(50));
+    // the best `limit` whose test still exists (a deleted test's row may
+    // linger until its context is written again)
+    let want = usize::try_from(limit).unwrap_or(50);
+    let mut tests = HashMap::new();
+    let mut kept: Vec<Ranked> = Vec::with_capacity(want);
+    let mut next = 0;
+    while kept.len() < want && next < ranked.len() {
+        let end = (next + want - kept.len()).min(ranked.len());
+        let ids: Vec<i64> = ranked[next..end].iter().map(|r| r.1.0).collect();
+        let found = test_refs(&state.store, workspace.id, &ids).await?;
+        kept.extend(
+            ranked[next..end]
+                .iter()
+                .filter(|r| found.contains_key(&r.1.0))
+                .cloned(),
+        );
+        tests.extend(found);
+        next = end;
+    }
+    let ranked = kept;
     let pairs: Vec<(i64, i64)> = ranked.iter().map(|r| r.1).collect();
     // the shown flips are the newest ones: read that deep (twice, for
     // identical results, which a story counts once)
@@ -96,8 +115,6 @@ pub async fn list(
         })
         .collect();
     let newest = by_context(state.store.newest_results(workspace.id, &depths).await?);
-    let test_ids: Vec<i64> = pairs.iter().map(|p| p.0).collect();
-    let tests = test_refs(&state.store, workspace.id, &test_ids).await?;
     let keys: Vec<i64> = pairs.iter().map(|p| p.1).collect();
     let contexts = context_views(&state.store, workspace.id, &keys).await?;
     let data: Vec<FlakyView> = ranked

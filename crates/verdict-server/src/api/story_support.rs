@@ -186,14 +186,19 @@ pub async fn failing_since(
         .collect();
     let mut depth = STREAK_DEPTH;
     while !todo.is_empty() {
-        let grouped = by_context(store.results_until(workspace_id, &todo, depth).await?);
+        let rows = store.results_until(workspace_id, &todo, depth).await?;
+        let mut read: HashMap<TestContext, usize> = HashMap::new();
+        for (test, r) in &rows {
+            *read.entry((*test, r.context_key)).or_default() += 1;
+        }
+        let grouped = by_context(rows);
         let mut deeper = Vec::new();
         for point in todo {
             let key = (point.0, point.1);
             let results = grouped.get(&key).map(Vec::as_slice).unwrap_or_default();
             match streak_points(results) {
-                // the streak reaches the oldest result read: there may be more
-                Some((streak, _, None)) if streak.since == 0 && results.len() >= depth / 2 => {
+                // no pass before the streak among a full read: there may be more
+                Some((_, _, None)) if read.get(&key).copied().unwrap_or(0) >= depth => {
                     deeper.push(point);
                 }
                 Some((_, since, last)) => {

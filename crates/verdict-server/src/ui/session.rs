@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::header::SET_COOKIE;
+use axum::http::header::{self, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
@@ -18,8 +18,8 @@ use super::UiError;
 use super::layout::page;
 use crate::app::AppState;
 use crate::auth::credentials;
-use crate::auth::principal::cookie;
-use crate::auth::secrets::generate_secret;
+use crate::auth::principal::{SESSION_COOKIE, cookie};
+use crate::auth::secrets::{generate_secret, token_hash};
 use crate::auth::sign_in::{end_session, start_session};
 use crate::auth::throttle::Caller;
 use crate::error::ApiError;
@@ -29,8 +29,18 @@ const CSRF_COOKIE: &str = "verdict_csrf";
 /// Longest user name and password a form may send (bytes).
 const MAX_FIELD: usize = 1_024;
 
+/// The token of a signed-in person's forms: derived from the session token
+/// (HttpOnly, never known to another site), so a cookie planted by a
+/// sibling domain or a plain-HTTP attacker cannot forge it.
+fn session_csrf(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE).map(|s| token_hash(&format!("verdict-csrf:{s}")))
+}
+
 /// The request's CSRF token, or a new one with the cookie that sets it.
 pub fn csrf(headers: &HeaderMap) -> Result<(String, Option<HeaderValue>), ApiError> {
+    if let Some(token) = session_csrf(headers) {
+        return Ok((token, None));
+    }
     if let Some(token) = cookie(headers, CSRF_COOKIE)
         && token.len() == 64
         && token.bytes().all(|b| b.is_ascii_hexdigit())
@@ -45,10 +55,23 @@ pub fn csrf(headers: &HeaderMap) -> Result<(String, Option<HeaderValue>), ApiErr
     Ok((token, Some(set)))
 }
 
-/// Whether a form's token is the cookie's (compared in constant time).
+/// Whether a form comes from this origin (when the browser says) and
+/// carries the expected token: the session's, or before sign-in the
+/// cookie's (compared in constant time).
 fn csrf_matches(headers: &HeaderMap, sent: &str) -> bool {
-    let Some(expected) = cookie(headers, CSRF_COOKIE) else {
-        return false;
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+        if origin_host.is_none() || origin_host != host {
+            return false;
+        }
+    }
+    let expected = match session_csrf(headers) {
+        Some(t) => t,
+        None => match cookie(headers, CSRF_COOKIE) {
+            Some(t) => t,
+            None => return false,
+        },
     };
     expected.len() == sent.len()
         && expected
@@ -88,9 +111,17 @@ pub fn encode(s: &str) -> String {
 }
 
 /// Where to go after signing in: a path on this server, else the start.
+/// Only visible ASCII: browsers drop tabs and newlines from a `Location`,
+/// so `/\t/evil.example` would become `//evil.example`.
 fn safe_next(next: Option<&String>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.clone(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'\\') =>
+        {
+            n.clone()
+        }
         _ => "/".to_owned(),
     }
 }

@@ -11,6 +11,7 @@ use crate::on_both_backends;
 on_both_backends!(
     pushes_compare_with_the_previous_push_of_their_series,
     failing_since_spans_skips_and_names_the_last_pass,
+    failing_since_reads_a_streak_longer_than_one_read,
     signatures_group_failures_and_triage_carries_over,
     muted_tests_are_apart_and_never_new,
     a_test_that_changes_context_has_a_story_per_context,
@@ -236,6 +237,32 @@ async fn failing_since_spans_skips_and_names_the_last_pass(s: TestServer) {
         .await;
     assert_eq!(small["contexts"][0]["figures"]["runs"], 2);
     assert_eq!(small["contexts"][0]["figures"]["times_broken"], 1);
+}
+
+/// The comparison page reads each failing test newest-first, 64 results at
+/// a time; a longer streak (69 failures, a skip as the oldest of the first read)
+/// is read on until its last pass.
+async fn failing_since_reads_a_streak_longer_than_one_read(s: TestServer) {
+    s.sign_in().await;
+    let mut statuses = vec!["Passed", "Passed"];
+    statuses.extend(std::iter::repeat_n("Failed", 6));
+    statuses.push("Skipped");
+    statuses.extend(std::iter::repeat_n("Failed", 63));
+    for (i, status) in statuses.iter().enumerate() {
+        push(&s, &[run("long", status, 1_000 * (i as i64 + 1))]).await;
+    }
+    let sets = s.get_json(&vapi(&s, "result_sets?limit=1")).await;
+    let d = detail(&s, &sets["data"][0]).await;
+    let still = &d["still_failing"]["data"][0];
+    assert_eq!(still["test"]["name"], "long", "{d}");
+    assert_eq!(
+        still["failing_since"]["started"], "1970-01-01T00:00:03Z",
+        "{still}"
+    );
+    assert_eq!(
+        still["last_passed"]["started"], "1970-01-01T00:00:02Z",
+        "{still}"
+    );
 }
 
 async fn signatures_group_failures_and_triage_carries_over(s: TestServer) {

@@ -108,6 +108,19 @@ async fn a_person_signs_in_reads_every_page_and_signs_out(s: TestServer) {
         r.headers()[LOCATION],
         format!("/ui/sign-in?next=/ui/{SP}/{WS}/flaky")
     );
+    // a `next` that browsers would read as another host goes to the start
+    let page_html = b
+        .get(format!("{}/ui/sign-in?next=%2F%09%2Fevil.example", s.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page_html.contains("name=\"next\" value=\"/\""),
+        "{page_html}"
+    );
     let wrong = sign_in(&s, &b, "admin", "nope").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(

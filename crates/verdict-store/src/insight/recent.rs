@@ -94,8 +94,10 @@ pub(crate) async fn track(
         None => HashSet::new(),
     };
     if let Some(k) = known {
+        // every pair touched here may have a row from now on, rebuilt ones too
         let created: Vec<Pair> = by_pair
             .keys()
+            .chain(rebuild.iter())
             .filter(|p| k.tests.contains(&p.0))
             .copied()
             .collect();

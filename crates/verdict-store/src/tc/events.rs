@@ -47,6 +47,14 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.write.begin().await?;
+        if self.backend == crate::connect::Backend::Postgres {
+            // the same lock as ingest: the flaky ranking's rows are read,
+            // changed and written back, so writers of a workspace go in turn
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(workspace_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         add_events_in(self.backend, &mut tx, workspace_id, events, place).await?;
         tx.commit().await?;
         Ok(())

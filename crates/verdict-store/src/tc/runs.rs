@@ -95,6 +95,14 @@ impl Store {
         test: &TcTest,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write.begin().await?;
+        if self.backend == crate::connect::Backend::Postgres {
+            // the same lock as ingest: the flaky ranking's rows are read,
+            // changed and written back, so writers of a workspace go in turn
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(workspace_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let run_id = create_run_in(
             self.backend,
             &mut tx,
