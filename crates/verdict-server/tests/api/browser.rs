@@ -259,6 +259,24 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
             .unwrap();
         wait_until(&c, page, |_, t| t.contains(expect)).await;
     }
+    // a Test Center report's screenshot, shown inline and decoded by the browser
+    let report = test_center_report(&s).await;
+    let ws = s.workspace_named("Shop").await;
+    c.goto(&format!(
+        "{}/ui/{SP}/{ws}/testcenter/reports/{report}",
+        s.url
+    ))
+    .await
+    .unwrap();
+    wait_until(&c, "the report", |_, t| t.contains("total wrong")).await;
+    let width = c
+        .execute(
+            "const i = document.querySelector('img.shot'); return i && i.complete ? i.naturalWidth : -1;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(width, json!(1), "the 1×1 screenshot is loaded and decoded");
     if let Ok(dir) = std::env::var("VERDICT_UI_SCREENSHOTS") {
         screenshots(&s, &driver, &c, std::path::Path::new(&dir)).await;
     }
@@ -324,4 +342,71 @@ async fn screenshots(s: &TestServer, driver: &Driver, light: &Client, dir: &std:
         }
     }
     dark.close().await.unwrap();
+}
+
+/// A valid 1×1 PNG.
+const PIXEL: [u8; 67] = [
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
+
+/// A Test Center report (project "Shop") with a failing case whose event
+/// carries a screenshot, reported as a scripted client does; its id.
+async fn test_center_report(s: &TestServer) -> i64 {
+    use base64::Engine;
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"))
+    );
+    let post = |path: &str, body: serde_json::Value| {
+        s.client
+            .post(format!("{}/upload/{path}", s.url))
+            .header("Authorization", &auth)
+            .json(&body)
+            .send()
+    };
+    let suite: serde_json::Value = post(
+        "suites",
+        json!({"project": "Shop", "batch": "nightly-9", "test": {"name": "suite_shop"}}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let case: serde_json::Value = post(
+        "cases",
+        json!({"runId": suite["runId"], "test": {"name": "tst_checkout"}}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text(
+            "eventData",
+            json!([{"runId": case["runId"], "type": "FAIL", "message": "total wrong", "screenshot": "cart.png"}])
+                .to_string(),
+        )
+        .part(
+            "attachments[]",
+            reqwest::multipart::Part::bytes(PIXEL.to_vec())
+                .file_name("cart.png")
+                .mime_str("image/png")
+                .unwrap(),
+        );
+    let r = s
+        .client
+        .post(format!("{}/upload/events", s.url))
+        .header("Authorization", &auth)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    suite["reportId"].as_i64().unwrap()
 }
