@@ -368,6 +368,50 @@ pub async fn result_set(
     )
 }
 
+/// The durations of the newest 50 results as an SVG line (oldest left),
+/// scaled to the slowest; each point's title says the run and its time.
+fn durations(results: &[crate::api::story::StoryResultView]) -> Markup {
+    let shown: Vec<&crate::api::story::StoryResultView> = results
+        .iter()
+        .rev()
+        .take(50)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    if shown.len() < 2 {
+        return html! {};
+    }
+    let slowest = shown
+        .iter()
+        .map(|r| r.duration_ms)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let step = 100.0 / (shown.len() - 1) as f64;
+    let point = |i: usize, ms: i64| (i as f64 * step, 95.0 - 90.0 * ms as f64 / slowest);
+    let line: Vec<String> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let (x, y) = point(i, r.duration_ms);
+            format!("{x:.2},{y:.2}")
+        })
+        .collect();
+    html! {
+        svg.durations viewBox="0 0 100 100" preserveAspectRatio="none" role="img"
+            aria-label={ "Duration of the newest " (shown.len()) " results, oldest first; slowest " (layout::duration(slowest as i64)) } {
+            polyline points=(line.join(" "));
+            @for (i, r) in shown.iter().enumerate() {
+                @let (x, y) = point(i, r.duration_ms);
+                circle cx=(format!("{x:.2}")) cy=(format!("{y:.2}")) r="1.2" {
+                    title { (r.result_set_name) ": " (layout::duration(r.duration_ms)) }
+                }
+            }
+        }
+    }
+}
+
 /// GET /ui/{sp}/{ws}/tests/{id} — a test's story per context.
 pub async fn test(
     State(state): State<AppState>,
@@ -390,7 +434,7 @@ pub async fn test(
         html! {
             h1 { (st.test.name) }
             p.muted { (st.test.package) " " (st.test.class_name) }
-            @if let Some(m) = &st.mute { p { "🔇 muted by " (m.muted_by) " " (time(&m.muted_at)) ": " (m.reason.clone().unwrap_or_default()) } }
+            @if let Some(m) = &st.mute { p { strong { "Muted" } " (quarantined) by " (m.muted_by) " " (time(&m.muted_at)) ": " (m.reason.clone().unwrap_or_default()) } }
             form method="post" action={ (base) "/tests/" (st.test.id) "/mute" } {
                 input type="hidden" name="csrf" value=(csrf);
                 @if st.mute.is_some() {
@@ -432,6 +476,7 @@ pub async fn test(
                                 title={ (r.outcome) " · " (r.result_set_name) " · " (r.started) } { (sym) }
                         }
                     }
+                    (durations(&c.results))
                 }
             }
         }

@@ -247,7 +247,10 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         .await
         .unwrap();
     mute.submit().await.unwrap();
-    wait_until(&c, "the mute", |_, t| t.contains("muted by admin")).await;
+    wait_until(&c, "the mute", |_, t| {
+        t.contains("Muted (quarantined) by admin")
+    })
+    .await;
     // the other pages open
     for (page, expect) in [
         ("failures", "java.lang.AssertionError"),
@@ -304,8 +307,8 @@ async fn screenshots(s: &TestServer, driver: &Driver, light: &Client, dir: &std:
     form.set_by_name("user", "admin").await.unwrap();
     form.set_by_name("password", ADMIN_PASSWORD).await.unwrap();
     form.submit().await.unwrap();
-    wait_until(&dark, "the dark session", |p, _| {
-        p == format!("/ui/{SP}/{WS}")
+    wait_until(&dark, "the dark session", |p, t| {
+        !p.is_empty() && !p.starts_with("/ui/sign-in") && !t.is_empty()
     })
     .await;
     let overview = format!("{}/ui/{SP}/{WS}", s.url);

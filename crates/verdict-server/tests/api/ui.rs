@@ -172,6 +172,10 @@ async fn a_person_signs_in_reads_every_page_and_signs_out(s: TestServer) {
     let test_id: String = set[at..].chars().take_while(char::is_ascii_digit).collect();
     let story = page(&s, &b, &format!("/ui/{SP}/{WS}/tests/{test_id}")).await;
     assert!(story.contains("Success rate"), "{story}");
+    assert!(
+        story.contains("<svg class=\"durations\""),
+        "a duration chart: {story}"
+    );
     let flaky = page(&s, &b, &format!("/ui/{SP}/{WS}/flaky")).await;
     assert!(flaky.contains("checkout"), "{flaky}");
     let groups = page(&s, &b, &format!("/ui/{SP}/{WS}/failures")).await;
