@@ -139,6 +139,14 @@ async fn wait_until(c: &Client, what: &str, ready: impl Fn(&str, &str) -> bool) 
     panic!("waited 15 s for {what}; at {p}: {t}");
 }
 
+/// Fills and sends the sign-in form shown, as admin.
+async fn submit_sign_in(c: &Client) {
+    let form = c.form(Locator::Css("form.sign-in")).await.unwrap();
+    form.set_by_name("user", "admin").await.unwrap();
+    form.set_by_name("password", ADMIN_PASSWORD).await.unwrap();
+    form.submit().await.unwrap();
+}
+
 fn run(name: &str, status: &str, started: i64) -> String {
     let error = if status == "Failed" {
         format!(
@@ -174,10 +182,7 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         "{}",
         path(&c).await
     );
-    let form = c.form(Locator::Css("form.sign-in")).await.unwrap();
-    form.set_by_name("user", "admin").await.unwrap();
-    form.set_by_name("password", ADMIN_PASSWORD).await.unwrap();
-    form.submit().await.unwrap();
+    submit_sign_in(&c).await;
     // the only workspace opens at once
     let overview = format!("/ui/{SP}/{WS}");
     wait_until(&c, "the overview", |p, t| {
@@ -263,7 +268,9 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         wait_until(&c, page, |_, t| t.contains(expect)).await;
     }
     // a Test Center report's screenshot, shown inline and decoded by the browser
-    let report = test_center_report(&s).await;
+    let report = s
+        .tc_report("nightly-9", json!([]), &[("cases", "tst_checkout")], &PIXEL)
+        .await;
     let ws = s.workspace_named("Shop").await;
     c.goto(&format!(
         "{}/ui/{SP}/{ws}/testcenter/reports/{report}",
@@ -303,10 +310,7 @@ async fn screenshots(s: &TestServer, driver: &Driver, light: &Client, dir: &std:
     std::fs::create_dir_all(dir).unwrap();
     let dark = open(driver, true).await;
     dark.goto(&format!("{}/ui/sign-in", s.url)).await.unwrap();
-    let form = dark.form(Locator::Css("form.sign-in")).await.unwrap();
-    form.set_by_name("user", "admin").await.unwrap();
-    form.set_by_name("password", ADMIN_PASSWORD).await.unwrap();
-    form.submit().await.unwrap();
+    submit_sign_in(&dark).await;
     wait_until(&dark, "the dark session", |p, t| {
         !p.is_empty() && !p.starts_with("/ui/sign-in") && !t.is_empty()
     })
@@ -355,61 +359,3 @@ const PIXEL: [u8; 67] = [
     0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
     0x42, 0x60, 0x82,
 ];
-
-/// A Test Center report (project "Shop") with a failing case whose event
-/// carries a screenshot, reported as a scripted client does; its id.
-async fn test_center_report(s: &TestServer) -> i64 {
-    use base64::Engine;
-    let auth = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"))
-    );
-    let post = |path: &str, body: serde_json::Value| {
-        s.client
-            .post(format!("{}/upload/{path}", s.url))
-            .header("Authorization", &auth)
-            .json(&body)
-            .send()
-    };
-    let suite: serde_json::Value = post(
-        "suites",
-        json!({"project": "Shop", "batch": "nightly-9", "test": {"name": "suite_shop"}}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let case: serde_json::Value = post(
-        "cases",
-        json!({"runId": suite["runId"], "test": {"name": "tst_checkout"}}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let form = reqwest::multipart::Form::new()
-        .text(
-            "eventData",
-            json!([{"runId": case["runId"], "type": "FAIL", "message": "total wrong", "screenshot": "cart.png"}])
-                .to_string(),
-        )
-        .part(
-            "attachments[]",
-            reqwest::multipart::Part::bytes(PIXEL.to_vec())
-                .file_name("cart.png")
-                .mime_str("image/png")
-                .unwrap(),
-        );
-    let r = s
-        .client
-        .post(format!("{}/upload/events", s.url))
-        .header("Authorization", &auth)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
-    suite["reportId"].as_i64().unwrap()
-}

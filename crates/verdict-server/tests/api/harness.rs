@@ -163,6 +163,69 @@ impl TestServer {
         format!("{}/api/shared_spaces/{SP}/workspaces/{WS}/{path}", self.url)
     }
 
+    /// A Test Center report in project "Shop", reported as a scripted client
+    /// does: a suite in `batch` with `labels`, then `levels` (`(level, name)`,
+    /// each a child of the one before) and a FAIL event "total wrong" on the
+    /// last with `screenshot` as `cart.png`; the report's id.
+    pub async fn tc_report(
+        &self,
+        batch: &str,
+        labels: Value,
+        levels: &[(&str, &str)],
+        screenshot: &[u8],
+    ) -> i64 {
+        let auth = basic_admin();
+        let post = |path: &str, body: Value| {
+            self.client
+                .post(format!("{}/upload/{path}", self.url))
+                .header("Authorization", &auth)
+                .json(&body)
+                .send()
+        };
+        let suite: Value = post(
+            "suites",
+            serde_json::json!({"project": "Shop", "batch": batch, "labels": labels, "test": {"name": "suite_shop"}}),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let mut parent = suite["runId"].as_i64().unwrap();
+        for (level, name) in levels {
+            let r: Value = post(
+                level,
+                serde_json::json!({"runId": parent, "test": {"name": name}}),
+            )
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+            parent = r["runId"].as_i64().unwrap();
+        }
+        let event = serde_json::json!([{"runId": parent, "type": "FAIL", "message": "total wrong", "screenshot": "cart.png"}]);
+        let form = reqwest::multipart::Form::new()
+            .text("eventData", event.to_string())
+            .part(
+                "attachments[]",
+                reqwest::multipart::Part::bytes(screenshot.to_vec())
+                    .file_name("cart.png")
+                    .mime_str("image/png")
+                    .unwrap(),
+            );
+        let r = self
+            .client
+            .post(format!("{}/upload/events", self.url))
+            .header("Authorization", &auth)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        suite["reportId"].as_i64().unwrap()
+    }
+
     /// Signs in as admin the way the collection tool does.
     pub async fn sign_in(&self) {
         let r = self

@@ -285,65 +285,19 @@ async fn forms_without_the_token_are_refused_and_tenants_stay_apart(s: TestServe
 }
 
 async fn test_center_reports_show_their_tree_events_and_screenshots(s: TestServer) {
-    use base64::Engine;
-    let auth = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"))
-    );
-    let post = |path: &str, body: serde_json::Value| {
-        s.client
-            .post(format!("{}/upload/{path}", s.url))
-            .header("Authorization", &auth)
-            .json(&body)
-            .send()
-    };
-    let suite: serde_json::Value = post(
-        "suites",
-        serde_json::json!({"project": "Shop", "batch": "nightly-7", "labels": [{"key": "os", "value": "linux"}],
-                           "test": {"name": "suite_shop"}}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let report = suite["reportId"].as_i64().unwrap();
-    let mut parent = suite["runId"].as_i64().unwrap();
-    for (level, name) in [
-        ("cases", "tst_checkout"),
-        ("features", "Checkout"),
-        ("scenarios", "Pay by <b>card</b>"),
-    ] {
-        let r: serde_json::Value = post(
-            level,
-            serde_json::json!({"runId": parent, "test": {"name": name}}),
-        )
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-        parent = r["runId"].as_i64().unwrap();
-    }
     let png = vec![0x89, b'P', b'N', b'G', 0, 1, 2, 3];
-    let form = reqwest::multipart::Form::new()
-        .text(
-            "eventData",
-            serde_json::json!([{"runId": parent, "type": "FAIL", "message": "total wrong", "screenshot": "cart.png"}]).to_string(),
+    let report = s
+        .tc_report(
+            "nightly-7",
+            serde_json::json!([{"key": "os", "value": "linux"}]),
+            &[
+                ("cases", "tst_checkout"),
+                ("features", "Checkout"),
+                ("scenarios", "Pay by <b>card</b>"),
+            ],
+            &png,
         )
-        .part(
-            "attachments[]",
-            reqwest::multipart::Part::bytes(png.clone()).file_name("cart.png").mime_str("image/png").unwrap(),
-        );
-    let r = s
-        .client
-        .post(format!("{}/upload/events", s.url))
-        .header("Authorization", &auth)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
+        .await;
     s.sign_in().await;
     let ws = s.workspace_named("Shop").await;
     let b = browser();
