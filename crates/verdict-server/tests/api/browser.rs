@@ -288,7 +288,8 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         .unwrap();
     assert_eq!(width, json!(1), "the 1×1 screenshot is loaded and decoded");
     if let Ok(dir) = std::env::var("VERDICT_UI_SCREENSHOTS") {
-        screenshots(&s, &driver, &c, std::path::Path::new(&dir)).await;
+        let report = format!("{}/ui/{SP}/{ws}/testcenter/reports/{report}", s.url);
+        screenshots(&s, &driver, &c, std::path::Path::new(&dir), &report).await;
     }
     // sign out
     c.find(Locator::Css("header form button"))
@@ -306,7 +307,13 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
 /// With `VERDICT_UI_SCREENSHOTS=DIR`, each page in light and dark, as in
 /// `docs/screenshots/` (`VERDICT_UI_SCREENSHOTS=$PWD/docs/screenshots cargo test
 /// -p verdict-server --test api browser::a_person_uses_the_ui_in_chromium::sqlite`).
-async fn screenshots(s: &TestServer, driver: &Driver, light: &Client, dir: &std::path::Path) {
+async fn screenshots(
+    s: &TestServer,
+    driver: &Driver,
+    light: &Client,
+    dir: &std::path::Path,
+    report: &str,
+) {
     std::fs::create_dir_all(dir).unwrap();
     let dark = open(driver, true).await;
     dark.goto(&format!("{}/ui/sign-in", s.url)).await.unwrap();
@@ -340,6 +347,7 @@ async fn screenshots(s: &TestServer, driver: &Driver, light: &Client, dir: &std:
         ("failure-group", format!("{}{group}", s.url)),
         ("flaky", format!("{overview}/flaky")),
         ("tasks", format!("{overview}/tasks")),
+        ("testcenter-report", report.to_owned()),
     ];
     for (name, url) in &pages {
         for (scheme, c) in [("light", light), ("dark", &dark)] {
