@@ -10,5 +10,6 @@ pub mod openapi;
 mod params;
 pub mod result_sets;
 pub mod story;
+pub mod story_details;
 mod story_support;
 pub mod views;

@@ -6,9 +6,12 @@
 //! token (double submit, `SameSite=Strict` cookie).
 
 mod actions;
+mod charts;
+mod files;
 mod layout;
 mod pages;
 mod session;
+mod test_page;
 mod testcenter;
 
 use axum::Router;
@@ -35,7 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/sign-out", axum::routing::post(session::sign_out))
         .route("/ui/{sp}/{ws}", get(pages::overview))
         .route("/ui/{sp}/{ws}/results/{id}", get(pages::result_set))
-        .route("/ui/{sp}/{ws}/tests/{id}", get(pages::test))
+        .route("/ui/{sp}/{ws}/tests/{id}", get(test_page::test))
+        .route("/ui/{sp}/{ws}/attachments/{id}", get(files::attachment))
         .route("/ui/{sp}/{ws}/failures", get(pages::failures))
         .route("/ui/{sp}/{ws}/failures/{sig}", get(actions::group))
         .route(
@@ -55,7 +59,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/ui/{sp}/{ws}/testcenter/events/{id}/{which}",
-            get(testcenter::file),
+            get(files::event_file),
         )
         .route("/ui/{sp}/{ws}/flaky", get(pages::flaky))
         .layer(middleware::from_fn(security_headers))

@@ -3,8 +3,12 @@
 //! inside the ingest transactions; the read side goes by index only.
 
 mod backfill;
+mod choices;
+mod clauses;
+mod details;
 mod read;
 pub(crate) mod recent;
+mod set_results;
 mod summary;
 pub(crate) mod tc;
 mod triage;
@@ -12,10 +16,12 @@ mod write;
 
 use std::collections::HashSet;
 
+pub use choices::{Choice, FilterChoices};
+pub use details::{FailureDetail, FailureFile, LinkedEntity, TestLinks};
 pub use read::{
-    FailureGroup, GroupFilter, GroupRun, ResultSetFilter, ResultSetRow, SetResult, StoryResult,
-    TestInfo,
+    FailureGroup, GroupFilter, GroupRun, ResultSetFilter, ResultSetRow, StoryResult, TestInfo,
 };
+pub use set_results::{SetResult, SetResultFilter};
 pub use summary::{SetComparison, SummaryCounts};
 pub use triage::{MuteRecord, TriageRecord};
 pub use write::{ChangedResult, ContextSpec, FailureInfo, NewResult, ResultSetRef, ResultSetSpec};

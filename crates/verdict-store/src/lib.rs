@@ -46,9 +46,10 @@ pub use ingest_tx::{
     NewTest, ReleaseInfo, RunUpdate, SuiteInfo, TestUpdate,
 };
 pub use insight::{
-    ChangedResult, ContextSpec, FailureGroup, FailureInfo, GroupFilter, GroupRun, MuteRecord,
-    NewResult, ResultSetFilter, ResultSetRef, ResultSetRow, ResultSetSpec, SetComparison,
-    SetResult, StoryResult, SummaryCounts, TestInfo, TriageRecord,
+    ChangedResult, Choice, ContextSpec, FailureDetail, FailureFile, FailureGroup, FailureInfo,
+    FilterChoices, GroupFilter, GroupRun, LinkedEntity, MuteRecord, NewResult, ResultSetFilter,
+    ResultSetRef, ResultSetRow, ResultSetSpec, SetComparison, SetResult, SetResultFilter,
+    StoryResult, SummaryCounts, TestInfo, TestLinks, TriageRecord,
 };
 pub use seed::{logical_name, name_key};
 pub use tasks::{CiTarget, ClaimedTask, NewTask, PushOutcome, TaskRecord, TaskState};

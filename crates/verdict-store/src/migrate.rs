@@ -43,6 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_recent_outcomes.sql"),
         include_str!("../migrations/postgres/0007_recent_outcomes.sql"),
     ),
+    (
+        8,
+        include_str!("../migrations/sqlite/0008_failure_details.sql"),
+        include_str!("../migrations/postgres/0008_failure_details.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database's version, each in its own

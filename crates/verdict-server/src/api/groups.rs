@@ -61,7 +61,36 @@ pub struct GroupDetail {
     pub group: GroupView,
     /// Every note, newest first.
     pub triage_history: Vec<TriageView>,
+    /// Failed runs per day (UTC) over the 30 days ending on the day the
+    /// group was last seen, oldest first, days without failures included.
+    pub days: Vec<GroupDayView>,
     pub runs: Page<GroupRunView>,
+}
+
+/// A group's failed runs on one day.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupDayView {
+    /// `yyyy-mm-dd` (UTC).
+    pub day: String,
+    pub failed_runs: i64,
+}
+
+/// Days a group's trend covers.
+const TREND_DAYS: i64 = 30;
+const DAY_MS: i64 = 86_400_000;
+
+/// The trend's days ending on `last_seen`'s day, zeros filled in.
+fn trend_days(counts: &[(i64, i64)], last_seen: i64) -> Vec<GroupDayView> {
+    let last = last_seen.div_euclid(DAY_MS);
+    let by_day: HashMap<i64, i64> = counts.iter().copied().collect();
+    (last - TREND_DAYS + 1..=last)
+        .map(|d| GroupDayView {
+            day: format_iso(d * DAY_MS)
+                .split_once('T')
+                .map_or_else(String::new, |(day, _)| day.to_owned()),
+            failed_runs: by_day.get(&d).copied().unwrap_or(0),
+        })
+        .collect()
 }
 
 /// A triage note and/or link.
@@ -190,6 +219,12 @@ pub async fn detail(
         .group_runs(workspace.id, signature, limit, offset)
         .await?;
     let history = state.store.triage_history(workspace.id, signature).await?;
+    let first_day = (group.last_seen.div_euclid(DAY_MS) - TREND_DAYS + 1) * DAY_MS;
+    let counts = state
+        .store
+        .group_days(workspace.id, signature, first_day)
+        .await?;
+    let days = trend_days(&counts, group.last_seen);
     let total = group.failed_runs;
     let mut views = view(&state, workspace.id, std::slice::from_ref(&group)).await?;
     let group_view = views
@@ -198,6 +233,7 @@ pub async fn detail(
     Ok(Json(GroupDetail {
         group: group_view,
         triage_history: history.iter().map(TriageView::from).collect(),
+        days,
         runs: Page {
             total_count: total,
             limit,
@@ -274,4 +310,23 @@ pub async fn triage(
         .add_triage(workspace.id, signature, note, link, &who.user.name)
         .await?;
     Ok((axum::http::StatusCode::CREATED, Json(TriageView::from(&t))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trend_days_fill_thirty_days_ending_on_the_last_seen_day() {
+        // 2026-12-02T10:00:00Z, with failures that day and 29 days before
+        let last_seen = 1_796_205_600_000;
+        let last = last_seen / DAY_MS;
+        let days = trend_days(&[(last - 29, 4), (last, 2)], last_seen);
+        assert_eq!(days.len(), 30);
+        assert_eq!(days[0].day, "2026-11-03");
+        assert_eq!(days[0].failed_runs, 4);
+        assert_eq!(days[29].day, "2026-12-02");
+        assert_eq!(days[29].failed_runs, 2);
+        assert_eq!(days.iter().map(|d| d.failed_runs).sum::<i64>(), 6);
+    }
 }

@@ -11,6 +11,8 @@ pub const MAX_LIMIT: i64 = 500;
 pub const DEFAULT_LIMIT: i64 = 50;
 /// Largest window (results per context) a caller may ask for.
 pub const MAX_WINDOW: usize = 1_000;
+/// Longest text a search parameter (`q`, `label`, …) may hold, in characters.
+pub const MAX_SEARCH_CHARS: usize = 200;
 
 /// The query string of one request.
 pub struct Params(pub HashMap<String, String>);
@@ -29,6 +31,31 @@ impl Params {
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// Text to search for: at most [`MAX_SEARCH_CHARS`] characters.
+    pub fn search(&self, name: &str) -> Result<Option<String>, ApiError> {
+        match self.text(name) {
+            Some(v) if v.chars().count() > MAX_SEARCH_CHARS => Err(invalid(
+                name,
+                &format!("longer than {MAX_SEARCH_CHARS} characters"),
+            )),
+            v => Ok(v.map(str::to_owned)),
+        }
+    }
+
+    /// `true` or `false`.
+    pub fn flag(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        self.text(name)
+            .map(|v| match v {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                other => Err(invalid(
+                    name,
+                    &format!("'{other}' is neither true nor false"),
+                )),
+            })
+            .transpose()
     }
 
     /// A whole number.

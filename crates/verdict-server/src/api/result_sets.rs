@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use verdict_domain::insight::{Outcome, TestContext};
 use verdict_domain::signature::to_hex;
-use verdict_store::ResultSetFilter;
+use verdict_store::{ResultSetFilter, SetResultFilter};
 
 use super::params::Params;
 use super::story_support::{context_views, failing_since, test_ref, test_refs, unknown_context};
@@ -32,6 +32,8 @@ pub struct ComparedTest {
     pub last_passed: Option<HistoryPoint>,
     /// Failure signature (hex), the failure group's id.
     pub signature: Option<String>,
+    /// The failure's first line as its group shows it (`Type: message`).
+    pub message: Option<String>,
     /// The group's newest triage note, carried to every failure with its signature.
     pub triage: Option<TriageView>,
 }
@@ -72,6 +74,8 @@ pub struct SetResultView {
     pub started: String,
     pub duration_ms: i64,
     pub signature: Option<String>,
+    /// A failure's first line as its group shows it (`Type: message`).
+    pub message: Option<String>,
 }
 
 /// Entries per comparison list of a set's page when `limit` is not given
@@ -90,6 +94,19 @@ const LIST_PARAMS: &[&str] = &[
     "task",
     "since",
     "until",
+    "limit",
+    "offset",
+];
+
+/// The filters of a set's result list (and its page).
+pub const RESULT_PARAMS: &[&str] = &[
+    "outcome",
+    "flaky",
+    "q",
+    "label",
+    "component",
+    "package",
+    "class_name",
     "limit",
     "offset",
 ];
@@ -212,7 +229,16 @@ pub async fn detail(
 
     let (failed_results, _) = state
         .store
-        .set_results(set_id, Some(Outcome::Failed), i64::MAX / 2, 0)
+        .set_results(
+            workspace.id,
+            set_id,
+            &SetResultFilter {
+                outcome: Some(Outcome::Failed),
+                ..SetResultFilter::default()
+            },
+            i64::MAX / 2,
+            0,
+        )
         .await?;
     // each failing test's streak is judged at its own failed result in this set
     let at: HashMap<TestContext, (i64, i64)> = failed_results
@@ -228,6 +254,7 @@ pub async fn detail(
     let mut sig_list: Vec<i64> = signatures.values().copied().collect();
     sig_list.sort_unstable();
     sig_list.dedup();
+    let lines = state.store.group_lines(workspace.id, &sig_list).await?;
     let triage: HashMap<i64, TriageView> = state
         .store
         .latest_triage(workspace.id, &sig_list)
@@ -258,6 +285,7 @@ pub async fn detail(
             failing_since,
             last_passed,
             signature: sig.map(to_hex),
+            message: sig.and_then(|s| lines.get(&s).cloned()),
             triage: sig.and_then(|s| triage.get(&s).cloned()),
         }
     };
@@ -278,10 +306,35 @@ pub async fn detail(
     }))
 }
 
+/// The workspace's contexts with a label (`Browser: Chrome`, `os=linux`)
+/// containing `text`, ASCII letters folded: labels are matched as shown.
+async fn labelled(state: &AppState, workspace_id: i64, text: &str) -> Result<Vec<i64>, ApiError> {
+    let all = state.store.context_keys(workspace_id).await?;
+    let views = context_views(&state.store, workspace_id, &all).await?;
+    let wanted = text.to_ascii_lowercase();
+    let mut keys: Vec<i64> = views
+        .into_iter()
+        .filter(|(_, v)| {
+            v.environment
+                .iter()
+                .any(|l| l.to_ascii_lowercase().contains(&wanted))
+        })
+        .map(|(k, _)| k)
+        .collect();
+    keys.sort_unstable();
+    Ok(keys)
+}
+
 /// Every result of a result set, by test.
 #[utoipa::path(get, path = "/verdict/api/shared_spaces/{sp}/workspaces/{ws}/result_sets/{id}/results", tag = "insight",
     params(("sp" = String, Path), ("ws" = String, Path), ("id" = String, Path),
         ("outcome" = Option<String>, Query, description = "passed, failed, skipped or none"),
+        ("flaky" = Option<bool>, Query, description = "only results marked flaky (true) or not (false)"),
+        ("q" = Option<String>, Query, description = "text in the test's name, class or package, or in its failure's type or message"),
+        ("label" = Option<String>, Query, description = "text in the context's environment labels"),
+        ("component" = Option<String>, Query, description = "text in the test's component"),
+        ("package" = Option<String>, Query, description = "text in the test's package"),
+        ("class_name" = Option<String>, Query, description = "text in the test's class"),
         ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, body = Page<SetResultView>), (status = 404)))]
 pub async fn results(
@@ -292,7 +345,7 @@ pub async fn results(
 ) -> Result<Json<Page<SetResultView>>, ApiError> {
     let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
     let p = Params(query);
-    p.only(&["outcome", "limit", "offset"])?;
+    p.only(RESULT_PARAMS)?;
     let (limit, offset) = p.page()?;
     let outcome = p
         .text("outcome")
@@ -314,14 +367,29 @@ pub async fn results(
     {
         return Err(ApiError::NotFound(format!("result set {set_id} not found")));
     }
+    let context_keys = match p.search("label")? {
+        None => None,
+        Some(label) => Some(labelled(&state, workspace.id, &label).await?),
+    };
+    let filter = SetResultFilter {
+        outcome,
+        flaky: p.flag("flaky")?,
+        text: p.search("q")?,
+        context_keys,
+        component: p.search("component")?,
+        package: p.search("package")?,
+        class_name: p.search("class_name")?,
+    };
     let (rows, total) = state
         .store
-        .set_results(set_id, outcome, limit, offset)
+        .set_results(workspace.id, set_id, &filter, limit, offset)
         .await?;
     let test_ids: Vec<i64> = rows.iter().map(|r| r.test_id).collect();
     let tests = test_refs(&state.store, workspace.id, &test_ids).await?;
     let keys: Vec<i64> = rows.iter().map(|r| r.context_key).collect();
     let contexts = context_views(&state.store, workspace.id, &keys).await?;
+    let signatures: Vec<i64> = rows.iter().filter_map(|r| r.signature).collect();
+    let lines = state.store.group_lines(workspace.id, &signatures).await?;
     let data = rows
         .iter()
         .map(|r| SetResultView {
@@ -339,6 +407,7 @@ pub async fn results(
             started: verdict_domain::time::format_iso(r.started),
             duration_ms: r.duration,
             signature: r.signature.map(to_hex),
+            message: r.signature.and_then(|s| lines.get(&s).cloned()),
         })
         .collect();
     Ok(Json(Page {

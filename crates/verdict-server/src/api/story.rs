@@ -12,6 +12,9 @@ use verdict_domain::signature::to_hex;
 
 use super::mutes::MuteView;
 use super::params::Params;
+use super::story_details::{
+    DEFAULT_FAILURES, FailureView, MAX_FAILURES, TestLinksView, newest_failures,
+};
 use super::story_support::{
     by_context, context_views, entries, point, streak_points, unknown_context, workspace_test,
 };
@@ -72,6 +75,9 @@ pub struct ContextStory {
     /// All results of the context, oldest first (at most the newest 1,000).
     pub results: Vec<StoryResultView>,
     pub total_results: usize,
+    /// The newest failures with message, stack trace and files, newest
+    /// first (`failures` per context, default 3; 12 per story by default, 50 at most).
+    pub failures: Vec<FailureView>,
 }
 
 /// A test's story.
@@ -80,6 +86,8 @@ pub struct TestStory {
     pub test: TestRef,
     pub window: usize,
     pub mute: Option<MuteView>,
+    /// The test's links: backlog items, application modules, list values.
+    pub links: TestLinksView,
     pub contexts: Vec<ContextStory>,
 }
 
@@ -89,7 +97,8 @@ const MAX_LISTED: usize = 1_000;
 /// A test's story.
 #[utoipa::path(get, path = "/verdict/api/shared_spaces/{sp}/workspaces/{ws}/tests/{id}/story", tag = "insight",
     params(("sp" = String, Path), ("ws" = String, Path), ("id" = String, Path),
-        ("window" = Option<i64>, Query, description = "results with an outcome per context the figures cover, 1..1000, default 30")),
+        ("window" = Option<i64>, Query, description = "results with an outcome per context the figures cover, 1..1000, default 30"),
+        ("failures" = Option<i64>, Query, description = "newest failures detailed per context, 0..50, default 3 (at most 12 in all by default, 50 when asked for more)")),
     responses((status = 200, body = TestStory), (status = 404)))]
 pub async fn story(
     State(state): State<AppState>,
@@ -99,8 +108,20 @@ pub async fn story(
 ) -> Result<Json<TestStory>, ApiError> {
     let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
     let p = Params(query);
-    p.only(&["window"])?;
+    p.only(&["window", "failures"])?;
     let window = p.window()?;
+    let per_context = match p.int("failures")? {
+        None => DEFAULT_FAILURES,
+        Some(n) => usize::try_from(n)
+            .ok()
+            .filter(|n| *n <= MAX_FAILURES)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "platform.invalid_parameter",
+                    format!("query parameter 'failures': must be between 0 and {MAX_FAILURES}"),
+                )
+            })?,
+    };
     let test = workspace_test(&state.store, workspace.id, &id).await?;
     let test_id = test.id;
     let grouped = by_context(
@@ -111,7 +132,7 @@ pub async fn story(
     );
     let keys: Vec<i64> = grouped.keys().map(|(_, c)| *c).collect();
     let names = context_views(&state.store, workspace.id, &keys).await?;
-    let mut contexts: Vec<ContextStory> = grouped
+    let mut contexts: Vec<(ContextStory, Vec<verdict_store::StoryResult>)> = grouped
         .into_iter()
         .map(|((_, key), results)| {
             let f = window_figures(&entries(&results), window);
@@ -123,7 +144,7 @@ pub async fn story(
                 .rev()
                 .map(|i| point(&results[*i]))
                 .collect();
-            ContextStory {
+            let story = ContextStory {
                 context: names
                     .get(&key)
                     .cloned()
@@ -167,15 +188,29 @@ pub async fn story(
                     })
                     .collect(),
                 total_results: total,
-            }
+                failures: Vec::new(),
+            };
+            (story, results)
         })
         .collect();
-    contexts.sort_by(|a, b| {
-        b.results
-            .last()
-            .map(|r| r.started.clone())
-            .cmp(&a.results.last().map(|r| r.started.clone()))
+    // newest context first
+    contexts.sort_by(|(_, a), (_, b)| {
+        b.last()
+            .map(|r| (r.started, r.result_id))
+            .cmp(&a.last().map(|r| (r.started, r.result_id)))
     });
+    let lists: Vec<&[verdict_store::StoryResult]> =
+        contexts.iter().map(|(_, r)| r.as_slice()).collect();
+    let failures = newest_failures(&state, workspace.id, &lists, per_context).await?;
+    let contexts: Vec<ContextStory> = contexts
+        .into_iter()
+        .zip(failures)
+        .map(|((mut story, _), failures)| {
+            story.failures = failures;
+            story
+        })
+        .collect();
+    let links = state.store.test_links(workspace.id, test_id).await?;
     let mute = state
         .store
         .mutes(workspace.id, Some(test_id), true)
@@ -186,6 +221,7 @@ pub async fn story(
         test: TestRef::from(&test),
         window,
         mute,
+        links: TestLinksView::from(&links),
         contexts,
     }))
 }

@@ -16,6 +16,7 @@ use maud::html;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::charts;
 use super::layout::time;
 use super::pages::{render, render_with, with_offset};
 use super::{UiError, Viewer, session};
@@ -55,6 +56,7 @@ pub async fn group(
             @if !g.frames.is_empty() { ul { @for f in &g.frames { li { code { (f) } } } } }
             p { (g.failed_runs) " failed runs · " (g.tests_affected) " tests · first seen " (time(&g.first_seen))
                 " · last seen " (time(&g.last_seen)) }
+            (charts::group_days(&d.days))
             h2 { "Triage" }
             @if d.triage_history.is_empty() { p.muted { "No note yet." } }
             ul { @for t in &d.triage_history {

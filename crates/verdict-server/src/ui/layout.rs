@@ -41,6 +41,7 @@ pub fn page(title: &str, nav: Option<Nav<'_>>, body: Markup) -> Html<String> {
                     link rel="stylesheet" href="/ui/style.css";
                 }
                 body {
+                    a.skip-link href="#main" { "Skip to the content" }
                     header.top {
                         a.brand href="/" { "Verdict" }
                         @if let Some(nav) = &nav {
@@ -60,7 +61,7 @@ pub fn page(title: &str, nav: Option<Nav<'_>>, body: Markup) -> Html<String> {
                             }
                         }
                     }
-                    main { (body) }
+                    main #main { (body) }
                 }
             }
         }

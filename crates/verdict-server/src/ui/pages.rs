@@ -11,15 +11,16 @@ use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
+use super::charts;
 use super::layout::{self, Nav, duration, outcome, percent, time};
 use super::{UiError, Viewer, session};
 use crate::api::result_sets::ComparedList;
 use crate::api::views::ResultSetView;
-use crate::api::{flaky, groups, result_sets, story};
+use crate::api::{flaky, groups, result_sets};
 use crate::app::AppState;
 use crate::auth::access;
 
-type Params = Query<HashMap<String, String>>;
+pub(super) type Params = Query<HashMap<String, String>>;
 
 /// Renders a signed-in page (setting the CSRF cookie its sign-out form needs).
 pub(super) fn render(
@@ -144,24 +145,52 @@ fn counts(set: &ResultSetView) -> Markup {
     }
 }
 
-/// A pass-rate bar per result set, oldest left (SVG drawn here).
-fn trend(sets: &[ResultSetView]) -> Markup {
-    let shown: Vec<&ResultSetView> = sets.iter().take(30).rev().collect();
-    let width = 10.0;
+/// A labelled drop-down of `choices` (`(value, shown)`), "all" first,
+/// keeping the query's choice.
+pub(super) fn select(
+    query: &HashMap<String, String>,
+    name: &str,
+    label: &str,
+    choices: &[(String, String)],
+) -> Markup {
+    select_or(query, name, label, "all", choices)
+}
+
+/// [`select`] whose empty choice reads `unset` (the API's default).
+pub(super) fn select_or(
+    query: &HashMap<String, String>,
+    name: &str,
+    label: &str,
+    unset: &str,
+    choices: &[(String, String)],
+) -> Markup {
+    let chosen = query.get(name).map(String::as_str).unwrap_or_default();
     html! {
-        svg.trend viewBox={ "0 0 " (shown.len() as f64 * width) " 100" } preserveAspectRatio="none"
-            role="img" aria-label="Pass rate of the newest result sets, oldest first" {
-            @for (i, s) in shown.iter().enumerate() {
-                @let counted = s.counts.passed + s.counts.failed;
-                @let rate = if counted == 0 { 0.0 } else { s.counts.passed as f64 / counted as f64 };
-                @let h = (rate * 100.0).max(1.0);
-                rect class=(if rate < 1.0 { "bad" } else { "bar" }) x=(i as f64 * width + 1.0) y=(100.0 - h)
-                    width=(width - 2.0) height=(h) {
-                    title { (s.name) ": " (percent(rate)) " passed" }
+        label { (label) " "
+            select name=(name) {
+                option value="" { (unset) }
+                @for (value, shown) in choices {
+                    option value=(value) selected[chosen == value] { (shown) }
                 }
             }
         }
     }
+}
+
+/// A labelled text box keeping the query's text.
+pub(super) fn text_box(query: &HashMap<String, String>, name: &str, label: &str) -> Markup {
+    html! {
+        label { (label) " "
+            input type="search" name=(name) maxlength="200"
+                value=(query.get(name).cloned().unwrap_or_default());
+        }
+    }
+}
+
+fn choices(list: &[verdict_store::Choice]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|c| (c.id.to_string(), c.name.clone()))
+        .collect()
 }
 
 /// GET /ui/{sp}/{ws} — latest result sets with counts and new failures.
@@ -180,26 +209,26 @@ pub async fn overview(
         Query(query.clone()),
     )
     .await?;
+    let offered = state
+        .store
+        .filter_choices(workspace.id)
+        .await
+        .map_err(crate::error::ApiError::from)?;
     let base = format!("/ui/{sp}/{ws}");
     let offset = page.offset;
     let more = offset + page.limit < page.total_count;
     let body = html! {
         h1 { (workspace.name) ": result sets" }
-        form method="get" action=(base) {
-            label for="kind" { "Kind " }
-            select #kind name="kind" {
-                option value="" { "all" }
-                @for k in ["build", "report", "push"] {
-                    option value=(k) selected[query.get("kind").map(String::as_str) == Some(k)] { (k) }
-                }
-            }
-            " "
-            label for="env" { "Environment " }
-            input #env name="environment" value=(query.get("environment").cloned().unwrap_or_default());
-            " "
+        form.filters method="get" action=(base) {
+            (select(&query, "kind", "Kind", &["build", "report", "push"].map(|k| (k.to_owned(), k.to_owned()))))
+            (select(&query, "series", "Series", &choices(&offered.series)))
+            @if !offered.pipelines.is_empty() { (select(&query, "pipeline", "Pipeline", &choices(&offered.pipelines))) }
+            @if !offered.releases.is_empty() { (select(&query, "release", "Release", &choices(&offered.releases))) }
+            (text_box(&query, "environment", "Environment"))
+            (text_box(&query, "batch", "Test Center batch"))
             button type="submit" { "Filter" }
         }
-        @if !page.data.is_empty() { (trend(&page.data)) }
+        (charts::result_sets(&page.data))
         table {
             thead { tr { th { "Result set" } th.wide { "Kind" } th { "Started" } th.wide.num { "Duration" }
                 th { "Counts" } th.num { "New failures" } } }
@@ -236,6 +265,15 @@ pub async fn overview(
     )
 }
 
+/// The first line of a message, at most 300 characters.
+pub(super) fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    match line.char_indices().nth(300) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_owned(),
+    }
+}
+
 fn compared(base: &str, id: &str, title: &str, list: &ComparedList) -> Markup {
     html! {
         section id=(id) {
@@ -248,7 +286,8 @@ fn compared(base: &str, id: &str, title: &str, list: &ComparedList) -> Markup {
                             tr {
                                 td { a href={ (base) "/tests/" (t.test.id) } { (t.test.name) }
                                     br; span.muted { (t.test.class_name) }
-                                    @if t.muted { " " span.muted { "(muted)" } } }
+                                    @if t.muted { " " span.muted { "(muted)" } }
+                                    @if let Some(m) = &t.message { br; span.message { (first_line(m)) } } }
                                 td.wide { (t.context.environment.join(", ")) }
                                 td {
                                     @if let Some(since) = &t.failing_since {
@@ -294,11 +333,14 @@ pub async fn result_set(
     };
     if let Some(unknown) = query
         .keys()
-        .find(|k| !["limit", "outcome", "offset"].contains(&k.as_str()))
+        .find(|k| k.as_str() != "limit" && !result_sets::RESULT_PARAMS.contains(&k.as_str()))
     {
         return Err(UiError(crate::error::ApiError::bad_request(
             "platform.invalid_parameter",
-            format!("unknown query parameter '{unknown}' (known: limit, outcome, offset)"),
+            format!(
+                "unknown query parameter '{unknown}' (known: limit, {})",
+                result_sets::RESULT_PARAMS.join(", ")
+            ),
         )));
     }
     let Json(d) = result_sets::detail(
@@ -312,12 +354,17 @@ pub async fn result_set(
         State(state.clone()),
         viewer.0.clone(),
         Path((sp.clone(), ws.clone(), id.clone())),
-        Query(pick(&["outcome", "offset"])),
+        Query(pick(
+            &result_sets::RESULT_PARAMS
+                .iter()
+                .copied()
+                .filter(|k| *k != "limit")
+                .collect::<Vec<_>>(),
+        )),
     )
     .await?;
     let base = format!("/ui/{sp}/{ws}");
     let here = format!("{base}/results/{id}");
-    let chosen = query.get("outcome").map(String::as_str).unwrap_or_default();
     let s = &d.result_set;
     let body = html! {
         h1 { (s.name) }
@@ -332,21 +379,21 @@ pub async fn result_set(
         (compared(&base, "removed", "Removed tests", &d.removed))
         section id="runs" {
             h2 { "Every run (" (runs.total_count) ")" }
-            form method="get" action={ (here) "#runs" } {
-                label for="outcome" { "Outcome " }
-                select #outcome name="outcome" {
-                    option value="" { "all" }
-                    @for o in ["failed", "passed", "skipped", "none"] {
-                        option value=(o) selected[chosen == o] { (o) }
-                    }
-                }
-                " "
+            form.filters method="get" action={ (here) "#runs" } {
+                (select(&query, "outcome", "Outcome", &["failed", "passed", "skipped", "none"].map(|o| (o.to_owned(), o.to_owned()))))
+                (select(&query, "flaky", "Flaky", &[("true".to_owned(), "marked flaky".to_owned()), ("false".to_owned(), "not marked".to_owned())]))
+                (text_box(&query, "q", "Text in name or error"))
+                (text_box(&query, "label", "Label"))
+                (text_box(&query, "component", "Component"))
+                (text_box(&query, "package", "Package"))
+                (text_box(&query, "class_name", "Class"))
                 button type="submit" { "Filter" }
             }
             table {
                 thead { tr { th { "Test" } th.wide { "Context" } th { "Outcome" } th.num.wide { "Retries" } th.num { "Duration" } } }
                 tbody { @for r in &runs.data { tr {
-                    td { a href={ (base) "/tests/" (r.test.id) } { (r.test.name) } br; span.muted { (r.test.class_name) } }
+                    td { a href={ (base) "/tests/" (r.test.id) } { (r.test.name) } br; span.muted { (r.test.class_name) }
+                        @if let Some(m) = &r.message { br; span.message { (first_line(m)) } } }
                     td.wide { (r.context.environment.join(", ")) }
                     td { (outcome(&r.outcome, r.flaky, r.muted)) }
                     td.num.wide { (r.retries) }
@@ -364,128 +411,6 @@ pub async fn result_set(
         &viewer,
         Some((&sp, &ws, &workspace.name)),
         &s.name,
-        body,
-    )
-}
-
-/// The durations of the newest 50 results as an SVG line (oldest left),
-/// scaled to the slowest; each point's title says the run and its time.
-fn durations(results: &[crate::api::story::StoryResultView]) -> Markup {
-    let shown: Vec<&crate::api::story::StoryResultView> = results
-        .iter()
-        .rev()
-        .take(50)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    if shown.len() < 2 {
-        return html! {};
-    }
-    let slowest = shown
-        .iter()
-        .map(|r| r.duration_ms)
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
-    let step = 100.0 / (shown.len() - 1) as f64;
-    let point = |i: usize, ms: i64| (i as f64 * step, 95.0 - 90.0 * ms as f64 / slowest);
-    let line: Vec<String> = shown
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let (x, y) = point(i, r.duration_ms);
-            format!("{x:.2},{y:.2}")
-        })
-        .collect();
-    html! {
-        svg.durations viewBox="0 0 100 100" preserveAspectRatio="none" role="img"
-            aria-label={ "Duration of the newest " (shown.len()) " results, oldest first; slowest " (layout::duration(slowest as i64)) } {
-            polyline points=(line.join(" "));
-            @for (i, r) in shown.iter().enumerate() {
-                @let (x, y) = point(i, r.duration_ms);
-                circle cx=(format!("{x:.2}")) cy=(format!("{y:.2}")) r="1.2" {
-                    title { (r.result_set_name) ": " (layout::duration(r.duration_ms)) }
-                }
-            }
-        }
-    }
-}
-
-/// GET /ui/{sp}/{ws}/tests/{id} — a test's story per context.
-pub async fn test(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    Path((sp, ws, id)): Path<(String, String, String)>,
-    Query(query): Params,
-) -> Result<Response, UiError> {
-    let workspace = access::workspace_path(&state, &viewer.0, &sp, &ws).await?;
-    let Json(st) = story::story(
-        State(state.clone()),
-        viewer.0.clone(),
-        Path((sp.clone(), ws.clone(), id)),
-        Query(query),
-    )
-    .await?;
-    let base = format!("/ui/{sp}/{ws}");
-    let title = st.test.name.clone();
-    let body = |csrf: &str| {
-        html! {
-            h1 { (st.test.name) }
-            p.muted { (st.test.package) " " (st.test.class_name) }
-            @if let Some(m) = &st.mute { p { strong { "Muted" } " (quarantined) by " (m.muted_by) " " (time(&m.muted_at)) ": " (m.reason.clone().unwrap_or_default()) } }
-            form method="post" action={ (base) "/tests/" (st.test.id) "/mute" } {
-                input type="hidden" name="csrf" value=(csrf);
-                @if st.mute.is_some() {
-                    input type="hidden" name="action" value="unmute";
-                    button type="submit" { "Unmute" }
-                } @else {
-                    input type="hidden" name="action" value="mute";
-                    label for="reason" { "Reason " }
-                    input #reason name="reason" maxlength="2000";
-                    " "
-                    button type="submit" { "Mute (quarantine)" }
-                }
-            }
-            @for c in &st.contexts {
-                section {
-                    h2 { (if c.context.environment.is_empty() { "no environment".to_owned() } else { c.context.environment.join(", ") })
-                        @if let Some(r) = &c.context.release { " · " (r) } }
-                    p { "Now: " (outcome(&c.current, false, false))
-                        @if let Some(since) = &c.failing_since {
-                            " · failing since " a href={ (base) "/results/" (since.result_set_id) } { (since.result_set_name) }
-                            " " (time(&since.started))
-                        }
-                        @if let Some(last) = &c.last_passed {
-                            " · last passed " a href={ (base) "/results/" (last.result_set_id) } { (last.result_set_name) }
-                        }
-                    }
-                    div.figures {
-                        span { "Success rate " strong { (percent(c.figures.success_rate)) } }
-                        span { "Flakiness " strong { (percent(c.figures.flakiness)) } }
-                        span { "Times broken " strong { (c.figures.times_broken) } }
-                        @if let Some(p50) = c.figures.duration_median_ms { span { "Duration p50 " strong { (duration(p50)) } } }
-                        @if let Some(p95) = c.figures.duration_p95_ms { span { "p95 " strong { (duration(p95)) } } }
-                        @if c.figures.got_slower { span.flaky { "got slower" } }
-                    }
-                    div.strip role="list" aria-label="Newest results, newest right" {
-                        @for r in c.results.iter().rev().take(50).collect::<Vec<_>>().into_iter().rev() {
-                            @let (class, sym) = layout::mark(&r.outcome, r.flaky);
-                            a role="listitem" class=(class) href={ (base) "/results/" (r.result_set_id) }
-                                title={ (r.outcome) " · " (r.result_set_name) " · " (r.started) } { (sym) }
-                        }
-                    }
-                    (durations(&c.results))
-                }
-            }
-        }
-    };
-    render_with(
-        &headers,
-        &viewer,
-        Some((&sp, &ws, &workspace.name)),
-        &title,
         body,
     )
 }
@@ -509,7 +434,7 @@ pub async fn failures(
     let body = html! {
         h1 { "Failure groups (" (page.total_count) ")" }
         table {
-            thead { tr { th { "Signature" } th { "Message" } th.num { "Failed runs" } th.num { "Tests" } th.wide { "Last seen" } } }
+            thead { tr { th { "Signature" } th { "Message" } th.num { "Failed runs" } th.num { "Tests" } th.wide { "First seen" } th.wide { "Last seen" } } }
             tbody {
                 @for g in &page.data {
                     tr id={ "g" (g.signature) } {
@@ -519,6 +444,7 @@ pub async fn failures(
                             @if let Some(t) = &g.triage { br; span.note { (t.note.clone().unwrap_or_default()) " " (t.link.clone().unwrap_or_default()) } } }
                         td.num { (g.failed_runs) }
                         td.num { (g.tests_affected) }
+                        td.wide { (time(&g.first_seen)) }
                         td.wide { (time(&g.last_seen)) }
                     }
                 }
@@ -534,6 +460,17 @@ pub async fn failures(
     )
 }
 
+/// The flaky page's periods, as the API's absolute `since` (epoch ms at
+/// the start of a UTC day, so a day's links stay the same URL).
+fn since_choices() -> Vec<(String, String)> {
+    const DAY: i64 = 86_400_000;
+    let today = verdict_store::now_ms().div_euclid(DAY) * DAY;
+    [7, 90, 180]
+        .iter()
+        .map(|d| ((today - d * DAY).to_string(), format!("the last {d} days")))
+        .collect()
+}
+
 /// GET /ui/{sp}/{ws}/flaky — tests ranked by flakiness.
 pub async fn flaky(
     State(state): State<AppState>,
@@ -547,12 +484,21 @@ pub async fn flaky(
         State(state.clone()),
         viewer.0.clone(),
         Path((sp.clone(), ws.clone())),
-        Query(query),
+        Query(query.clone()),
     )
     .await?;
+    let list_window = query.get("window").map_or("30", String::as_str);
     let base = format!("/ui/{sp}/{ws}");
     let body = html! {
         h1 { "Flaky tests (" (list.total_count) ")" }
+        form.filters method="get" action={ (base) "/flaky" } {
+            (select_or(&query, "window", "Newest results per context", "30",
+                &[10, 20, 50, 64].map(|w| (w.to_string(), w.to_string()))))
+            (select_or(&query, "since", "Contexts that ran in", "the last 30 days", &since_choices()))
+            button type="submit" { "Rank" }
+        }
+        p.muted { "Flakiness = (flips + flaky-marked passes) / runs over the newest "
+            (list_window) " results of each context." }
         table {
             thead { tr { th { "Test" } th.wide { "Context" } th.num { "Flakiness" } th.num { "Flips" } th.num { "Runs" } th.num { "Success" } } }
             tbody {

@@ -1,14 +1,12 @@
 //! Test Center pages: batches with their reports (labels), a report's tree
 //! of suites, cases, features, scenarios, steps and sections with each run's
-//! events, screenshots inline and attachments as downloads. Files are served
-//! only through an event of the workspace the person may see.
+//! events, screenshots inline and attachments as downloads (ui/files.rs).
 
 use std::collections::HashMap;
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use maud::{Markup, html};
 use verdict_domain::status::RunStatus;
 use verdict_domain::testcenter::status_of_rank;
@@ -163,75 +161,4 @@ pub async fn report(
         "Test Center report",
         body,
     )
-}
-
-/// GET /ui/{sp}/{ws}/testcenter/events/{id}/{screenshot|attachment} — an
-/// event's file, streamed. Screenshots are shown inline when they are
-/// raster images; anything else (SVG included) is a download.
-pub async fn file(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((sp, ws, id, which)): Path<(String, String, String, String)>,
-) -> Result<Response, UiError> {
-    let workspace = access::workspace_path(&state, &viewer.0, &sp, &ws).await?;
-    let event_id = path_id(&id, "event")?;
-    let screenshot = match which.as_str() {
-        "screenshot" => true,
-        "attachment" => false,
-        _ => {
-            return Err(UiError(ApiError::NotFound(format!(
-                "no file '{which}' on an event"
-            ))));
-        }
-    };
-    let f = state
-        .store
-        .tc_event_file(workspace.id, event_id, screenshot)
-        .await
-        .map_err(ApiError::from)?
-        .ok_or_else(|| {
-            UiError(ApiError::NotFound(format!(
-                "event {event_id} has no {which}"
-            )))
-        })?;
-    let lower = f.name.to_ascii_lowercase();
-    let raster = [
-        (".png", "image/png"),
-        (".jpg", "image/jpeg"),
-        (".jpeg", "image/jpeg"),
-        (".gif", "image/gif"),
-        (".webp", "image/webp"),
-    ]
-    .iter()
-    .find(|(ext, _)| lower.ends_with(ext))
-    .map(|(_, t)| *t);
-    let (content_type, inline) = match (screenshot, raster) {
-        (true, Some(t)) => (t, true),
-        _ => ("application/octet-stream", false),
-    };
-    let file = state.blobs.open_blob(&f.key).await?;
-    let mut response =
-        Body::from_stream(crate::octane::attachments::file_stream(file)).into_response();
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    let safe: String = f
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let disposition = format!(
-        "{}; filename=\"{safe}\"",
-        if inline { "inline" } else { "attachment" }
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
-    );
-    Ok(response)
 }

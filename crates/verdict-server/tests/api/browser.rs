@@ -174,6 +174,19 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         );
         assert_eq!(s.push_and_wait(&xml, false).await["status"], "success");
     }
+    let checkout = s
+        .entities("runs?query=%22name%20EQ%20%5Echeckout%5E%22")
+        .await;
+    let run_id = checkout["data"][0]["id"].as_str().unwrap().to_owned();
+    let up = s
+        .client
+        .post(s.ws(&format!("attachments?name=checkout.png&owner_run={run_id}")))
+        .header("Content-Type", "application/octet-stream")
+        .body(PIXEL.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert!(up.status().is_success(), "{}", up.status());
     let c = browser(&driver).await;
     // signed out: the start leads to the sign-in form
     c.goto(&format!("{}/", s.url)).await.unwrap();
@@ -189,6 +202,16 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         p == overview && t.contains("result sets")
     })
     .await;
+    // the keyboard's first stop is the link past the navigation
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    let first = c.active_element().await.unwrap();
+    assert_eq!(first.text().await.unwrap(), "Skip to the content");
+    assert_eq!(first.attr("href").await.unwrap().as_deref(), Some("#main"));
     // filter by kind, in the query string
     let filter = c.form(Locator::Css("main form")).await.unwrap();
     filter.set_by_name("kind", "push").await.unwrap();
@@ -206,6 +229,24 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         .unwrap();
     wait_until(&c, "the result set", |p, t| {
         p.contains("/results/") && t.contains("Still failing (1)") && t.contains("checkout")
+    })
+    .await;
+    // each failed row shows its message's first line; the run list filters by text
+    let text_now = text(&c).await;
+    assert!(
+        text_now.contains("java.lang.AssertionError: total was"),
+        "{text_now}"
+    );
+    let runs = c.form(Locator::Css("form[action$='#runs']")).await.unwrap();
+    runs.set_by_name("q", "CART_T").await.unwrap();
+    runs.submit().await.unwrap();
+    wait_until(&c, "the filtered runs", |p, t| {
+        p.contains("q=CART_T") && t.contains("Every run (1)") && t.contains("cart_total")
+    })
+    .await;
+    c.back().await.unwrap();
+    wait_until(&c, "the result set again", |p, t| {
+        !p.contains("q=") && t.contains("Every run (2)")
     })
     .await;
     // its failure group: attach a note
@@ -247,6 +288,24 @@ async fn a_person_uses_the_ui_in_chromium(s: TestServer) {
         p.contains("/tests/") && t.contains("Success rate")
     })
     .await;
+    // its newest failure: message, group with the note, and the run's screenshot, decoded
+    let story = text(&c).await;
+    assert!(
+        story.contains("total was") && story.contains("cart rounding, SHOP-7"),
+        "{story}"
+    );
+    let width = c
+        .execute(
+            "const i = document.querySelector('article.failure img.shot'); return i && i.complete ? i.naturalWidth : -1;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        width,
+        json!(1),
+        "the run's 1×1 screenshot is loaded and decoded"
+    );
     let mute = c.form(Locator::Css("form[action$='/mute']")).await.unwrap();
     mute.set_by_name("reason", "quarantined until SHOP-7")
         .await
@@ -360,7 +419,7 @@ async fn screenshots(
 }
 
 /// A valid 1×1 PNG.
-const PIXEL: [u8; 67] = [
+pub(crate) const PIXEL: [u8; 67] = [
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
     0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
     0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,

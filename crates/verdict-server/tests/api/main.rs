@@ -24,3 +24,4 @@ mod reads;
 mod skip_errors;
 mod testcenter;
 mod ui;
+mod ui_details;

@@ -16,7 +16,7 @@ on_both_backends!(
 );
 
 /// A browser: cookies kept, redirects not followed (the test reads them).
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -25,12 +25,12 @@ fn browser() -> reqwest::Client {
 }
 
 /// The hidden CSRF field of a form page.
-fn token(html: &str) -> String {
+pub(crate) fn token(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
     html[at..at + 64].to_owned()
 }
 
-async fn sign_in(
+pub(crate) async fn sign_in(
     s: &TestServer,
     b: &reqwest::Client,
     user: &str,
@@ -51,7 +51,7 @@ async fn sign_in(
         .unwrap()
 }
 
-async fn page(s: &TestServer, b: &reqwest::Client, path: &str) -> String {
+pub(crate) async fn page(s: &TestServer, b: &reqwest::Client, path: &str) -> String {
     let r = b.get(format!("{}{path}", s.url)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "GET {path}");
     let csp = r.headers()[CONTENT_SECURITY_POLICY]
@@ -210,9 +210,11 @@ async fn a_person_signs_in_reads_every_page_and_signs_out(s: TestServer) {
 async fn hostile_test_names_render_as_text(s: TestServer) {
     s.sign_in().await;
     let evil = "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;";
-    let task = s
-        .push_and_wait(&payload(&[run(evil, "Failed", 1_000)]), false)
-        .await;
+    // the failure's message and stack are the report's too
+    let failing = format!(
+        r#"<test_run package="p" class="C" name="{evil}" duration="5" status="Failed" started="1000"><error type="{evil}" message="{evil}">{evil}</error></test_run>"#
+    );
+    let task = s.push_and_wait(&payload(&[failing]), false).await;
     assert_eq!(task["status"], "success");
     let b = browser();
     assert_eq!(
@@ -231,6 +233,25 @@ async fn hostile_test_names_render_as_text(s: TestServer) {
         "{set}"
     );
     assert!(!set.contains("<script") && !set.contains("<img"), "{set}");
+    let at = set.find("/tests/").unwrap() + 7;
+    let test_id: String = set[at..].chars().take_while(char::is_ascii_digit).collect();
+    let story = page(&s, &b, &format!("/ui/{SP}/{WS}/tests/{test_id}")).await;
+    assert!(
+        story.contains("<pre class=\"message\">&lt;script&gt;"),
+        "{story}"
+    );
+    assert!(
+        !story.contains("<script") && !story.contains("<img src=x"),
+        "{story}"
+    );
+    let found = page(
+        &s,
+        &b,
+        &format!("/ui/{SP}/{WS}/results/{set_id}?q=%3Cscript%3E"),
+    )
+    .await;
+    assert!(found.contains("Every run (1)"), "{found}");
+    assert!(!found.contains("<script"), "{found}");
 }
 
 async fn forms_without_the_token_are_refused_and_tenants_stay_apart(s: TestServer) {

@@ -4,6 +4,7 @@
 use sqlx::Row;
 use verdict_domain::insight::Outcome;
 
+use super::clauses::{Where, bind_rows, bind_scalar, contains_pattern};
 use super::summary::SummaryCounts;
 use crate::bulk;
 use crate::connect::Store;
@@ -66,22 +67,6 @@ const SET_COLUMNS: &str = "s.id, s.series_id, se.name, s.kind, s.name, s.ci_buil
      s.skipped, s.flaky, s.muted, s.summary, s.summary_stale";
 const SET_FROM: &str = "FROM result_sets s JOIN series se ON se.id = s.series_id \
      LEFT JOIN tc_reports rep ON rep.id = s.report_id LEFT JOIN tc_batches b ON b.id = rep.batch_id";
-
-/// A result of one set, for the set's page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SetResult {
-    pub result_id: i64,
-    pub test_id: i64,
-    pub context_key: i64,
-    pub run_id: i64,
-    pub outcome: Outcome,
-    pub flaky: bool,
-    pub retries: i64,
-    pub muted: bool,
-    pub started: i64,
-    pub duration: i64,
-    pub signature: Option<i64>,
-}
 
 /// What a page shows of a test.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,78 +170,13 @@ fn filter_clauses(backend: crate::connect::Backend, f: &ResultSetFilter) -> Opti
     if let Some(env) = &f.environment {
         w.text(
             "LOWER(s.environment) LIKE ? ESCAPE '!'",
-            format!(
-                "%{}%",
-                env.to_ascii_lowercase()
-                    .replace('!', "!!")
-                    .replace('%', "!%")
-                    .replace('_', "!_")
-            ),
+            contains_pattern(env),
         );
     }
     if let Some(batch) = &f.batch {
         w.text("b.name = ?", batch.clone());
     }
     Some(w)
-}
-
-/// A value bound to a filter clause.
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
-/// AND-ed filter clauses with their binds, numbered after the workspace (`$1`).
-struct Where {
-    backend: crate::connect::Backend,
-    sql: String,
-    binds: Vec<Bind>,
-}
-
-impl Where {
-    fn new(backend: crate::connect::Backend) -> Self {
-        Self {
-            backend,
-            sql: String::new(),
-            binds: Vec::new(),
-        }
-    }
-
-    fn next(&self) -> String {
-        bulk::placeholder(self.backend, self.binds.len() + 2)
-    }
-
-    fn int(&mut self, clause: &str, v: i64) {
-        self.sql.push_str(" AND ");
-        self.sql.push_str(&clause.replace('?', &self.next()));
-        self.binds.push(Bind::Int(v));
-    }
-
-    fn text(&mut self, clause: &str, v: String) {
-        self.sql.push_str(" AND ");
-        self.sql.push_str(&clause.replace('?', &self.next()));
-        self.binds.push(Bind::Text(v));
-    }
-
-    fn ints(&mut self, column: &str, values: &[i64]) {
-        let first = self.binds.len() + 2;
-        self.sql.push_str(&format!(
-            " AND {column} IN ({})",
-            bulk::placeholders(self.backend, first, values.len())
-        ));
-        self.binds.extend(values.iter().map(|v| Bind::Int(*v)));
-    }
-
-    fn finish(mut self, limit: i64, offset: i64) -> (String, Vec<Bind>) {
-        let l = self.next();
-        self.binds.push(Bind::Int(limit));
-        let o = self.next();
-        self.binds.push(Bind::Int(offset));
-        self.sql.push_str(&format!(
-            " ORDER BY s.started DESC, s.id DESC LIMIT {l} OFFSET {o}"
-        ));
-        (self.sql, self.binds)
-    }
 }
 
 fn set_row(r: &sqlx::any::AnyRow) -> Result<(ResultSetRow, Option<String>, bool), StoreError> {
@@ -332,19 +252,13 @@ impl Store {
         let Some(w) = filter_clauses(self.backend, f) else {
             return Ok(Vec::new());
         };
-        let (clause, binds) = w.finish(f.limit, f.offset);
+        let (clause, binds) = w.finish("s.started DESC, s.id DESC", f.limit, f.offset);
         let sql = format!(
             "SELECT {SET_COLUMNS} {SET_FROM} WHERE s.workspace_id = {} {clause}",
             bulk::placeholder(self.backend, 1)
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
-        for b in binds {
-            q = match b {
-                Bind::Int(v) => q.bind(v),
-                Bind::Text(v) => q.bind(v),
-            };
-        }
-        let rows = q.fetch_all(&self.read).await?;
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
+        let rows = bind_rows(q, binds).fetch_all(&self.read).await?;
         let mut out = Vec::with_capacity(rows.len());
         let mut live = 0;
         for r in &rows {
@@ -383,14 +297,8 @@ impl Store {
             bulk::placeholder(self.backend, 1),
             w.sql
         );
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
-        for b in w.binds {
-            q = match b {
-                Bind::Int(v) => q.bind(v),
-                Bind::Text(v) => q.bind(v),
-            };
-        }
-        Ok(q.fetch_one(&self.read).await?)
+        let q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
+        Ok(bind_scalar(q, w.binds).fetch_one(&self.read).await?)
     }
 
     /// CI job ids of the workspace named by `job` (its id or CI id) and/or
@@ -458,62 +366,6 @@ impl Store {
             .summary_counts(workspace_id, row.id, cached.as_deref(), stale)
             .await?;
         Ok(Some(row))
-    }
-
-    /// Results of one set (already known to be the caller's), optionally of
-    /// one outcome, ordered by test.
-    ///
-    /// # Errors
-    /// Database failure.
-    pub async fn set_results(
-        &self,
-        set_id: i64,
-        outcome: Option<Outcome>,
-        limit: i64,
-        offset: i64,
-    ) -> Result<(Vec<SetResult>, i64), StoreError> {
-        let filter = if outcome.is_some() {
-            " AND outcome = $2"
-        } else {
-            " AND $2 = $2"
-        };
-        let code = outcome.map_or(-1, Outcome::code);
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM results WHERE result_set_id = $1{filter}"
-        )))
-        .bind(set_id)
-        .bind(code)
-        .fetch_one(&self.read)
-        .await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, test_id, context_key, run_id, outcome, flaky, retries, muted, started, duration, signature \
-             FROM results WHERE result_set_id = $1{filter} ORDER BY test_id, id LIMIT $3 OFFSET $4"
-        )))
-        .bind(set_id)
-        .bind(code)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.read)
-        .await?;
-        let results = rows
-            .iter()
-            .map(|r| {
-                Ok(SetResult {
-                    result_id: r.try_get(0)?,
-                    test_id: r.try_get(1)?,
-                    context_key: r.try_get(2)?,
-                    run_id: r.try_get(3)?,
-                    outcome: Outcome::from_code(r.try_get(4)?),
-                    flaky: r.try_get::<i64, _>(5)? != 0,
-                    retries: r.try_get(6)?,
-                    muted: r.try_get::<i64, _>(7)? != 0,
-                    started: r.try_get(8)?,
-                    duration: r.try_get(9)?,
-                    signature: r.try_get(10)?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok((results, total))
     }
 
     /// Name and identity of tests of the workspace.

@@ -362,6 +362,20 @@ pub async fn run(
                 .collect(),
         ),
         (
+            "result set results, text + label",
+            set_ids
+                .iter()
+                .map(|s| format!("result_sets/{s}/results?q=suite7&label=firefox"))
+                .collect(),
+        ),
+        (
+            "result set results, text in errors",
+            set_ids
+                .iter()
+                .map(|s| format!("result_sets/{s}/results?q=timeout"))
+                .collect(),
+        ),
+        (
             "test story (100 results, 3 contexts)",
             test_ids
                 .iter()
@@ -397,6 +411,13 @@ pub async fn run(
         (
             "page: test",
             test_ids.iter().map(|t| format!("tests/{t}")).collect(),
+        ),
+        (
+            "page: result set, filtered runs",
+            set_ids
+                .iter()
+                .map(|s| format!("results/{s}?q=suite7&outcome=failed"))
+                .collect(),
         ),
         ("page: failure groups", vec!["failures".to_owned()]),
         (

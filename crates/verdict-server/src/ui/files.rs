@@ -1,0 +1,108 @@
+//! Files a page shows or offers: Test Center event screenshots and
+//! attachments, Octane run attachments. Each is served only through an
+//! entity of a workspace the person may see, streamed; raster images the
+//! page shows inline, anything else (SVG and HTML included) is a download,
+//! so an uploaded file can never run as a page of this origin.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use super::test_page::is_raster;
+use super::{UiError, Viewer};
+use crate::app::AppState;
+use crate::auth::access;
+use crate::error::ApiError;
+use crate::octane::results::path_id;
+
+/// Streams blob `key` as `name`: inline when `may_show` and a raster image.
+pub(super) async fn serve(
+    state: &AppState,
+    key: &str,
+    name: &str,
+    may_show: bool,
+) -> Result<Response, UiError> {
+    let lower = name.to_ascii_lowercase();
+    let content_type = match lower.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("png") if may_show => "image/png",
+        Some("jpg" | "jpeg") if may_show => "image/jpeg",
+        Some("gif") if may_show => "image/gif",
+        Some("webp") if may_show => "image/webp",
+        _ => "application/octet-stream",
+    };
+    let inline = may_show && is_raster(name);
+    let file = state.blobs.open_blob(key).await?;
+    let mut response =
+        Body::from_stream(crate::octane::attachments::file_stream(file)).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = format!(
+        "{}; filename=\"{safe}\"",
+        if inline { "inline" } else { "attachment" }
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
+    );
+    Ok(response)
+}
+
+/// GET /ui/{sp}/{ws}/testcenter/events/{id}/{screenshot|attachment} — an
+/// event's file. Screenshots are shown inline when they are raster images.
+pub async fn event_file(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((sp, ws, id, which)): Path<(String, String, String, String)>,
+) -> Result<Response, UiError> {
+    let workspace = access::workspace_path(&state, &viewer.0, &sp, &ws).await?;
+    let event_id = path_id(&id, "event")?;
+    let screenshot = match which.as_str() {
+        "screenshot" => true,
+        "attachment" => false,
+        _ => {
+            return Err(UiError(ApiError::NotFound(format!(
+                "no file '{which}' on an event"
+            ))));
+        }
+    };
+    let f = state
+        .store
+        .tc_event_file(workspace.id, event_id, screenshot)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| {
+            UiError(ApiError::NotFound(format!(
+                "event {event_id} has no {which}"
+            )))
+        })?;
+    serve(&state, &f.key, &f.name, screenshot).await
+}
+
+/// GET /ui/{sp}/{ws}/attachments/{id} — an Octane attachment (a run's
+/// screenshot, a log); raster images inline.
+pub async fn attachment(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((sp, ws, id)): Path<(String, String, String)>,
+) -> Result<Response, UiError> {
+    let workspace = access::workspace_path(&state, &viewer.0, &sp, &ws).await?;
+    let id = path_id(&id, "attachment")?;
+    let blob = state
+        .store
+        .attachment_blob(workspace.id, id)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| UiError(ApiError::NotFound(format!("attachment {id} not found"))))?;
+    serve(&state, &blob.blob_key, &blob.name, true).await
+}
