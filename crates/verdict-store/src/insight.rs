@@ -21,7 +21,7 @@ pub use details::{FailureDetail, FailureFile, LinkedEntity, TestLinks};
 pub use read::{
     FailureGroup, GroupFilter, GroupRun, ResultSetFilter, ResultSetRow, StoryResult, TestInfo,
 };
-pub use set_results::{SetResult, SetResultFilter};
+pub use set_results::{MAX_CONTEXTS, SetResult, SetResultFilter};
 pub use summary::{SetComparison, SummaryCounts};
 pub use triage::{MuteRecord, TriageRecord};
 pub use write::{ChangedResult, ContextSpec, FailureInfo, NewResult, ResultSetRef, ResultSetSpec};

@@ -47,9 +47,9 @@ pub use ingest_tx::{
 };
 pub use insight::{
     ChangedResult, Choice, ContextSpec, FailureDetail, FailureFile, FailureGroup, FailureInfo,
-    FilterChoices, GroupFilter, GroupRun, LinkedEntity, MuteRecord, NewResult, ResultSetFilter,
-    ResultSetRef, ResultSetRow, ResultSetSpec, SetComparison, SetResult, SetResultFilter,
-    StoryResult, SummaryCounts, TestInfo, TestLinks, TriageRecord,
+    FilterChoices, GroupFilter, GroupRun, LinkedEntity, MAX_CONTEXTS, MuteRecord, NewResult,
+    ResultSetFilter, ResultSetRef, ResultSetRow, ResultSetSpec, SetComparison, SetResult,
+    SetResultFilter, StoryResult, SummaryCounts, TestInfo, TestLinks, TriageRecord,
 };
 pub use seed::{logical_name, name_key};
 pub use tasks::{CiTarget, ClaimedTask, NewTask, PushOutcome, TaskRecord, TaskState};

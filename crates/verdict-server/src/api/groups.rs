@@ -79,16 +79,27 @@ pub struct GroupDayView {
 const TREND_DAYS: i64 = 30;
 const DAY_MS: i64 = 86_400_000;
 
-/// The trend's days ending on `last_seen`'s day, zeros filled in.
-fn trend_days(counts: &[(i64, i64)], last_seen: i64) -> Vec<GroupDayView> {
-    let last = last_seen.div_euclid(DAY_MS);
+/// The first day (epoch ms at 00:00 UTC) of the trend ending on
+/// `last_seen`'s day; `None` where that is outside time (a hostile `started`).
+fn trend_start(last_seen: i64) -> Option<i64> {
+    last_seen
+        .div_euclid(DAY_MS)
+        .checked_sub(TREND_DAYS - 1)?
+        .checked_mul(DAY_MS)
+}
+
+/// The trend's days from `first`, zeros filled in; `counts` by day index.
+fn trend_days(counts: &[(i64, i64)], first: i64) -> Vec<GroupDayView> {
     let by_day: HashMap<i64, i64> = counts.iter().copied().collect();
-    (last - TREND_DAYS + 1..=last)
-        .map(|d| GroupDayView {
-            day: format_iso(d * DAY_MS)
-                .split_once('T')
-                .map_or_else(String::new, |(day, _)| day.to_owned()),
-            failed_runs: by_day.get(&d).copied().unwrap_or(0),
+    (0..TREND_DAYS)
+        .map_while(|i| {
+            let at = first.checked_add(i * DAY_MS)?;
+            Some(GroupDayView {
+                day: format_iso(at)
+                    .split_once('T')
+                    .map_or_else(String::new, |(day, _)| day.to_owned()),
+                failed_runs: by_day.get(&i).copied().unwrap_or(0),
+            })
         })
         .collect()
 }
@@ -219,12 +230,16 @@ pub async fn detail(
         .group_runs(workspace.id, signature, limit, offset)
         .await?;
     let history = state.store.triage_history(workspace.id, signature).await?;
-    let first_day = (group.last_seen.div_euclid(DAY_MS) - TREND_DAYS + 1) * DAY_MS;
-    let counts = state
-        .store
-        .group_days(workspace.id, signature, first_day)
-        .await?;
-    let days = trend_days(&counts, group.last_seen);
+    let days = match trend_start(group.last_seen) {
+        Some(first) => {
+            let counts = state
+                .store
+                .group_days(workspace.id, signature, first, TREND_DAYS)
+                .await?;
+            trend_days(&counts, first)
+        }
+        None => Vec::new(),
+    };
     let total = group.failed_runs;
     let mut views = view(&state, workspace.id, std::slice::from_ref(&group)).await?;
     let group_view = views
@@ -320,13 +335,24 @@ mod tests {
     fn trend_days_fill_thirty_days_ending_on_the_last_seen_day() {
         // 2026-12-02T10:00:00Z, with failures that day and 29 days before
         let last_seen = 1_796_205_600_000;
-        let last = last_seen / DAY_MS;
-        let days = trend_days(&[(last - 29, 4), (last, 2)], last_seen);
+        let first = trend_start(last_seen).unwrap();
+        let days = trend_days(&[(0, 4), (29, 2)], first);
         assert_eq!(days.len(), 30);
         assert_eq!(days[0].day, "2026-11-03");
         assert_eq!(days[0].failed_runs, 4);
         assert_eq!(days[29].day, "2026-12-02");
         assert_eq!(days[29].failed_runs, 2);
         assert_eq!(days.iter().map(|d| d.failed_runs).sum::<i64>(), 6);
+    }
+
+    #[test]
+    fn a_trend_at_the_ends_of_time_neither_overflows_nor_panics() {
+        assert_eq!(trend_start(i64::MIN), None);
+        let first = trend_start(i64::MAX).unwrap();
+        assert!(trend_days(&[], first).len() <= 30);
+        // before 1970: days still run forward from the first
+        let first = trend_start(-1).unwrap();
+        let days = trend_days(&[(29, 1)], first);
+        assert_eq!(days[29].day, "1969-12-31");
     }
 }

@@ -310,6 +310,15 @@ pub async fn detail(
 /// containing `text`, ASCII letters folded: labels are matched as shown.
 async fn labelled(state: &AppState, workspace_id: i64, text: &str) -> Result<Vec<i64>, ApiError> {
     let all = state.store.context_keys(workspace_id).await?;
+    if all.len() > verdict_store::MAX_CONTEXTS {
+        return Err(ApiError::bad_request(
+            "platform.invalid_parameter",
+            format!(
+                "query parameter 'label': the workspace has more than {} contexts to look through",
+                verdict_store::MAX_CONTEXTS
+            ),
+        ));
+    }
     let views = context_views(&state.store, workspace_id, &all).await?;
     let wanted = text.to_ascii_lowercase();
     let mut keys: Vec<i64> = views

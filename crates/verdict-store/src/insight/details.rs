@@ -12,6 +12,8 @@ use verdict_domain::testcenter::{EventType, status_of_rank};
 use crate::connect::Store;
 use crate::error::StoreError;
 
+/// A day in milliseconds.
+const DAY_MS: i64 = 86_400_000;
 /// Files listed per failure, at most.
 const FILES_PER_FAILURE: i64 = 20;
 /// Test Center events read below one failed case, at most.
@@ -97,7 +99,8 @@ impl Store {
         };
         let backlog_items = linked(
             "covered_content",
-            "SELECT w.id, w.subtype, w.name FROM entity_links l JOIN work_items w ON w.id = l.dst_id \
+            "SELECT w.id, w.subtype, w.name FROM entity_links l \
+             JOIN work_items w ON w.id = l.dst_id AND w.workspace_id = l.workspace_id \
              WHERE l.workspace_id = $1 AND l.src_id = $2 AND l.field = $3 ORDER BY w.id LIMIT 100",
         )
         .fetch_all(&self.read)
@@ -108,7 +111,7 @@ impl Store {
         let application_modules = linked(
             "product_areas",
             "SELECT m.id, 'application_module', m.name FROM entity_links l \
-             JOIN application_modules m ON m.id = l.dst_id \
+             JOIN application_modules m ON m.id = l.dst_id AND m.workspace_id = l.workspace_id \
              WHERE l.workspace_id = $1 AND l.src_id = $2 AND l.field = $3 ORDER BY m.id LIMIT 100",
         )
         .fetch_all(&self.read)
@@ -145,7 +148,8 @@ impl Store {
 
     /// What the failed result of `run_id` started at `started` reported: the
     /// run's own values when that is its newest execution, the archived
-    /// previous run's otherwise; for a Test Center case, its failing events
+    /// previous run's otherwise (several archived at the same start: the
+    /// newest with an error); for a Test Center case, its failing events
     /// and every file below it. `None` when the run is not `workspace_id`'s.
     ///
     /// # Errors
@@ -198,7 +202,8 @@ impl Store {
         }
         let archived = sqlx::query(
             "SELECT error_type, error_message, error_stack FROM previous_runs \
-             WHERE workspace_id = $1 AND run_id = $2 AND started = $3 ORDER BY id DESC LIMIT 1",
+             WHERE workspace_id = $1 AND run_id = $2 AND started = $3 \
+             ORDER BY CASE WHEN error_message IS NULL AND error_stack IS NULL THEN 1 ELSE 0 END, id DESC LIMIT 1",
         )
         .bind(workspace_id)
         .bind(run_id)
@@ -304,8 +309,10 @@ impl Store {
             .collect())
     }
 
-    /// Failed results of a failure group per day (UTC, epoch days) since
-    /// `since` (epoch ms), oldest first.
+    /// Failed results of a failure group per day from `first` (epoch ms)
+    /// for `days` days: `(day index from 0, count)`, oldest first. The
+    /// index is counted from `first`, so it is never negative and the
+    /// bucket does not depend on how a backend rounds negative division.
     ///
     /// # Errors
     /// Database failure.
@@ -313,15 +320,21 @@ impl Store {
         &self,
         workspace_id: i64,
         signature: i64,
-        since: i64,
+        first: i64,
+        days: i64,
     ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let Some(end) = days.checked_mul(DAY_MS).and_then(|d| first.checked_add(d)) else {
+            return Ok(Vec::new());
+        };
         Ok(sqlx::query_as(
-            "SELECT started / 86400000 AS day, COUNT(*) FROM results \
-             WHERE workspace_id = $1 AND signature = $2 AND started >= $3 GROUP BY started / 86400000 ORDER BY day",
+            "SELECT (started - $3) / 86400000 AS day, COUNT(*) FROM results \
+             WHERE workspace_id = $1 AND signature = $2 AND started >= $3 AND started < $4 \
+             GROUP BY (started - $3) / 86400000 ORDER BY day",
         )
         .bind(workspace_id)
         .bind(signature)
-        .bind(since)
+        .bind(first)
+        .bind(end)
         .fetch_all(&self.read)
         .await?)
     }

@@ -4,7 +4,7 @@
 use sqlx::Row;
 use verdict_domain::insight::Outcome;
 
-use super::clauses::{Where, bind_rows, bind_scalar, contains_pattern};
+use super::clauses::{Where, bind_rows, bind_scalar, contains, contains_pattern};
 use super::summary::SummaryCounts;
 use crate::bulk;
 use crate::connect::Store;
@@ -168,10 +168,7 @@ fn filter_clauses(backend: crate::connect::Backend, f: &ResultSetFilter) -> Opti
         w.text("s.kind = ?", kind.clone());
     }
     if let Some(env) = &f.environment {
-        w.text(
-            "LOWER(s.environment) LIKE ? ESCAPE '!'",
-            contains_pattern(env),
-        );
+        w.text(&contains(backend, "s.environment"), contains_pattern(env));
     }
     if let Some(batch) = &f.batch {
         w.text("b.name = ?", batch.clone());

@@ -7,14 +7,14 @@
 use sqlx::Row;
 use verdict_domain::insight::Outcome;
 
-use super::clauses::{Where, bind_rows, bind_scalar, contains_pattern};
+use super::clauses::{Where, bind_rows, bind_scalar, contains, contains_pattern};
 use crate::bulk;
 use crate::connect::Store;
 use crate::error::StoreError;
 
 /// Contexts a label filter looks through, at most (a workspace has one
 /// per release and environment in use: tens, rarely thousands).
-pub const MAX_CONTEXTS: i64 = 10_000;
+pub const MAX_CONTEXTS: usize = 10_000;
 
 /// A result of one set, for the set's page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,14 +65,20 @@ fn clauses(store: &Store, workspace_id: i64, f: &SetResultFilter) -> Where {
             "r.test_id IN (SELECT id FROM tests WHERE workspace_id = {workspace_id} AND {condition})"
         )
     };
+    let like = |column: &str| contains(store.backend, column);
     if let Some(text) = &f.text {
-        let in_test = tests(
-            "(LOWER(name) LIKE ? ESCAPE '!' OR LOWER(class_name) LIKE ? ESCAPE '!' OR LOWER(package) LIKE ? ESCAPE '!')",
-        );
+        let in_test = tests(&format!(
+            "({} OR {} OR {})",
+            like("name"),
+            like("class_name"),
+            like("package")
+        ));
         w.text(
             &format!(
                 "({in_test} OR r.signature IN (SELECT signature FROM failure_groups WHERE workspace_id = {workspace_id} \
-                 AND (LOWER(error_type) LIKE ? ESCAPE '!' OR LOWER(sample_message) LIKE ? ESCAPE '!')))"
+                 AND ({} OR {})))",
+                like("error_type"),
+                like("sample_message")
             ),
             contains_pattern(text),
         );
@@ -86,18 +92,15 @@ fn clauses(store: &Store, workspace_id: i64, f: &SetResultFilter) -> Where {
         ("class_name", &f.class_name),
     ] {
         if let Some(v) = value {
-            w.text(
-                &tests(&format!("LOWER({column}) LIKE ? ESCAPE '!'")),
-                contains_pattern(v),
-            );
+            w.text(&tests(&like(column)), contains_pattern(v));
         }
     }
     w
 }
 
 impl Store {
-    /// Every context key of `workspace_id` (at most [`MAX_CONTEXTS`]), for
-    /// filters over their labels.
+    /// Every context key of `workspace_id`, for filters over their labels:
+    /// at most [`MAX_CONTEXTS`] + 1 (more than the limit says "too many").
     ///
     /// # Errors
     /// Database failure.
@@ -106,7 +109,7 @@ impl Store {
             "SELECT context_key FROM contexts WHERE workspace_id = $1 ORDER BY context_key LIMIT $2",
         )
         .bind(workspace_id)
-        .bind(MAX_CONTEXTS)
+        .bind(i64::try_from(MAX_CONTEXTS).unwrap_or(i64::MAX).saturating_add(1))
         .fetch_all(&self.read)
         .await?)
     }
