@@ -114,3 +114,79 @@ pub fn duration(ms: i64) -> String {
 pub fn percent(r: f64) -> String {
     format!("{:.0} %", r * 100.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::STYLE;
+
+    /// The `--name: #rrggbb` colours of each `:root { … }` block (light, then dark).
+    fn palettes() -> Vec<Vec<(String, [f64; 3])>> {
+        STYLE
+            .split(":root {")
+            .skip(1)
+            .map(|block| {
+                let block = block.split('}').next().unwrap_or_default();
+                block
+                    .split(';')
+                    .filter_map(|decl| {
+                        let (name, value) = decl.split_once(':')?;
+                        let hex = value.trim().strip_prefix('#')?;
+                        let channel = |i: usize| {
+                            u8::from_str_radix(hex.get(i..i + 2)?, 16)
+                                .ok()
+                                .map(|v| f64::from(v) / 255.0)
+                        };
+                        Some((
+                            name.trim().trim_start_matches("--").to_owned(),
+                            [channel(0)?, channel(2)?, channel(4)?],
+                        ))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// WCAG 2 relative luminance and contrast ratio.
+    fn contrast(a: [f64; 3], b: [f64; 3]) -> f64 {
+        let lum = |c: [f64; 3]| {
+            let lin = |x: f64| {
+                if x <= 0.039_28 {
+                    x / 12.92
+                } else {
+                    ((x + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
+        };
+        let (hi, lo) = if lum(a) > lum(b) {
+            (lum(a), lum(b))
+        } else {
+            (lum(b), lum(a))
+        };
+        (hi + 0.05) / (lo + 0.05)
+    }
+
+    #[test]
+    fn every_text_colour_meets_wcag_aa_on_both_backgrounds_in_light_and_dark() {
+        let palettes = palettes();
+        assert_eq!(palettes.len(), 2, "a light and a dark palette");
+        for palette in &palettes {
+            let colour = |name: &str| {
+                palette
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, c)| *c)
+                    .unwrap_or_else(|| panic!("--{name} missing"))
+            };
+            for text in ["fg", "muted", "pass", "fail", "skip", "flaky", "link"] {
+                for background in ["bg", "head"] {
+                    let ratio = contrast(colour(text), colour(background));
+                    assert!(
+                        ratio >= 4.5,
+                        "--{text} on --{background}: {ratio:.2}:1 is below AA's 4.5:1"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -219,6 +219,9 @@ async fn the_run_list_filters_by_text_label_and_field(s: TestServer) {
         format!(
             r#"<test_run package="cart" class="Basket" name="adds" duration="3" status="Passed" started="{now}"/>"#
         ),
+        format!(
+            r#"<test_run package="bank" class="Transfers" name="Überweisung" duration="3" status="Passed" started="{now}"/>"#
+        ),
     ]);
     assert_eq!(s.push_and_wait(&xml, false).await["status"], "success");
     let sets = s
@@ -234,7 +237,7 @@ async fn the_run_list_filters_by_text_label_and_field(s: TestServer) {
         let s = &s;
         async move { s.get_json(&url).await["total_count"].as_i64().unwrap() }
     };
-    assert_eq!(count("").await, 3);
+    assert_eq!(count("").await, 4);
     // text in the name, the class, the package, or the failure's message
     assert_eq!(count("q=PAYS").await, 1);
     assert_eq!(count("q=basket").await, 1);
@@ -249,7 +252,10 @@ async fn the_run_list_filters_by_text_label_and_field(s: TestServer) {
     assert_eq!(count("package=cart").await, 1);
     assert_eq!(count("class_name=checkout&outcome=failed").await, 2);
     assert_eq!(count("component=nothing").await, 0);
-    assert_eq!(count("flaky=false").await, 3);
+    assert_eq!(count("flaky=false").await, 4);
+    // ASCII letters fold on both backends alike; other letters match as written
+    assert_eq!(count("q=%C3%9CBERWEISUNG").await, 1);
+    assert_eq!(count("q=%C3%BCberweisung").await, 0);
     let rows = s
         .get_json(&format!(
             "{}{}",

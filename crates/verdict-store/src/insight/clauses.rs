@@ -124,14 +124,16 @@ pub(crate) fn bind_scalar<'q, O>(
     q
 }
 
-/// `column` contains the bound [`contains_pattern`], letters' case ignored:
-/// SQLite's `LIKE` already folds ASCII letters (and `LOWER` on every row
-/// tripled the cost of a search over 10,000 tests: 21 → 7.5 ms);
-/// PostgreSQL's `ILIKE` folds them (and other letters) too.
+/// `column` contains the bound [`contains_pattern`], ASCII letters' case
+/// ignored on both backends alike. SQLite's `LIKE` already folds ASCII
+/// letters (`LOWER` on every row tripled the cost of a search over 10,000
+/// tests: 21 → 7.5 ms). On PostgreSQL `LOWER` under the `C` collation folds
+/// ASCII letters only, as SQLite does, and costs a quarter of `ILIKE`
+/// (locale-aware; 35 → 8 ms over the same tests, `EXPLAIN ANALYZE`).
 pub(crate) fn contains(backend: Backend, column: &str) -> String {
     match backend {
         Backend::Sqlite => format!("{column} LIKE ? ESCAPE '!'"),
-        Backend::Postgres => format!("{column} ILIKE ? ESCAPE '!'"),
+        Backend::Postgres => format!("LOWER({column} COLLATE \"C\") LIKE ? ESCAPE '!'"),
     }
 }
 
