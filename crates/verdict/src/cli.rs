@@ -35,6 +35,16 @@ pub enum Command {
     Validate(crate::push::ValidateArgs),
     /// Measure throughput (ingest, HTTP pushes, Test Center events, conversion).
     Bench(BenchArgs),
+    /// Print shell completions, e.g. `verdict completions bash > /etc/bash_completion.d/verdict`.
+    Completions(CompletionsArgs),
+}
+
+/// Which shell to complete for.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, elvish or powershell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Where the database is: shared by `serve` and `admin`. The options are

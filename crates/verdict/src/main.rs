@@ -1,6 +1,7 @@
 //! The `verdict` binary: `serve` runs the server; `admin` manages users, keys,
 //! tenants and CI servers in the same database; `push`, `convert` and
-//! `validate` are the client side; `bench` measures throughput.
+//! `validate` are the client side; `bench` measures throughput;
+//! `completions` prints shell completions (clap's generator).
 
 mod admin;
 mod bench;
@@ -31,6 +32,16 @@ fn main() -> std::process::ExitCode {
             cli::Command::Push(args) => push::push(*args).await,
             cli::Command::Convert(args) => push::convert(args),
             cli::Command::Validate(args) => push::validate(args),
+            cli::Command::Completions(args) => {
+                let mut command = <cli::Cli as clap::CommandFactory>::command();
+                clap_complete::generate(
+                    args.shell,
+                    &mut command,
+                    "verdict",
+                    &mut std::io::stdout().lock(),
+                );
+                Ok(())
+            }
         }
     });
     match result {

@@ -13,6 +13,7 @@ mod testcenter;
 pub use options::{ConvertArgs, PushArgs, ValidateArgs};
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use client::{OctaneClient, TaskEnd};
@@ -21,7 +22,32 @@ type BoxError = Box<dyn std::error::Error>;
 
 /// `verdict push`: every file becomes one payload and one task.
 pub async fn push(args: PushArgs) -> Result<(), BoxError> {
-    let files = files::expand(&args.files)?;
+    let named = files::expand(&args.files)?;
+    // `-`: standard input, spooled first (it is read before any sign-in)
+    let spooled = if named.iter().any(|f| f.as_os_str() == files::STDIN) {
+        Some(tokio::task::block_in_place(files::spool_stdin)?)
+    } else {
+        None
+    };
+    let files: Vec<PathBuf> = named
+        .iter()
+        .map(|f| match &spooled {
+            Some(s) if f.as_os_str() == files::STDIN => s.path.clone(),
+            _ => f.clone(),
+        })
+        .collect();
+    // what each file is called in the output
+    let shown: Vec<String> = named
+        .iter()
+        .map(|f| {
+            if f.as_os_str() == files::STDIN {
+                "-".to_owned()
+            } else {
+                f.display().to_string()
+            }
+        })
+        .collect();
+    let json = args.output == options::OutputFormat::Json;
     if args.protocol == options::PushProtocol::Testcenter {
         if args.summary || args.summary_markdown.is_some() || args.fail_on != summary::FailOn::Never
         {
@@ -41,7 +67,7 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
     let follow = args.check_result || summarise || gate != summary::FailOn::Never;
     let mut failures = 0;
     let mut finished_tasks = Vec::new();
-    for file in &files {
+    for (file, name) in files.iter().zip(&shown) {
         if args.no_dedupe {
             payload_options.nonce = Some(verdict_server::generate_secret(8)?);
         }
@@ -50,48 +76,53 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
             source::convert_to_gzip(file, &payload_options, args.quiet)
         })?;
         let (task_id, duplicate) = client.push(&converted.gzip_path, args.skip_errors).await?;
-        let mut line = format!(
-            "{}: {} → task {task_id}{}",
-            file.display(),
-            counts(&converted.stats),
-            if duplicate {
-                " (identical push, answered from the earlier task)"
-            } else {
-                ""
-            }
-        );
+        let mut report = FileReport {
+            file: name.clone(),
+            format: converted.format,
+            stats: converted.stats,
+            task_id,
+            duplicate,
+            status: "accepted".to_owned(),
+            details: None,
+            timed_out: false,
+        };
         if follow {
             match client
                 .wait(task_id, Duration::from_secs(args.check_result_timeout))
                 .await?
             {
                 TaskEnd::Finished { status, details } => {
-                    line.push_str(&format!(": {status}"));
-                    if let Some(d) = details {
-                        line.push_str(&format!(" ({d})"));
-                    }
                     if status != "success" && status != "warning" {
                         failures += 1;
                     } else {
                         finished_tasks.push(task_id);
                     }
+                    report.status = status;
+                    report.details = details;
                 }
                 TaskEnd::TimedOut(status) => {
-                    line.push_str(&format!(
-                        ": still {status} after {} s",
-                        args.check_result_timeout
-                    ));
+                    report.status = status;
+                    report.timed_out = true;
                     failures += 1;
                 }
             }
         }
-        println!("{line}");
+        if json {
+            println!("{}", report.json());
+        } else {
+            println!("{}", report.line(follow, args.check_result_timeout));
+        }
     }
     let mut gate_failures = 0;
     if summarise || gate != summary::FailOn::Never {
         let sets = summary::fetch(&mut client, &finished_tasks).await?;
         if summarise {
-            print!("{}", summary::text(&sets));
+            // standard output stays one JSON object per line for scripts
+            if json {
+                eprint!("{}", summary::text(&sets));
+            } else {
+                print!("{}", summary::text(&sets));
+            }
         }
         if let Some(path) = &args.summary_markdown {
             summary::write_markdown(path, &sets)?;
@@ -115,6 +146,63 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
         .into());
     }
     Ok(())
+}
+
+/// What became of one file: its line for people, its object for scripts.
+struct FileReport {
+    file: String,
+    format: &'static str,
+    stats: verdict_ingest::convert::ConvertStats,
+    task_id: i64,
+    duplicate: bool,
+    /// The task's final status; `accepted` when not followed; the status
+    /// it still had when following timed out.
+    status: String,
+    /// The task's `errorDetails`.
+    details: Option<String>,
+    timed_out: bool,
+}
+
+impl FileReport {
+    fn line(&self, followed: bool, timeout_secs: u64) -> String {
+        let mut line = format!(
+            "{}: {} → task {}{}",
+            self.file,
+            counts(&self.stats),
+            self.task_id,
+            if self.duplicate {
+                " (identical push, answered from the earlier task)"
+            } else {
+                ""
+            }
+        );
+        if self.timed_out {
+            line.push_str(&format!(": still {} after {timeout_secs} s", self.status));
+        } else if followed {
+            line.push_str(&format!(": {}", self.status));
+            if let Some(d) = &self.details {
+                line.push_str(&format!(" ({d})"));
+            }
+        }
+        line
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "file": self.file,
+            "format": self.format,
+            "runs": self.stats.runs,
+            "passed": self.stats.passed,
+            "failed": self.stats.failed,
+            "skipped": self.stats.skipped,
+            "flaky": self.stats.flaky,
+            "task_id": self.task_id,
+            "duplicate": self.duplicate,
+            "status": self.status,
+            "timed_out": self.timed_out,
+            "errors": self.details,
+        })
+    }
 }
 
 /// `started` for runs whose report gives no time: `--started`, else when the

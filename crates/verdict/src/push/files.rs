@@ -3,11 +3,22 @@
 
 use std::path::{Path, PathBuf};
 
-/// The files named by the arguments, in order, without duplicates.
+/// The argument naming standard input.
+pub const STDIN: &str = "-";
+
+/// The files named by the arguments, in order, without duplicates; `-`
+/// (standard input) passes through, at most once.
 pub fn expand(args: &[String]) -> Result<Vec<PathBuf>, String> {
     let mut out: Vec<PathBuf> = Vec::new();
+    if args.iter().filter(|a| *a == STDIN).count() > 1 {
+        return Err("'-' (standard input) may be given once".to_owned());
+    }
     for arg in args {
         let path = PathBuf::from(arg);
+        if arg == STDIN {
+            out.push(path);
+            continue;
+        }
         if path.is_file() || !arg.contains('*') {
             if path.is_dir() {
                 return Err(format!(
@@ -107,6 +118,24 @@ fn segment(pattern: &str, text: &str) -> bool {
         }
     }
     true
+}
+
+/// Standard input spooled to a temporary file (format detection reads the
+/// head, some readers two passes), removed when this is dropped.
+pub struct Spooled {
+    pub path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Copies standard input to disk, streaming (never held in memory).
+pub fn spool_stdin() -> Result<Spooled, String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot spool standard input: {e}"))?;
+    let path = dir.path().join("stdin");
+    let mut file =
+        std::fs::File::create(&path).map_err(|e| format!("cannot spool standard input: {e}"))?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut file)
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    Ok(Spooled { path, _dir: dir })
 }
 
 #[cfg(test)]

@@ -22,6 +22,15 @@ pub enum PushProtocol {
     Testcenter,
 }
 
+/// How `push` reports each file on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One line per file for people.
+    Text,
+    /// One JSON object per file and line, for scripts.
+    Json,
+}
+
 /// Links and characteristics added to every run (the collection tool's options).
 #[derive(Debug, Clone, Args, Default)]
 pub struct ContextArgs {
@@ -200,7 +209,13 @@ pub struct PushArgs {
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
-    /// Report files (any supported format, detected by content); globs like reports/**/*.xml are expanded.
+    /// What standard output says per file: a line for people (`text`) or one
+    /// JSON object per line for scripts (`json`: file, format, runs, counts,
+    /// task id, final status, errors); summaries then go to standard error.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Report files (any supported format, detected by content); globs like
+    /// reports/**/*.xml are expanded; `-` reads one report from standard input.
     #[arg(required = true)]
     pub files: Vec<String>,
 }

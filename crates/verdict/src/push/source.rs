@@ -19,6 +19,8 @@ type BoxError = Box<dyn std::error::Error>;
 pub struct Converted {
     pub gzip_path: PathBuf,
     pub stats: ConvertStats,
+    /// The report's format as users know it (`JUnit`, …, `Octane payload`).
+    pub format: &'static str,
     _dir: tempfile::TempDir,
 }
 
@@ -189,6 +191,10 @@ pub fn convert_to_gzip(
         bar.set_message(format!("converting {}", path.display()));
         bar
     };
+    let format = match detect(path)? {
+        Kind::Report(f) => f.name(),
+        Kind::Payload => "Octane payload",
+    };
     let stats = convert_with(
         path,
         options,
@@ -222,6 +228,7 @@ pub fn convert_to_gzip(
     Ok(Converted {
         gzip_path,
         stats,
+        format,
         _dir: dir,
     })
 }
