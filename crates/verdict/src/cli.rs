@@ -26,7 +26,7 @@ pub enum Command {
     Admin(AdminArgs),
     /// Convert reports and push them to Verdict or Octane (or Test Center's import).
     #[command(
-        after_help = "Exit status: 0 when every file was accepted (and, with --check-result, every task ended success or warning) and, with --fail-on new|any, no result set has a new (any) failure that is not muted; 1 otherwise, with the reason on stderr."
+        after_help = "Exit status: 0 when every file was accepted (and, with --check-result, every task ended success or warning) and, with --fail-on new|any, no result set has a new (any) failure that is not muted; 1 otherwise, with the reason on stderr; 130 when interrupted (Ctrl-C), after saying on stderr which files were pushed (their tasks go on processing on the server) and which were not."
     )]
     Push(Box<crate::push::PushArgs>),
     /// Convert a report to an Octane payload (like the collection tool's -o).

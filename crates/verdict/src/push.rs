@@ -5,11 +5,13 @@
 
 mod client;
 mod files;
+mod interrupt;
 mod options;
 mod source;
 mod summary;
 mod testcenter;
 
+pub use interrupt::Interrupted;
 pub use options::{ConvertArgs, PushArgs, ValidateArgs};
 
 use std::io::Write;
@@ -57,7 +59,27 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
         }
         return testcenter::push(&args, &files).await;
     }
-    let settings = options::Settings::resolve(&args)?;
+    let progress = interrupt::Progress::new(&shown);
+    tokio::select! {
+        done = push_octane(&args, &files, &shown, json, &progress) => done,
+        _ = tokio::signal::ctrl_c() => Err(Box::new(progress.interrupted())),
+    }
+}
+
+/// The Octane protocol's push of `files` (shown as `shown`), recording in
+/// `progress` where it is for Ctrl-C.
+async fn push_octane(
+    args: &PushArgs,
+    files: &[PathBuf],
+    shown: &[String],
+    json: bool,
+    progress: &interrupt::Progress,
+) -> Result<(), BoxError> {
+    let settings = options::Settings::resolve(args)?;
+    progress.tasks_url(format!(
+        "{}/api/shared_spaces/{}/workspaces/{}/test-results",
+        settings.server, settings.shared_space, settings.workspace
+    ));
     let mut payload_options = args.payload_options()?;
     let mut client = OctaneClient::new(&settings)?;
     client.sign_in().await?;
@@ -67,7 +89,8 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
     let follow = args.check_result || summarise || gate != summary::FailOn::Never;
     let mut failures = 0;
     let mut finished_tasks = Vec::new();
-    for (file, name) in files.iter().zip(&shown) {
+    for (index, (file, name)) in files.iter().zip(shown).enumerate() {
+        progress.pushing(index);
         if args.no_dedupe {
             payload_options.nonce = Some(verdict_server::generate_secret(8)?);
         }
@@ -76,6 +99,7 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
             source::convert_to_gzip(file, &payload_options, args.quiet)
         })?;
         let (task_id, duplicate) = client.push(&converted.gzip_path, args.skip_errors).await?;
+        progress.accepted(index, task_id);
         let mut report = FileReport {
             file: name.clone(),
             format: converted.format,
@@ -87,10 +111,12 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
             timed_out: false,
         };
         if follow {
-            match client
+            progress.following(Some(task_id));
+            let end = client
                 .wait(task_id, Duration::from_secs(args.check_result_timeout))
-                .await?
-            {
+                .await?;
+            progress.following(None);
+            match end {
                 TaskEnd::Finished { status, details } => {
                     if status != "success" && status != "warning" {
                         failures += 1;

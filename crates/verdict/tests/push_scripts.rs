@@ -1,6 +1,7 @@
 //! `verdict push` in scripts, against a real `verdict serve` on both
 //! backends: a report read from standard input (`-`), `--output json` (one
-//! object per file, summaries on standard error), and the shell completions.
+//! object per file, summaries on standard error), Ctrl-C while following a
+//! task, and the shell completions.
 //! The reports are the real jest fixtures; the expected counts are jest's
 //! own summary or the report's documented deviation (fixtures/jest/expected.json).
 
@@ -146,6 +147,80 @@ async fn push_reads_standard_input_and_speaks_json_to_scripts() {
         let out = support::verdict(&[&base[..], &["-", "-"]].concat(), work.path());
         assert!(!out.status.success());
         assert!(text(&out).contains("'-' (standard input) may be given once"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_following_says_what_was_pushed_and_which_task_to_look_at() {
+    let junit = repo_root().join("fixtures/jest/reports/jest-junit-default.xml");
+    let ctrf = repo_root().join("fixtures/jest/reports/jest-ctrf.json");
+    for backend in backends() {
+        // no workers: an accepted task stays queued, so the push is still following it
+        let server = Server::spawn_with(backend, "ctrlc", &["--workers", "0"]).await;
+        let work = tempfile::tempdir().unwrap();
+        let pw = server.password_file();
+        let child = Command::new(env!("CARGO_BIN_EXE_verdict"))
+            .args([
+                "push",
+                "--server",
+                server.url.as_str(),
+                "--user",
+                "admin",
+                "--password-file",
+                pw.to_str().unwrap(),
+                "--check-result",
+                junit.to_str().unwrap(),
+                ctrf.to_str().unwrap(),
+            ])
+            .current_dir(work.path())
+            .env("VERDICT_LOG", "warn")
+            .env("HOME", work.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let client = reqwest::Client::new();
+        let task = format!(
+            "{}/api/shared_spaces/1001/workspaces/1002/test-results/1",
+            server.url
+        );
+        let mut accepted = false;
+        for _ in 0..200 {
+            let r = client
+                .get(&task)
+                .basic_auth("admin", Some(support::PASSWORD))
+                .send()
+                .await
+                .unwrap();
+            if r.status().is_success() {
+                accepted = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(accepted, "the first file's task was accepted");
+        // the client polls the queued task; interrupt it there
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let killed = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("interrupted (Ctrl-C)"), "{said}");
+        assert!(
+            said.contains(&format!(
+                "{}: pushed, task 1 accepted and still processing on the server; its status: GET {task}",
+                junit.display()
+            )),
+            "{said}"
+        );
+        assert!(
+            said.contains(&format!("{}: not pushed", ctrf.display())),
+            "{said}"
+        );
     }
 }
 

@@ -73,6 +73,11 @@ impl Drop for Server {
 impl Server {
     /// Starts `verdict serve` on a free port with a fresh database.
     pub async fn spawn(backend: Backend, label: &str) -> Self {
+        Self::spawn_with(backend, label, &[]).await
+    }
+
+    /// [`Server::spawn`] with more `serve` flags (e.g. `--workers 0`).
+    pub async fn spawn_with(backend: Backend, label: &str, flags: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (database_url, drop_database) = match backend {
             Backend::Sqlite => (None, None),
@@ -98,6 +103,7 @@ impl Server {
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path().join("data"))
+            .args(flags)
             .env("VERDICT_ADMIN_PASSWORD", PASSWORD)
             .env("VERDICT_LOG", "warn")
             .stdout(Stdio::piped());
