@@ -12,4 +12,5 @@ pub mod result_sets;
 pub mod story;
 pub mod story_details;
 mod story_support;
+pub mod tasks;
 pub mod views;

@@ -38,6 +38,8 @@ pub struct AppState {
     pub credentials: Arc<crate::auth::credentials::CredentialCache>,
     /// Failed sign-ins per user and client address.
     pub throttle: Arc<crate::auth::throttle::SignInThrottle>,
+    /// Items applied by the tasks this node is running.
+    pub progress: Arc<crate::worker::TaskProgress>,
 }
 
 /// Why the server could not start.
@@ -115,6 +117,7 @@ impl Server {
             tracing::info!(requeued, "resuming tasks cut off by the last stop");
         }
         let wake = Arc::new(Notify::new());
+        let progress = Arc::new(crate::worker::TaskProgress::default());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let workers = crate::worker::spawn_workers(
             store.clone(),
@@ -122,6 +125,7 @@ impl Server {
             config.task_lease,
             wake.clone(),
             shutdown_rx.clone(),
+            progress.clone(),
         );
         let blobs = crate::blobs::BlobStore::open(config.data_dir.join("blobs"))?;
         let state_limits = crate::http::ConnLimits {
@@ -141,6 +145,7 @@ impl Server {
             blobs,
             credentials: Arc::default(),
             throttle,
+            progress,
         };
         let app = axum::middleware::map_request(strip_trailing_slash).layer(router(state));
         let stop = shutdown_rx;
@@ -224,6 +229,7 @@ fn router(state: AppState) -> Router {
             "/verdict/api/openapi.json",
             get(crate::api::openapi::document),
         )
+        .route(&format!("{vws}/tasks/{{id}}"), get(crate::api::tasks::task))
         .route(
             &format!("{vws}/result_sets"),
             get(crate::api::result_sets::list),

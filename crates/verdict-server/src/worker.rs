@@ -6,9 +6,11 @@ mod feed;
 mod insight;
 mod prepare;
 pub mod process;
+mod progress;
 mod resolve;
 mod runner;
 mod write;
 
 pub use ci_target::workspaces as ci_workspaces;
+pub use progress::TaskProgress;
 pub use runner::spawn_workers;

@@ -48,6 +48,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_failure_details.sql"),
         include_str!("../migrations/postgres/0008_failure_details.sql"),
     ),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_task_items.sql"),
+        include_str!("../migrations/postgres/0009_task_items.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database's version, each in its own

@@ -67,6 +67,8 @@ pub struct TaskRecord {
     pub skip_errors: bool,
     pub accepted_at: i64,
     pub error_details: Option<String>,
+    /// Items (test runs) the payload holds, when counted at validation.
+    pub items_total: Option<i64>,
 }
 
 /// What the push handler knows once the payload is validated and spooled.
@@ -85,6 +87,8 @@ pub struct NewTask {
     pub ci: Option<CiTarget>,
     /// The user whose credential pushed (a plain push's series, insight.md).
     pub pushed_by: Option<String>,
+    /// Items (test runs) the validator counted.
+    pub items_total: Option<i64>,
 }
 
 /// Result of [`Store::enqueue`].
@@ -111,8 +115,7 @@ pub struct ClaimedTask {
 /// Payload chunk size: large enough to be cheap, small enough to stream.
 const CHUNK_BYTES: usize = 1 << 20;
 
-const TASK_COLUMNS: &str =
-    "id, workspace_id, state, skip_errors, accepted_at, error_details, shared_space_id";
+const TASK_COLUMNS: &str = "id, workspace_id, state, skip_errors, accepted_at, error_details, shared_space_id, items_total";
 
 fn task_from_row(r: &sqlx::any::AnyRow) -> Result<TaskRecord, StoreError> {
     Ok(TaskRecord {
@@ -123,6 +126,7 @@ fn task_from_row(r: &sqlx::any::AnyRow) -> Result<TaskRecord, StoreError> {
         accepted_at: r.try_get(4)?,
         error_details: r.try_get(5)?,
         shared_space_id: r.try_get(6)?,
+        items_total: r.try_get(7)?,
     })
 }
 
@@ -157,8 +161,8 @@ impl Store {
         let ci = task.ci.clone().unwrap_or_default();
         let task_id: i64 = sqlx::query_scalar(
             "INSERT INTO tasks (workspace_id, state, skip_errors, accepted_at, payload_encoding, payload_size, \
-             kind, shared_space_id, ci_instance_id, ci_job_id, ci_build_id, pushed_by) \
-             VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             kind, shared_space_id, ci_instance_id, ci_job_id, ci_build_id, pushed_by, items_total) \
+             VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(task.workspace_id)
         .bind(i64::from(task.skip_errors))
@@ -171,6 +175,7 @@ impl Store {
         .bind(task.ci.as_ref().map(|_| ci.job_ci_id.as_str()))
         .bind(task.ci.as_ref().map(|_| ci.build_ci_id.as_str()))
         .bind(task.pushed_by.as_deref())
+        .bind(task.items_total)
         .fetch_one(&mut *tx)
         .await?;
         let mut buffer = vec![0_u8; CHUNK_BYTES];

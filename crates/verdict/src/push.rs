@@ -6,6 +6,7 @@
 mod client;
 mod files;
 mod interrupt;
+mod live;
 mod options;
 mod source;
 mod summary;
@@ -86,59 +87,20 @@ async fn push_octane(
     payload_options.extensions = client.accepts_verdict_extensions().await;
     let gate = args.fail_on;
     let summarise = args.summary || args.summary_markdown.is_some();
-    let follow = args.check_result || summarise || gate != summary::FailOn::Never;
-    let mut failures = 0;
-    let mut finished_tasks = Vec::new();
-    for (index, (file, name)) in files.iter().zip(shown).enumerate() {
-        progress.pushing(index);
-        if args.no_dedupe {
-            payload_options.nonce = Some(verdict_server::generate_secret(8)?);
-        }
-        payload_options.started_ms = default_started(args.context.started, file);
-        let converted = tokio::task::block_in_place(|| {
-            source::convert_to_gzip(file, &payload_options, args.quiet)
-        })?;
-        let (task_id, duplicate) = client.push(&converted.gzip_path, args.skip_errors).await?;
-        progress.accepted(index, task_id);
-        let mut report = FileReport {
-            file: name.clone(),
-            format: converted.format,
-            stats: converted.stats,
-            task_id,
-            duplicate,
-            status: "accepted".to_owned(),
-            details: None,
-            timed_out: false,
-        };
-        if follow {
-            progress.following(Some(task_id));
-            let end = client
-                .wait(task_id, Duration::from_secs(args.check_result_timeout))
-                .await?;
-            progress.following(None);
-            match end {
-                TaskEnd::Finished { status, details } => {
-                    if status != "success" && status != "warning" {
-                        failures += 1;
-                    } else {
-                        finished_tasks.push(task_id);
-                    }
-                    report.status = status;
-                    report.details = details;
-                }
-                TaskEnd::TimedOut(status) => {
-                    report.status = status;
-                    report.timed_out = true;
-                    failures += 1;
-                }
-            }
-        }
-        if json {
-            println!("{}", report.json());
-        } else {
-            println!("{}", report.line(follow, args.check_result_timeout));
-        }
-    }
+    let live = live::Live::new(files.len(), live::Live::wanted(args.quiet));
+    let pushed = push_files(
+        args,
+        files,
+        shown,
+        json,
+        progress,
+        &live,
+        &mut client,
+        &mut payload_options,
+    )
+    .await;
+    live.clear();
+    let (failures, finished_tasks) = pushed?;
     let mut gate_failures = 0;
     if summarise || gate != summary::FailOn::Never {
         let sets = summary::fetch(&mut client, &finished_tasks).await?;
@@ -172,6 +134,88 @@ async fn push_octane(
         .into());
     }
     Ok(())
+}
+
+/// Converts, pushes and (when `follow`ing) waits for each file in turn,
+/// each on its live line; returns how many did not succeed and the tasks
+/// that did.
+#[allow(clippy::too_many_arguments)]
+async fn push_files(
+    args: &PushArgs,
+    files: &[PathBuf],
+    shown: &[String],
+    json: bool,
+    progress: &interrupt::Progress,
+    live: &live::Live,
+    client: &mut OctaneClient,
+    payload_options: &mut verdict_ingest::convert::PayloadOptions,
+) -> Result<(usize, Vec<i64>), BoxError> {
+    let gate = args.fail_on;
+    let follow = args.check_result
+        || args.summary
+        || args.summary_markdown.is_some()
+        || gate != summary::FailOn::Never;
+    let mut failures = 0;
+    let mut finished_tasks = Vec::new();
+    for (index, (file, name)) in files.iter().zip(shown).enumerate() {
+        progress.pushing(index);
+        if args.no_dedupe {
+            payload_options.nonce = Some(verdict_server::generate_secret(8)?);
+        }
+        payload_options.started_ms = default_started(args.context.started, file);
+        let line = live.file(name);
+        let converted =
+            tokio::task::block_in_place(|| source::convert_to_gzip(file, payload_options, &line))?;
+        let size = std::fs::metadata(&converted.gzip_path)?.len();
+        let (task_id, duplicate) = client
+            .push(&converted.gzip_path, args.skip_errors, line.uploading(size))
+            .await?;
+        progress.accepted(index, task_id);
+        let mut report = FileReport {
+            file: name.clone(),
+            format: converted.format,
+            stats: converted.stats,
+            task_id,
+            duplicate,
+            status: "accepted".to_owned(),
+            details: None,
+            timed_out: false,
+        };
+        if follow {
+            progress.following(Some(task_id));
+            let end = client
+                .wait(
+                    task_id,
+                    Duration::from_secs(args.check_result_timeout),
+                    &line,
+                )
+                .await?;
+            progress.following(None);
+            match end {
+                TaskEnd::Finished { status, details } => {
+                    if status != "success" && status != "warning" {
+                        failures += 1;
+                    } else {
+                        finished_tasks.push(task_id);
+                    }
+                    report.status = status;
+                    report.details = details;
+                }
+                TaskEnd::TimedOut(status) => {
+                    report.status = status;
+                    report.timed_out = true;
+                    failures += 1;
+                }
+            }
+        }
+        let said = if json {
+            report.json().to_string()
+        } else {
+            report.line(follow, args.check_result_timeout)
+        };
+        live.done(&line, &said);
+    }
+    Ok((failures, finished_tasks))
 }
 
 /// What became of one file: its line for people, its object for scripts.

@@ -25,6 +25,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         super::flaky::list,
         super::batches::batches,
         super::history::history,
+        super::tasks::task,
         crate::auth::tokens::create,
         crate::auth::tokens::list,
         crate::auth::tokens::revoke,

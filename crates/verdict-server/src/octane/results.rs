@@ -97,7 +97,7 @@ pub async fn accept(
         max_inflated: state.config.max_inflated_bytes,
     };
     let spooled = body::spool(body, headers, &state.spool_dir, limits).await?;
-    let payload_hash = validate(&spooled, limits).await?;
+    let (payload_hash, items) = validate(&spooled, limits).await?;
     let ci = match ci {
         Some(ci)
             if ci.instance_id.is_empty()
@@ -128,6 +128,7 @@ pub async fn accept(
         accepted_at: verdict_store::now_ms(),
         ci,
         pushed_by: Some(pushed_by.to_owned()),
+        items_total: i64::try_from(items).ok(),
     };
     let mut file = tokio::fs::File::open(spooled.file.path())
         .await
@@ -197,8 +198,9 @@ pub fn skip_errors(value: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-/// Validates the spooled payload against the schema; returns the SHA-256 of the inflated bytes.
-async fn validate(spooled: &body::Spooled, limits: Limits) -> Result<[u8; 32], ApiError> {
+/// Validates the spooled payload against the schema; returns the SHA-256 of
+/// the inflated bytes and how many test runs it holds.
+async fn validate(spooled: &body::Spooled, limits: Limits) -> Result<([u8; 32], u64), ApiError> {
     let path = spooled.file.path().to_owned();
     let (size, gzip) = (spooled.size, spooled.gzip);
     let guard = Arc::new(InflateGuard::default());
@@ -216,18 +218,21 @@ async fn validate(spooled: &body::Spooled, limits: Limits) -> Result<[u8; 32], A
     if guard.exceeded() {
         return Err(too_large(limits));
     }
-    if let Err(e) = verdict {
-        return Err(ApiError::BadRequest {
-            code: "platform.invalid_test_results_payload",
-            message: format!("payload is not valid: {e}"),
-            properties: Some(json!({"line": e.line, "column": e.column})),
-        });
-    }
+    let items = match verdict {
+        Ok(n) => n,
+        Err(e) => {
+            return Err(ApiError::BadRequest {
+                code: "platform.invalid_test_results_payload",
+                message: format!("payload is not valid: {e}"),
+                properties: Some(json!({"line": e.line, "column": e.column})),
+            });
+        }
+    };
     let finished = tokio::task::spawn_blocking(move || reader.finish())
         .await
         .map_err(ApiError::internal)?;
     match finished {
-        Ok((hash, _)) => Ok(hash),
+        Ok((hash, _)) => Ok((hash, items)),
         Err(_) if guard.exceeded() => Err(too_large(limits)),
         Err(e) => Err(ApiError::bad_request(
             "platform.invalid_test_results_payload",

@@ -11,6 +11,7 @@ use verdict_store::{ClaimedTask, IngestTx, Store, StoreError, TaskState};
 use super::feed::{self, Parsed};
 use super::insight::InsightCtx;
 use super::prepare::{self, SuiteRuns};
+use super::progress::TaskProgress;
 use super::resolve::{Resolved, Resolver};
 use super::write::{self, PreparedItem};
 
@@ -47,9 +48,24 @@ pub async fn process_claimed_task(
     task: &ClaimedTask,
     owner: &str,
 ) -> Result<bool, ProcessError> {
+    process_reporting(store, task, owner, &TaskProgress::default()).await
+}
+
+/// [`process_claimed_task`], recording in `progress` how many items it has
+/// applied (the caller ends the entry).
+///
+/// # Errors
+/// As [`process_claimed_task`].
+pub async fn process_reporting(
+    store: &Store,
+    task: &ClaimedTask,
+    owner: &str,
+    progress: &TaskProgress,
+) -> Result<bool, ProcessError> {
+    progress.set(task.id, 0);
     let Some(ci) = &task.ci else {
         let mut tx = store.begin_ingest(task.workspace_id, task.id).await?;
-        let pass = process_into(store, &mut tx, task, None).await?;
+        let pass = process_into(store, &mut tx, task, None, progress).await?;
         let (state, details) = pass.verdict(task.skip_errors);
         return Ok(tx.finish(owner, state, details.as_deref()).await?);
     };
@@ -69,7 +85,7 @@ pub async fn process_claimed_task(
     let mut details = Vec::new();
     for ws in &workspaces {
         tx.switch_workspace(*ws).await?;
-        let pass = process_into(store, &mut tx, task, Some(ci)).await?;
+        let pass = process_into(store, &mut tx, task, Some(ci), progress).await?;
         let (state, text) = pass.verdict(task.skip_errors);
         worst = super::ci_target::worse(worst, state);
         if let Some(text) = text {
@@ -111,6 +127,7 @@ async fn process_into(
     tx: &mut IngestTx,
     task: &ClaimedTask,
     ci: Option<&verdict_store::CiTarget>,
+    progress: &TaskProgress,
 ) -> Result<Pass, ProcessError> {
     let mut items = feed::start(store.clone(), task.id, task.payload_encoding == "gzip");
     let mut header = match items.recv().await {
@@ -155,6 +172,7 @@ async fn process_into(
                     }
                 }
                 write::write_batch(tx, ready, now, &mut insight).await?;
+                progress.set(task.id, job.next_index);
             }
             Parsed::Failed(e) => return Err(ProcessError::Payload(e.to_string())),
             Parsed::Header(_) => return Err(ProcessError::Payload("second header".to_owned())),

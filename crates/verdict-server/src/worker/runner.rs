@@ -9,7 +9,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use verdict_store::Store;
 
-use super::process::process_claimed_task;
+use super::process::process_reporting;
+use super::progress::TaskProgress;
 
 /// How often an idle worker looks for work it was not told about.
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -22,6 +23,7 @@ pub fn spawn_workers(
     lease: Duration,
     wake: Arc<Notify>,
     shutdown: tokio::sync::watch::Receiver<bool>,
+    progress: Arc<TaskProgress>,
 ) -> Vec<JoinHandle<()>> {
     let node = crate::auth::secrets::generate_secret(6).unwrap_or_else(|_| "node".to_owned());
     (0..count)
@@ -33,6 +35,7 @@ pub fn spawn_workers(
                 lease,
                 wake.clone(),
                 shutdown.clone(),
+                progress.clone(),
             ))
         })
         .collect()
@@ -44,6 +47,7 @@ async fn work(
     lease: Duration,
     wake: Arc<Notify>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
+    progress: Arc<TaskProgress>,
 ) {
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(60_000);
     loop {
@@ -58,7 +62,8 @@ async fn work(
                     tokio::spawn(keep_lease(store.clone(), task.id, owner.clone(), lease))
                 });
                 let started = std::time::Instant::now();
-                let result = process_claimed_task(&store, &task, &owner).await;
+                let result = process_reporting(&store, &task, &owner, &progress).await;
+                progress.end(task.id);
                 if let Some(renew) = renew {
                     renew.abort();
                 }

@@ -22,6 +22,7 @@ mod push;
 mod queue;
 mod reads;
 mod skip_errors;
+mod task_progress;
 mod testcenter;
 mod ui;
 mod ui_details;

@@ -32,6 +32,7 @@ async fn a_task_whose_worker_died_is_processed_exactly_once(backend: Backend) {
         accepted_at: verdict_store::now_ms(),
         ci: None,
         pushed_by: None,
+        items_total: Some(1),
     };
     let PushOutcome::Accepted { task_id } = store.enqueue(&task, &mut &xml[..]).await.unwrap()
     else {

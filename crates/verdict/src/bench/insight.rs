@@ -109,6 +109,7 @@ async fn seed(store: &Store, tests: u64, sets: u64) -> Result<(u64, u64), BoxErr
             accepted_at: started,
             ci: None,
             pushed_by: Some("bench".to_owned()),
+            items_total: i64::try_from(tests).ok(),
         };
         let PushOutcome::Accepted { task_id } = store.enqueue(&task, &mut &b""[..]).await? else {
             return Err("bench task deduplicated".into());

@@ -28,6 +28,9 @@ pub enum TaskEnd {
 pub struct OctaneClient {
     http: reqwest::Client,
     settings: Settings,
+    /// The server declares Verdict's payload extensions: it is a Verdict,
+    /// whose own API reports a running task's progress.
+    verdict_server: bool,
 }
 
 impl OctaneClient {
@@ -41,6 +44,7 @@ impl OctaneClient {
         Ok(Self {
             http,
             settings: settings.clone(),
+            verdict_server: false,
         })
     }
 
@@ -82,26 +86,43 @@ impl OctaneClient {
     /// Whether the server's payload schema (GET …/test-results/xsd) declares
     /// Verdict's `retries`/`flaky` attributes; a real Octane's does not, and
     /// would refuse a payload carrying them.
-    pub async fn accepts_verdict_extensions(&self) -> bool {
+    pub async fn accepts_verdict_extensions(&mut self) -> bool {
         let Ok(r) = self.http.get(self.ws("test-results/xsd")).send().await else {
             return false;
         };
         if !r.status().is_success() {
             return false;
         }
-        r.text()
+        self.verdict_server = r
+            .text()
             .await
-            .is_ok_and(|xsd| xsd.contains("name=\"retries\"") && xsd.contains("name=\"flaky\""))
+            .is_ok_and(|xsd| xsd.contains("name=\"retries\"") && xsd.contains("name=\"flaky\""));
+        self.verdict_server
     }
 
     /// POST …/test-results; returns (task id, answered from an earlier identical push).
-    pub async fn push(&mut self, gzip: &Path, skip_errors: bool) -> Result<(i64, bool), BoxError> {
+    /// `sent` counts the bytes on their way (the live line's upload).
+    pub async fn push(
+        &mut self,
+        gzip: &Path,
+        skip_errors: bool,
+        sent: indicatif::ProgressBar,
+    ) -> Result<(i64, bool), BoxError> {
         let url = self.ws(&format!("test-results?skip-errors={skip_errors}"));
         let mut signed_in_again = false;
         let mut attempt = 0;
         loop {
             let file = tokio::fs::File::open(gzip).await?;
-            let body = reqwest::Body::wrap_stream(chunks(file));
+            sent.set_position(0);
+            let counted = sent.clone();
+            let body = reqwest::Body::wrap_stream(futures_util::StreamExt::inspect(
+                chunks(file),
+                move |chunk| {
+                    if let Ok(c) = chunk {
+                        counted.inc(c.len() as u64);
+                    }
+                },
+            ));
             let r = self
                 .http
                 .post(&url)
@@ -136,8 +157,14 @@ impl OctaneClient {
         }
     }
 
-    /// Polls the task until it leaves `queued`/`running` or `timeout` passes.
-    pub async fn wait(&mut self, id: i64, timeout: Duration) -> Result<TaskEnd, BoxError> {
+    /// Polls the task until it leaves `queued`/`running` or `timeout` passes,
+    /// showing on `line` where it is (runs applied, from a Verdict server).
+    pub async fn wait(
+        &mut self,
+        id: i64,
+        timeout: Duration,
+        line: &super::live::FileLine,
+    ) -> Result<TaskEnd, BoxError> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut delay = Duration::from_millis(100);
         loop {
@@ -161,12 +188,34 @@ impl OctaneClient {
                 let details = task["errorDetails"].as_str().map(str::to_owned);
                 return Ok(TaskEnd::Finished { status, details });
             }
+            if status == "queued" {
+                line.phase(&format!("task {id} queued"));
+            } else {
+                line.processing(id, self.applied(id).await);
+            }
             if tokio::time::Instant::now() >= deadline {
                 return Ok(TaskEnd::TimedOut(status));
             }
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(2));
         }
+    }
+
+    /// Runs applied of total of a running task, where the server says
+    /// (Verdict's own API; none from Octane).
+    async fn applied(&mut self, id: i64) -> Option<(i64, i64)> {
+        if !self.verdict_server {
+            return None;
+        }
+        let url = format!(
+            "{}/verdict/api/shared_spaces/{}/workspaces/{}/tasks/{id}",
+            self.settings.server, self.settings.shared_space, self.settings.workspace
+        );
+        let task: Value = self.http.get(&url).send().await.ok()?.json().await.ok()?;
+        Some((
+            task["items_applied"].as_i64()?,
+            task["items_total"].as_i64()?,
+        ))
     }
 
     /// GET of Verdict's own API in the configured workspace

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use verdict_domain::payload::Item;
 use verdict_domain::status::RunStatus;
 use verdict_ingest::convert::{ConvertStats, PayloadOptions, PayloadWriter};
@@ -12,6 +12,8 @@ use verdict_ingest::reports::json::{JsonFormat, read_cucumber};
 use verdict_ingest::reports::{
     AnyFormat, ReportEvent, ReportFormat, SUPPORTED_FORMATS, read_any, read_any_file,
 };
+
+use super::live::FileLine;
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -173,24 +175,14 @@ fn copy_payload(
 pub fn convert_to_gzip(
     path: &Path,
     options: &PayloadOptions,
-    quiet: bool,
+    line: &FileLine,
 ) -> Result<Converted, BoxError> {
     let dir = tempfile::tempdir()?;
     let plain = dir.path().join("payload.xml");
     let size = std::fs::metadata(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?
         .len();
-    let bar = if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(size);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_message(format!("converting {}", path.display()));
-        bar
-    };
+    let bar = line.converting(size);
     let format = match detect(path)? {
         Kind::Report(f) => f.name(),
         Kind::Payload => "Octane payload",
@@ -199,9 +191,9 @@ pub fn convert_to_gzip(
         path,
         options,
         std::io::BufWriter::new(std::fs::File::create(&plain)?),
-        &bar,
+        bar,
     )?;
-    bar.finish_and_clear();
+    line.phase("validating");
     let count = verdict_ingest::validate(BufReader::with_capacity(
         1 << 16,
         std::fs::File::open(&plain)?,
@@ -217,6 +209,7 @@ pub fn convert_to_gzip(
         "converted {} runs, validated {count}",
         stats.runs
     );
+    line.phase("compressing");
     let gzip_path = dir.path().join("payload.xml.gz");
     let mut gz = flate2::write::GzEncoder::new(
         std::io::BufWriter::new(std::fs::File::create(&gzip_path)?),

@@ -1,0 +1,37 @@
+//! How far a running task has got, kept in memory by the node processing it.
+//! A task is applied inside one transaction, so nothing of it is visible in
+//! the database until it commits (and on SQLite the transaction holds the
+//! only writer, so progress could not be written beside it); the node that
+//! holds the task answers how many items it has applied, other nodes answer
+//! without a figure.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Items applied per running task on this node.
+#[derive(Debug, Default)]
+pub struct TaskProgress {
+    applied: Mutex<HashMap<i64, u64>>,
+}
+
+impl TaskProgress {
+    /// `task` has applied `items` so far.
+    pub fn set(&self, task: i64, items: u64) {
+        if let Ok(mut m) = self.applied.lock() {
+            m.insert(task, items);
+        }
+    }
+
+    /// `task` is no longer running here.
+    pub fn end(&self, task: i64) {
+        if let Ok(mut m) = self.applied.lock() {
+            m.remove(&task);
+        }
+    }
+
+    /// Items `task` has applied, if it is running on this node.
+    #[must_use]
+    pub fn applied(&self, task: i64) -> Option<u64> {
+        self.applied.lock().ok()?.get(&task).copied()
+    }
+}
