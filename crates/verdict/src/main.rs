@@ -46,11 +46,6 @@ fn main() -> std::process::ExitCode {
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        // Ctrl-C: what was and was not pushed, and the shell's status for SIGINT
-        Err(e) if e.is::<push::Interrupted>() => {
-            eprintln!("{e}");
-            std::process::ExitCode::from(130)
-        }
         Err(e) => {
             eprintln!("error: {e}");
             std::process::ExitCode::FAILURE

@@ -12,7 +12,6 @@ mod source;
 mod summary;
 mod testcenter;
 
-pub use interrupt::Interrupted;
 pub use options::{ConvertArgs, PushArgs, ValidateArgs};
 
 use std::io::Write;
@@ -58,13 +57,27 @@ pub async fn push(args: PushArgs) -> Result<(), BoxError> {
                         import's report is compared in GET /verdict/api/…/result_sets?kind=report"
                 .into());
         }
+        if json {
+            return Err(
+                "--output json works with --protocol octane; a Test Center import prints its \
+                        report's URL"
+                    .into(),
+            );
+        }
         return testcenter::push(&args, &files).await;
     }
-    let progress = interrupt::Progress::new(&shown);
-    tokio::select! {
-        done = push_octane(&args, &files, &shown, json, &progress) => done,
-        _ = tokio::signal::ctrl_c() => Err(Box::new(progress.interrupted())),
-    }
+    let progress = std::sync::Arc::new(interrupt::Progress::new(&shown));
+    // Ctrl-C is watched by its own task: the conversion runs in
+    // `block_in_place`, which suspends everything else in the push's task
+    let watched = progress.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            watched.clear_lines();
+            eprintln!("{}", watched.interrupted());
+            std::process::exit(130);
+        }
+    });
+    push_octane(&args, &files, &shown, json, &progress).await
 }
 
 /// The Octane protocol's push of `files` (shown as `shown`), recording in
@@ -88,6 +101,7 @@ async fn push_octane(
     let gate = args.fail_on;
     let summarise = args.summary || args.summary_markdown.is_some();
     let live = live::Live::new(files.len(), live::Live::wanted(args.quiet));
+    progress.lines(live.handle());
     let pushed = push_files(
         args,
         files,
@@ -167,7 +181,7 @@ async fn push_files(
         let converted =
             tokio::task::block_in_place(|| source::convert_to_gzip(file, payload_options, &line))?;
         let size = std::fs::metadata(&converted.gzip_path)?.len();
-        let (task_id, duplicate) = client
+        let (task_id, duplicate, answered) = client
             .push(&converted.gzip_path, args.skip_errors, line.uploading(size))
             .await?;
         progress.accepted(index, task_id);
@@ -177,7 +191,12 @@ async fn push_files(
             stats: converted.stats,
             task_id,
             duplicate,
-            status: "accepted".to_owned(),
+            // an identical earlier push answers with that task's status
+            status: if duplicate {
+                answered
+            } else {
+                "accepted".to_owned()
+            },
             details: None,
             timed_out: false,
         };

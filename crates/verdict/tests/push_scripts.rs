@@ -131,6 +131,16 @@ async fn push_reads_standard_input_and_speaks_json_to_scripts() {
             text(&out)
         );
 
+        // the same file again: answered from the earlier task, with its status
+        let out = support::verdict(
+            &[&base[..], &["--output", "json", junit.to_str().unwrap()]].concat(),
+            work.path(),
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let again = &objects(&out.stdout)[0];
+        assert_eq!(again["duplicate"], true, "{again}");
+        assert_eq!(again["status"], "success", "{again}");
+
         // without --check-result a task is only accepted
         let out = support::verdict(
             &[

@@ -52,7 +52,7 @@ pub async fn process_claimed_task(
 }
 
 /// [`process_claimed_task`], recording in `progress` how many items it has
-/// applied (the caller ends the entry).
+/// applied while it runs.
 ///
 /// # Errors
 /// As [`process_claimed_task`].
@@ -62,7 +62,7 @@ pub async fn process_reporting(
     owner: &str,
     progress: &TaskProgress,
 ) -> Result<bool, ProcessError> {
-    progress.set(task.id, 0);
+    let _running = progress.running(task.id);
     let Some(ci) = &task.ci else {
         let mut tx = store.begin_ingest(task.workspace_id, task.id).await?;
         let pass = process_into(store, &mut tx, task, None, progress).await?;

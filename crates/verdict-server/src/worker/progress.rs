@@ -8,6 +8,18 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+/// Ends a task's entry when dropped.
+pub struct Running<'a> {
+    progress: &'a TaskProgress,
+    task: i64,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.progress.end(self.task);
+    }
+}
+
 /// Items applied per running task on this node.
 #[derive(Debug, Default)]
 pub struct TaskProgress {
@@ -19,6 +31,17 @@ impl TaskProgress {
     pub fn set(&self, task: i64, items: u64) {
         if let Ok(mut m) = self.applied.lock() {
             m.insert(task, items);
+        }
+    }
+
+    /// `task` starts here at 0 items; the entry goes when the guard drops
+    /// (a panicking worker included).
+    #[must_use]
+    pub fn running(&self, task: i64) -> Running<'_> {
+        self.set(task, 0);
+        Running {
+            progress: self,
+            task,
         }
     }
 

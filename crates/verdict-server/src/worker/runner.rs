@@ -63,7 +63,6 @@ async fn work(
                 });
                 let started = std::time::Instant::now();
                 let result = process_reporting(&store, &task, &owner, &progress).await;
-                progress.end(task.id);
                 if let Some(renew) = renew {
                     renew.abort();
                 }

@@ -100,14 +100,15 @@ impl OctaneClient {
         self.verdict_server
     }
 
-    /// POST …/test-results; returns (task id, answered from an earlier identical push).
+    /// POST …/test-results; returns (task id, answered from an earlier
+    /// identical push, the status the answer gave).
     /// `sent` counts the bytes on their way (the live line's upload).
     pub async fn push(
         &mut self,
         gzip: &Path,
         skip_errors: bool,
         sent: indicatif::ProgressBar,
-    ) -> Result<(i64, bool), BoxError> {
+    ) -> Result<(i64, bool, String), BoxError> {
         let url = self.ws(&format!("test-results?skip-errors={skip_errors}"));
         let mut signed_in_again = false;
         let mut attempt = 0;
@@ -140,7 +141,8 @@ impl OctaneClient {
                     let id = reply["id"]
                         .as_i64()
                         .ok_or_else(|| format!("202 without a task id: {reply}"))?;
-                    return Ok((id, reply["fromOlderPush"] == "true"));
+                    let status = reply["status"].as_str().unwrap_or("queued").to_lowercase();
+                    return Ok((id, reply["fromOlderPush"] == "true", status));
                 }
                 401 if !signed_in_again => {
                     signed_in_again = true;

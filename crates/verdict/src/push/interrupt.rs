@@ -18,6 +18,8 @@ struct State {
     following: Option<i64>,
     /// `…/test-results`, where a task's status is read.
     tasks_url: Option<String>,
+    /// The live lines, cleared before the message.
+    lines: Option<indicatif::MultiProgress>,
 }
 
 /// The push was interrupted; the message says what was and was not pushed.
@@ -34,6 +36,7 @@ impl Progress {
                 pushing: None,
                 following: None,
                 tasks_url: None,
+                lines: None,
             }),
         }
     }
@@ -46,6 +49,19 @@ impl Progress {
 
     pub fn tasks_url(&self, url: String) {
         self.with(|s| s.tasks_url = Some(url));
+    }
+
+    pub fn lines(&self, lines: indicatif::MultiProgress) {
+        self.with(|s| s.lines = Some(lines));
+    }
+
+    /// Removes the live lines (the message takes their place).
+    pub fn clear_lines(&self) {
+        if let Ok(s) = self.state.lock()
+            && let Some(lines) = &s.lines
+        {
+            let _ = lines.clear();
+        }
     }
 
     pub fn pushing(&self, file: usize) {
@@ -78,7 +94,8 @@ impl Progress {
                 ),
                 (Some(t), _) => format!("  {name}: pushed, task {t}"),
                 (None, true) => format!(
-                    "  {name}: not pushed (stopped while converting or uploading; the server gave it no task)"
+                    "  {name}: not pushed (stopped before the server answered; if its upload had completed the \
+                     server may have queued it: look at the workspace's newest tasks before pushing it again)"
                 ),
                 (None, false) => format!("  {name}: not pushed"),
             });

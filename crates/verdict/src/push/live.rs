@@ -71,10 +71,20 @@ impl Live {
         }
     }
 
-    /// Ends `line` and prints `summary` on standard output in its place.
+    /// The lines, for clearing them from elsewhere (Ctrl-C).
+    pub fn handle(&self) -> MultiProgress {
+        self.multi.clone()
+    }
+
+    /// Ends `line` and prints `summary` on standard output in its place (a
+    /// closed standard output — `| head -1` — is not an error here).
     pub fn done(&self, line: &FileLine, summary: &str) {
+        use std::io::Write as _;
         line.bar.finish_and_clear();
-        self.multi.suspend(|| println!("{summary}"));
+        self.multi.suspend(|| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{summary}").and_then(|()| out.flush());
+        });
         if let Some(t) = &self.total {
             t.inc(1);
         }
