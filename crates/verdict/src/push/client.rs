@@ -151,7 +151,10 @@ impl OctaneClient {
                 429 | 502 | 503 if attempt < RETRIES => {
                     let wait = retry_after(&r).unwrap_or(Duration::from_secs(1 << attempt));
                     attempt += 1;
-                    eprintln!("server answered {status}; retrying in {} s", wait.as_secs());
+                    // above the live line, not under its next redraw
+                    sent.suspend(|| {
+                        eprintln!("server answered {status}; retrying in {} s", wait.as_secs());
+                    });
                     tokio::time::sleep(wait).await;
                 }
                 _ => return Err(format!("push rejected: {status} {}", describe(r).await).into()),
