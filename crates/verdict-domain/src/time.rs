@@ -25,6 +25,9 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
+/// A day in epoch milliseconds (UTC days have no leap seconds here).
+pub const DAY_MS: i64 = 86_400_000;
+
 /// `yyyy-MM-ddTHH:mm:ssZ` for an epoch-millisecond instant (entity dates, §7.3).
 #[must_use]
 pub fn format_iso(ms: i64) -> String {
@@ -70,7 +73,7 @@ pub fn parse_iso(text: &str) -> Option<i64> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
         return None;
     }
-    let mut ms = days_from_civil(y, mo, d) * 86_400_000;
+    let mut ms = days_from_civil(y, mo, d) * DAY_MS;
     let rest = t.get(10..)?;
     if rest.is_empty() {
         return Some(ms);
@@ -142,7 +145,7 @@ fn parse_gmt_string(t: &str) -> Option<i64> {
     {
         return None;
     }
-    Some(days_from_civil(year, mo, day) * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000)
+    Some(days_from_civil(year, mo, day) * DAY_MS + ((h * 60 + mi) * 60 + s) * 1000)
 }
 
 fn zone_offset_ms(zone: &str) -> Option<i64> {

@@ -75,17 +75,9 @@ async fn a_large_push_shows_each_phase_on_the_terminal() {
         let server = Server::spawn(backend, "live").await;
         let work = tempfile::tempdir().unwrap();
         big_junit(&work.path().join("big.xml"));
-        let pw = server.password_file();
-        let base = [
-            "push",
-            "--server",
-            server.url.as_str(),
-            "--user",
-            "admin",
-            "--password-file",
-            pw.to_str().unwrap(),
-            "--check-result",
-        ];
+        let push = server.push_args();
+        let mut base: Vec<&str> = push.iter().map(String::as_str).collect();
+        base.push("--check-result");
         let (ok, shown) = in_terminal(&[&base[..], &["big.xml"]].concat(), work.path());
         assert!(ok, "{shown}");
         if std::env::var_os("VERDICT_SHOW_TERMINAL").is_some() {

@@ -59,24 +59,12 @@ async fn push_reads_standard_input_and_speaks_json_to_scripts() {
     for backend in backends() {
         let server = Server::spawn(backend, "scripts").await;
         let work = tempfile::tempdir().unwrap();
-        let pw = server.password_file();
-        let base = [
-            "push",
-            "--server",
-            server.url.as_str(),
-            "--user",
-            "admin",
-            "--password-file",
-            pw.to_str().unwrap(),
-        ];
+        let push = server.push_args();
+        let base: Vec<&str> = push.iter().map(String::as_str).collect();
 
         // a report on standard input, followed to its end
-        let mut child = Command::new(env!("CARGO_BIN_EXE_verdict"))
-            .args(base)
+        let mut child = support::command(&base, work.path())
             .args(["--check-result", "--output", "json", "-"])
-            .current_dir(work.path())
-            .env("VERDICT_LOG", "warn")
-            .env("HOME", work.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -168,23 +156,14 @@ async fn ctrl_c_while_following_says_what_was_pushed_and_which_task_to_look_at()
         // no workers: an accepted task stays queued, so the push is still following it
         let server = Server::spawn_with(backend, "ctrlc", &["--workers", "0"]).await;
         let work = tempfile::tempdir().unwrap();
-        let pw = server.password_file();
-        let child = Command::new(env!("CARGO_BIN_EXE_verdict"))
+        let push = server.push_args();
+        let base: Vec<&str> = push.iter().map(String::as_str).collect();
+        let child = support::command(&base, work.path())
             .args([
-                "push",
-                "--server",
-                server.url.as_str(),
-                "--user",
-                "admin",
-                "--password-file",
-                pw.to_str().unwrap(),
                 "--check-result",
                 junit.to_str().unwrap(),
                 ctrf.to_str().unwrap(),
             ])
-            .current_dir(work.path())
-            .env("VERDICT_LOG", "warn")
-            .env("HOME", work.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

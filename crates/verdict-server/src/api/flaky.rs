@@ -4,6 +4,7 @@
 //! context without a failure or flaky mark among them has flakiness 0.
 
 use std::collections::HashMap;
+use verdict_domain::time::DAY_MS;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -23,7 +24,6 @@ use crate::error::ApiError;
 const DEFAULT_DAYS: i64 = 30;
 /// Longest look-back of the ranking.
 const MAX_DAYS: i64 = 180;
-const DAY_MS: i64 = 86_400_000;
 /// Flips listed per test.
 const FLIPS_SHOWN: usize = 5;
 

@@ -2,6 +2,7 @@
 //! runs, and triage notes that every later failure of the group carries.
 
 use std::collections::HashMap;
+use verdict_domain::time::DAY_MS;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -77,7 +78,6 @@ pub struct GroupDayView {
 
 /// Days a group's trend covers.
 const TREND_DAYS: i64 = 30;
-const DAY_MS: i64 = 86_400_000;
 
 /// The first day (epoch ms at 00:00 UTC) of the trend ending on
 /// `last_seen`'s day; `None` where that is outside time (a hostile `started`).

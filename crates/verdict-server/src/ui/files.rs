@@ -9,12 +9,29 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::test_page::is_raster;
 use super::{UiError, Viewer};
 use crate::app::AppState;
 use crate::auth::access;
 use crate::error::ApiError;
 use crate::octane::results::path_id;
+
+/// The image type of a file a browser may show, by its name's extension
+/// (`None`: anything else, SVG included, is a download).
+fn raster_type(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    match lower.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("png") => Some("image/png"),
+        Some("jpg" | "jpeg") => Some("image/jpeg"),
+        Some("gif") => Some("image/gif"),
+        Some("webp") => Some("image/webp"),
+        _ => None,
+    }
+}
+
+/// Whether a page shows the file `name` as an image.
+pub(super) fn is_raster(name: &str) -> bool {
+    raster_type(name).is_some()
+}
 
 /// Streams blob `key` as `name`: inline when `may_show` and a raster image.
 pub(super) async fn serve(
@@ -23,15 +40,9 @@ pub(super) async fn serve(
     name: &str,
     may_show: bool,
 ) -> Result<Response, UiError> {
-    let lower = name.to_ascii_lowercase();
-    let content_type = match lower.rsplit_once('.').map(|(_, ext)| ext) {
-        Some("png") if may_show => "image/png",
-        Some("jpg" | "jpeg") if may_show => "image/jpeg",
-        Some("gif") if may_show => "image/gif",
-        Some("webp") if may_show => "image/webp",
-        _ => "application/octet-stream",
-    };
-    let inline = may_show && is_raster(name);
+    let shown = raster_type(name).filter(|_| may_show);
+    let inline = shown.is_some();
+    let content_type = shown.unwrap_or("application/octet-stream");
     let file = state.blobs.open_blob(key).await?;
     let mut response =
         Body::from_stream(crate::octane::attachments::file_stream(file)).into_response();

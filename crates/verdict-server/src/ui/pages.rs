@@ -477,11 +477,16 @@ pub async fn failures(
 /// The flaky page's periods, as the API's absolute `since` (epoch ms at
 /// the start of a UTC day, so a day's links stay the same URL).
 fn since_choices() -> Vec<(String, String)> {
-    const DAY: i64 = 86_400_000;
-    let today = verdict_store::now_ms().div_euclid(DAY) * DAY;
+    use verdict_domain::time::DAY_MS;
+    let today = verdict_store::now_ms().div_euclid(DAY_MS) * DAY_MS;
     [7, 90, 180]
         .iter()
-        .map(|d| ((today - d * DAY).to_string(), format!("the last {d} days")))
+        .map(|d| {
+            (
+                (today - d * DAY_MS).to_string(),
+                format!("the last {d} days"),
+            )
+        })
         .collect()
 }
 

@@ -11,6 +11,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 
 use super::charts;
+use super::files::is_raster;
 use super::layout::{self, duration, outcome, percent, time};
 use super::pages::{Params, render_with, with_param};
 use super::{UiError, Viewer};
@@ -21,14 +22,6 @@ use crate::auth::access;
 
 /// Stack-trace lines shown before the rest is folded.
 const UNFOLDED_LINES: usize = 20;
-
-/// Names a browser shows as an image (anything else is a download).
-pub(super) fn is_raster(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    [".png", ".jpg", ".jpeg", ".gif", ".webp"]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
-}
 
 fn links(l: &TestLinksView) -> Markup {
     let empty = l.external_test_id.is_none()

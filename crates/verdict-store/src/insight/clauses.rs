@@ -12,6 +12,7 @@ use crate::bulk;
 use crate::connect::Backend;
 
 /// A value bound to a filter clause.
+#[derive(Clone)]
 pub(crate) enum Bind {
     Int(i64),
     Text(String),

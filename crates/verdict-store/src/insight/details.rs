@@ -8,12 +8,11 @@ use std::collections::HashMap;
 use sqlx::Row;
 use verdict_domain::status::RunStatus;
 use verdict_domain::testcenter::{EventType, status_of_rank};
+use verdict_domain::time::DAY_MS;
 
 use crate::connect::Store;
 use crate::error::StoreError;
 
-/// A day in milliseconds.
-const DAY_MS: i64 = 86_400_000;
 /// Files listed per failure, at most.
 const FILES_PER_FAILURE: i64 = 20;
 /// Test Center events read below one failed case, at most.

@@ -136,8 +136,8 @@ impl Store {
             "SELECT COUNT(*) FROM results r WHERE r.result_set_id = {set}{}",
             w.sql
         );
+        let count_binds = w.binds.clone();
         let (clause, binds) = w.finish("r.test_id, r.id", limit, offset);
-        let count_binds = clauses(self, workspace_id, filter).binds;
         let total: i64 = bind_scalar(
             sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)).bind(set_id),
             count_binds,

@@ -22,11 +22,6 @@ struct State {
     lines: Option<indicatif::MultiProgress>,
 }
 
-/// The push was interrupted; the message says what was and was not pushed.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Interrupted(String);
-
 impl Progress {
     pub fn new(files: &[String]) -> Self {
         Self {
@@ -79,10 +74,10 @@ impl Progress {
         self.with(|s| s.following = task);
     }
 
-    /// What to tell the user now.
-    pub fn interrupted(&self) -> Interrupted {
+    /// What to tell the user now: what was and was not pushed.
+    pub fn interrupted(&self) -> String {
         let Ok(s) = self.state.lock() else {
-            return Interrupted("interrupted".to_owned());
+            return "interrupted".to_owned();
         };
         let mut lines = vec!["interrupted (Ctrl-C); nothing more is sent".to_owned()];
         for (i, name) in s.files.iter().enumerate() {
@@ -100,6 +95,6 @@ impl Progress {
                 (None, false) => format!("  {name}: not pushed"),
             });
         }
-        Interrupted(lines.join("\n"))
+        lines.join("\n")
     }
 }

@@ -129,6 +129,22 @@ impl Server {
         }
     }
 
+    /// `push --server URL --user admin --password-file PW`: the start of
+    /// every push against this server.
+    pub fn push_args(&self) -> Vec<String> {
+        [
+            "push",
+            "--server",
+            self.url.as_str(),
+            "--user",
+            "admin",
+            "--password-file",
+            self.password_file().to_str().unwrap(),
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+
     /// The server's process id (for `/proc/<pid>/status`).
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -198,16 +214,21 @@ impl Server {
     }
 }
 
-/// Runs `verdict ARGS` in `dir`, with `HOME` there (no user config applies).
-pub fn verdict(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_verdict"))
-        .args(args)
+/// `verdict ARGS` in `dir`, with `HOME` there (no user config applies),
+/// for a test that spawns it itself (standard input, signals).
+pub fn command(args: &[&str], dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_verdict"));
+    c.args(args)
         .current_dir(dir)
         .env("VERDICT_LOG", "warn")
         .env("HOME", dir)
-        .env_remove("VERDICT_PASSWORD")
-        .output()
-        .unwrap()
+        .env_remove("VERDICT_PASSWORD");
+    c
+}
+
+/// Runs `verdict ARGS` in `dir` (see [`command`]).
+pub fn verdict(args: &[&str], dir: &Path) -> Output {
+    command(args, dir).output().unwrap()
 }
 
 /// Standard output and error of a command, for assertion messages.
