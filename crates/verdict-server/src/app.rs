@@ -19,7 +19,8 @@ use crate::auth::sign_in;
 use crate::config::ServerConfig;
 use crate::error::ApiError;
 use crate::octane::{
-    attachments, ci, ci_entities, entities, entity_write, metadata, results, tenancy,
+    attachments, ci, ci_entities, ci_files, ci_scm, entities, entity_write, metadata, results,
+    tenancy,
 };
 use crate::testcenter;
 
@@ -309,6 +310,29 @@ fn router(state: AppState) -> Router {
             &format!("{ci}/servers/{{inst}}/pipeline-roots"),
             get(ci::pipeline_roots),
         )
+        .route(
+            &format!("{ci}/servers/{{inst}}/jobs/{{job}}/workspaceId"),
+            get(ci_files::workspace_ids),
+        )
+        .route(
+            "/internal-api/shared_spaces/{sp}/workspaces/{ws}/analytics/ci/{inst}/{job}/{build}/logs",
+            post(ci_files::build_log),
+        )
+        .route(&format!("{ci}/coverage"), put(ci_files::coverage))
+        .route(
+            "/api/shared_spaces/{sp}/scm-commits",
+            put(ci_scm::scm_commits).layer(axum::extract::DefaultBodyLimit::max(
+                crate::limits::CI_SCM_JSON_BYTES,
+            )),
+        )
+        .route(
+            "/api/shared_spaces/{sp}/vulnerabilities/preflight",
+            get(ci_scm::vulnerabilities_preflight),
+        )
+        .route(
+            "/api/shared_spaces/{sp}/vulnerabilities/remote-issue-ids",
+            get(ci_scm::vulnerabilities_open),
+        )
         .route(&format!("{ci}/events"), put(ci::events))
         .route(&format!("{ci}/test-results"), post(ci::push))
         .route(&format!("{ci}/test-results/{{task}}"), get(ci::push_status))
@@ -324,6 +348,11 @@ fn router(state: AppState) -> Router {
         )
         .route(
             &format!("{ws}/analytics/ci/pull-requests"),
+            put(ci_entities::pull_requests),
+        )
+        // The SDK's pull-request collector adds a trailing slash.
+        .route(
+            &format!("{ws}/analytics/ci/pull-requests/"),
             put(ci_entities::pull_requests),
         )
         .route(&format!("{ws}/metadata/entities"), get(metadata::entities))

@@ -7,6 +7,7 @@
 //! nothing on disk (the staged file is deleted when dropped).
 //! (S3-compatible storage for multi-node set-ups is not implemented yet.)
 
+use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use axum::body::Body;
@@ -87,6 +88,42 @@ impl BlobStore {
             key: hex(&hasher.finalize()),
             size,
             // Closes the handle: thousands of staged parts hold no descriptors.
+            path: tmp.into_temp_path(),
+        })
+    }
+
+    /// Stages what a blocking reader yields (an inflating reader over a
+    /// spooled request body), hashing it on the way; 413 past `max`. Call it
+    /// from `spawn_blocking`.
+    pub fn stage_reader(&self, reader: &mut impl Read, max: u64) -> Result<StagedBlob, ApiError> {
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(self.root.join("tmp")).map_err(ApiError::internal)?;
+        let mut hasher = Sha256::new();
+        let mut size = 0_u64;
+        let mut buf = vec![0_u8; 1 << 16];
+        loop {
+            let n = reader.read(&mut buf).map_err(|e| {
+                ApiError::bad_request(
+                    "platform.invalid_request",
+                    format!("reading the upload failed: {e}"),
+                )
+            })?;
+            if n == 0 {
+                break;
+            }
+            size += n as u64;
+            if size > max {
+                return Err(ApiError::PayloadTooLarge(format!(
+                    "the upload exceeds {max} bytes"
+                )));
+            }
+            hasher.update(&buf[..n]);
+            tmp.write_all(&buf[..n]).map_err(ApiError::internal)?;
+        }
+        tmp.as_file().sync_all().map_err(ApiError::internal)?;
+        Ok(StagedBlob {
+            key: hex(&hasher.finalize()),
+            size,
             path: tmp.into_temp_path(),
         })
     }

@@ -34,6 +34,8 @@ pub struct ServerConfig {
     pub ci_task_poll_hold: Duration,
     /// Reported by the CI connectivity probe.
     pub octane_version: String,
+    /// How a CI plugin's job becomes a pipeline (`--ci-pipelines`).
+    pub ci_pipelines: CiPipelines,
     /// Time a client has to send a request head; idle keep-alive
     /// connections close after it too.
     pub header_timeout: Duration,
@@ -46,6 +48,25 @@ pub struct ServerConfig {
     pub max_failed_sign_ins: u32,
     /// The window of `max_failed_sign_ins`.
     pub sign_in_window: Duration,
+}
+
+/// How the jobs of a CI server that uses the Octane Java CI SDK (Jenkins,
+/// Bamboo, TeamCity plugins) become pipelines. The SDK asks for its server's
+/// pipeline roots when it starts and then sends nothing (events, results,
+/// logs) for a job outside them, so this decides what reaches Verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CiPipelines {
+    /// Every job is welcome: `pipeline-roots` answers 404, which the SDK
+    /// takes as "no filter", and a job whose build starts without an
+    /// upstream cause becomes a pipeline (with itself as root) on its first
+    /// event. Jobs created after the plugin started report at once.
+    #[default]
+    Auto,
+    /// As Octane: only pipelines created through the entity API (or
+    /// `POST …/pipelines`); `pipeline-roots` lists their root jobs and the
+    /// SDK drops every other job's data. A pipeline created later is seen
+    /// by the plugin after it reconnects (restart, or saving its settings).
+    Defined,
 }
 
 impl ServerConfig {
@@ -66,6 +87,7 @@ impl ServerConfig {
             secure_cookies: false,
             ci_task_poll_hold: Duration::from_secs(20),
             octane_version: "25.4.0".to_owned(),
+            ci_pipelines: CiPipelines::Auto,
             header_timeout: Duration::from_secs(15),
             body_idle_timeout: Duration::from_secs(30),
             max_connections: 512,

@@ -23,6 +23,6 @@ pub use app::{RunningServer, Server};
 pub use auth::secrets::{generate_secret, hash_secret};
 pub use auth::tokens::create_token;
 pub use bootstrap::bootstrap;
-pub use config::ServerConfig;
+pub use config::{CiPipelines, ServerConfig};
 pub use error::ApiError;
 pub use worker::process::process_claimed_task;

@@ -5,6 +5,11 @@
 
 /// Largest attachment or event file (bytes), streamed to disk, never held.
 pub const ATTACHMENT_BYTES: u64 = 2 << 30;
+/// Largest CI build log or coverage report (inflated bytes; the body as
+/// sent is also bound by `--max-body-mib`), streamed to disk, never held.
+pub const CI_BUILD_FILE_BYTES: u64 = 512 << 20;
+/// Largest SCM data body (`PUT …/scm-commits`, inflated JSON).
+pub const CI_SCM_JSON_BYTES: usize = 16 << 20;
 /// Largest JSON body of `/upload/events`, or its multipart `eventData` part.
 pub const EVENTS_JSON_BYTES: usize = 32 << 20;
 /// Events accepted in one `/upload/events` request (the 207 reply has one

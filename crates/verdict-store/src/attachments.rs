@@ -13,6 +13,8 @@ pub enum AttachmentOwner {
     WorkItem(i64),
     Test(i64),
     Run(i64),
+    /// A CI build (its console log, coverage reports).
+    CiBuild(i64),
 }
 
 impl AttachmentOwner {
@@ -27,6 +29,7 @@ impl AttachmentOwner {
             Self::WorkItem(id) => ("owner_work_item_id", "work_items", id),
             Self::Test(id) => ("owner_test_id", "tests", id),
             Self::Run(id) => ("owner_run_id", "runs", id),
+            Self::CiBuild(id) => ("owner_ci_build_id", "ci_builds", id),
         }
     }
 }
@@ -69,33 +72,95 @@ impl Store {
         blob_key: &str,
         place: impl FnOnce() -> std::io::Result<()>,
     ) -> Result<i64, StoreError> {
-        let (column, _, owner_id) = owner.column_and_table();
         let mut tx = self.write.begin().await?;
-        if !owner_exists(&mut tx, workspace_id, owner).await? {
-            return Err(StoreError::NotFound(format!("owner {owner_id} not found")));
-        }
-        let id = ids::allocate(self.backend, &mut tx, 1)
-            .await?
-            .first()
-            .copied()
-            .unwrap_or_default();
-        let sql = format!(
-            "INSERT INTO attachments (id, workspace_id, name, {column}, size, blob_key, creation_time) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .bind(workspace_id)
-            .bind(name)
-            .bind(owner_id)
-            .bind(size)
-            .bind(blob_key)
-            .bind(crate::now_ms())
-            .execute(&mut *tx)
-            .await?;
-        crate::blob_refs::take(&mut tx, blob_key, size).await?;
+        let id = insert_attachment(
+            self.backend,
+            &mut tx,
+            workspace_id,
+            owner,
+            name,
+            size,
+            blob_key,
+        )
+        .await?;
         place()?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Records a file of an owner that keeps one file per name (a CI build's
+    /// log, sent again when the plugin retries): the new attachment takes its
+    /// blob reference before the old one of that name is dropped, so the same
+    /// bytes sent twice are never removed in between; `remove` deletes a
+    /// blob nothing uses any more before the transaction commits.
+    ///
+    /// # Errors
+    /// Unknown owner, `place` or `remove` failing, or database failure.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn replace_attachment(
+        &self,
+        workspace_id: i64,
+        owner: AttachmentOwner,
+        name: &str,
+        size: i64,
+        blob_key: &str,
+        place: impl FnOnce() -> std::io::Result<()>,
+        mut remove: impl FnMut(&str) -> std::io::Result<()>,
+    ) -> Result<i64, StoreError> {
+        let (column, _, owner_id) = owner.column_and_table();
+        let mut tx = self.write.begin().await?;
+        let sql = format!(
+            "SELECT id, blob_key FROM attachments WHERE workspace_id = $1 AND {column} = $2 AND name = $3"
+        );
+        let old: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(workspace_id)
+            .bind(owner_id)
+            .bind(name)
+            .fetch_all(&mut *tx)
+            .await?;
+        let id = insert_attachment(
+            self.backend,
+            &mut tx,
+            workspace_id,
+            owner,
+            name,
+            size,
+            blob_key,
+        )
+        .await?;
+        place()?;
+        for (old_id, old_key) in old {
+            sqlx::query("DELETE FROM attachments WHERE id = $1")
+                .bind(old_id)
+                .execute(&mut *tx)
+                .await?;
+            if crate::blob_refs::release(&mut tx, &old_key).await? {
+                remove(&old_key)?;
+            }
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Attachments of an owner as (id, name, size), oldest first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn attachments_of(
+        &self,
+        workspace_id: i64,
+        owner: AttachmentOwner,
+    ) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        let (column, _, owner_id) = owner.column_and_table();
+        let sql = format!(
+            "SELECT id, name, size FROM attachments WHERE workspace_id = $1 AND {column} = $2 ORDER BY id"
+        );
+        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(workspace_id)
+            .bind(owner_id)
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows)
     }
 
     /// The blob behind an attachment of the workspace.
@@ -173,4 +238,41 @@ async fn owner_exists(
         .fetch_one(&mut *conn)
         .await?;
     Ok(n > 0)
+}
+
+/// Inserts an attachment row and takes its blob reference (the owner is
+/// checked in the same transaction: `NotFound` when it is gone).
+async fn insert_attachment(
+    backend: crate::connect::Backend,
+    tx: &mut sqlx::AnyConnection,
+    workspace_id: i64,
+    owner: AttachmentOwner,
+    name: &str,
+    size: i64,
+    blob_key: &str,
+) -> Result<i64, StoreError> {
+    let (column, _, owner_id) = owner.column_and_table();
+    if !owner_exists(tx, workspace_id, owner).await? {
+        return Err(StoreError::NotFound(format!("owner {owner_id} not found")));
+    }
+    let id = ids::allocate(backend, tx, 1)
+        .await?
+        .first()
+        .copied()
+        .unwrap_or_default();
+    let sql = format!(
+        "INSERT INTO attachments (id, workspace_id, name, {column}, size, blob_key, creation_time) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(workspace_id)
+        .bind(name)
+        .bind(owner_id)
+        .bind(size)
+        .bind(blob_key)
+        .bind(crate::now_ms())
+        .execute(&mut *tx)
+        .await?;
+    crate::blob_refs::take(tx, blob_key, size).await?;
+    Ok(id)
 }

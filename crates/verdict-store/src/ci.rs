@@ -19,16 +19,8 @@ pub struct BuildReport {
     pub parameters: Option<String>,
     /// JSON text.
     pub causes: Option<String>,
-}
-
-/// A pipeline to create with its jobs.
-#[derive(Debug, Clone, Default)]
-pub struct NewPipeline {
-    pub name: String,
-    pub ci_server_id: i64,
-    pub root_job_ci_id: String,
-    /// (ci id, display name, parameters JSON) of each job.
-    pub jobs: Vec<(String, String, Option<String>)>,
+    /// JSON text: the SCM data (repository, revision, commits) of the build.
+    pub scm_data: Option<String>,
 }
 
 /// Finds the job `ci_id` of a CI server, or creates it named `name`; with
@@ -130,29 +122,6 @@ impl Store {
         Ok(id)
     }
 
-    /// Records the plugin version a CI server reports (task polling).
-    ///
-    /// # Errors
-    /// Database failure.
-    pub async fn set_plugin_version(
-        &self,
-        shared_space_id: i64,
-        instance_id: &str,
-        version: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE ci_servers SET plugin_version = $3, last_seen = $4 WHERE instance_id = $2 \
-             AND workspace_id IN (SELECT id FROM workspaces WHERE shared_space_id = $1)",
-        )
-        .bind(shared_space_id)
-        .bind(instance_id)
-        .bind(version)
-        .bind(crate::now_ms())
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
-
     /// Finds or creates the CI job `ci_id` of a server; a new name replaces the old.
     ///
     /// # Errors
@@ -222,7 +191,7 @@ impl Store {
         sqlx::query(
             "UPDATE ci_builds SET name = COALESCE($2, name), number = COALESCE($3, number), start_time = COALESCE($4, start_time), \
              duration = COALESCE($5, duration), status = COALESCE($6, status), result = COALESCE($7, result), \
-             parameters = COALESCE($8, parameters), causes = COALESCE($9, causes) WHERE id = $1",
+             parameters = COALESCE($8, parameters), causes = COALESCE($9, causes), scm_data = COALESCE($10, scm_data) WHERE id = $1",
         )
         .bind(id)
         .bind(b.name.as_deref())
@@ -233,103 +202,9 @@ impl Store {
         .bind(b.result.as_deref())
         .bind(b.parameters.as_deref())
         .bind(b.causes.as_deref())
+        .bind(b.scm_data.as_deref())
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// Creates a pipeline with its jobs and nodes; `Conflict` when the name is
-    /// taken in the shared space.
-    ///
-    /// # Errors
-    /// Duplicate name or database failure.
-    pub async fn create_pipeline(
-        &self,
-        shared_space_id: i64,
-        workspace_id: i64,
-        p: &NewPipeline,
-    ) -> Result<i64, StoreError> {
-        let mut tx = self.write.begin().await?;
-        let taken: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM pipelines WHERE shared_space_id = $1 AND name = $2",
-        )
-        .bind(shared_space_id)
-        .bind(&p.name)
-        .fetch_one(&mut *tx)
-        .await?;
-        if taken > 0 {
-            return Err(StoreError::Conflict(format!(
-                "a pipeline named '{}' already exists in the shared space",
-                p.name
-            )));
-        }
-        let id = ids::allocate(self.backend, &mut tx, 1)
-            .await?
-            .first()
-            .copied()
-            .unwrap_or_default();
-        let now = crate::now_ms();
-        sqlx::query(
-            "INSERT INTO pipelines (id, workspace_id, shared_space_id, name, ci_server_id, creation_time) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id)
-        .bind(workspace_id)
-        .bind(shared_space_id)
-        .bind(&p.name)
-        .bind(p.ci_server_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let mut jobs = p.jobs.clone();
-        if !jobs.iter().any(|(ci, _, _)| *ci == p.root_job_ci_id) {
-            jobs.insert(
-                0,
-                (p.root_job_ci_id.clone(), p.root_job_ci_id.clone(), None),
-            );
-        }
-        for (ci_id, name, parameters) in &jobs {
-            let job = find_or_create_job(
-                self.backend,
-                &mut tx,
-                workspace_id,
-                p.ci_server_id,
-                ci_id,
-                Some(name),
-                false,
-            )
-            .await?;
-            sqlx::query("UPDATE ci_jobs SET pipeline_id = $2, parameters = COALESCE($3, parameters) WHERE id = $1")
-                .bind(job)
-                .bind(id)
-                .bind(parameters.as_deref())
-                .execute(&mut *tx)
-                .await?;
-            let node = ids::allocate(self.backend, &mut tx, 1)
-                .await?
-                .first()
-                .copied()
-                .unwrap_or_default();
-            sqlx::query(
-                "INSERT INTO pipeline_nodes (id, workspace_id, pipeline_id, ci_job_id, name, creation_time) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(node)
-            .bind(workspace_id)
-            .bind(id)
-            .bind(job)
-            .bind(name)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if *ci_id == p.root_job_ci_id {
-                sqlx::query("UPDATE pipelines SET root_job_id = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(job)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
         tx.commit().await?;
         Ok(id)
     }
@@ -352,26 +227,6 @@ impl Store {
             .execute(&self.write)
             .await?;
         Ok(())
-    }
-
-    /// The `server.type` last reported for an instance (CI events), if any.
-    ///
-    /// # Errors
-    /// Database failure.
-    pub async fn last_server_type(
-        &self,
-        shared_space_id: i64,
-        instance_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let kind = format!("server_type:{instance_id}");
-        let t = sqlx::query_scalar(
-            "SELECT body FROM ci_raw_events WHERE shared_space_id = $1 AND kind = $2 ORDER BY id DESC LIMIT 1",
-        )
-        .bind(shared_space_id)
-        .bind(kind)
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(t)
     }
 
     /// A CI server of a workspace by display name (the documented pipeline

@@ -12,6 +12,8 @@ mod auth;
 mod blob_refs;
 mod bulk;
 mod ci;
+mod ci_pipelines;
+mod ci_sightings;
 mod connect;
 mod entities;
 mod error;
@@ -28,7 +30,9 @@ mod tenancy;
 pub use accounts::{ApiKeyInfo, TOKEN_ID_LEN, TokenInfo};
 pub use attachments::{AttachmentBlob, AttachmentOwner};
 pub use auth::{ApiKeyRecord, SessionRecord, UserRecord};
-pub use ci::{BuildReport, NewPipeline};
+pub use ci::BuildReport;
+pub use ci_pipelines::NewPipeline;
+pub use ci_sightings::CiSighting;
 pub use connect::{Backend, Store};
 pub use entities::{
     catalog::{

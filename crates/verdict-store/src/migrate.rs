@@ -53,6 +53,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_task_items.sql"),
         include_str!("../migrations/postgres/0009_task_items.sql"),
     ),
+    (
+        10,
+        include_str!("../migrations/sqlite/0010_ci_plugins.sql"),
+        include_str!("../migrations/postgres/0010_ci_plugins.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database's version, each in its own

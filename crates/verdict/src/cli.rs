@@ -119,6 +119,19 @@ pub struct ServeArgs {
     /// The window of --max-failed-sign-ins, in seconds.
     #[arg(long, env = "VERDICT_SIGN_IN_WINDOW_SECS", default_value_t = 300)]
     pub sign_in_window_secs: u64,
+    /// How jobs of Jenkins, Bamboo and TeamCity (the Octane CI plugins)
+    /// become pipelines: `auto` takes every job and makes each top-level job
+    /// a pipeline on its first build; `defined` takes only jobs of pipelines
+    /// created through the API, as Octane does.
+    #[arg(long, env = "VERDICT_CI_PIPELINES", value_enum, default_value_t = CiPipelinesArg::Auto)]
+    pub ci_pipelines: CiPipelinesArg,
+}
+
+/// `--ci-pipelines` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CiPipelinesArg {
+    Auto,
+    Defined,
 }
 
 #[derive(Debug, Args)]

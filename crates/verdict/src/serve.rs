@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use verdict_server::{Server, ServerConfig};
+use verdict_server::{CiPipelines, Server, ServerConfig};
 
-use crate::cli::ServeArgs;
+use crate::cli::{CiPipelinesArg, ServeArgs};
 
 /// Runs until Ctrl-C or SIGTERM, then shuts down gracefully.
 pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
@@ -25,6 +25,10 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     config.max_connections = args.max_connections.max(1);
     config.max_failed_sign_ins = args.max_failed_sign_ins.max(1);
     config.sign_in_window = Duration::from_secs(args.sign_in_window_secs.max(1));
+    config.ci_pipelines = match args.ci_pipelines {
+        CiPipelinesArg::Auto => CiPipelines::Auto,
+        CiPipelinesArg::Defined => CiPipelines::Defined,
+    };
     let server = Server::start(config).await?;
     if let Some(password) = &server.generated_admin_password {
         println!("created user 'admin' with password: {password}");

@@ -9,19 +9,23 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use serde_json::{Value, json};
-use verdict_store::{BuildReport, CiTarget};
+use verdict_store::{BuildReport, CiSighting, CiTarget};
 
 use super::results::{self, path_id, task_json};
 use crate::app::AppState;
 use crate::auth::access;
 use crate::auth::principal::Principal;
+use crate::config::CiPipelines;
 use crate::error::ApiError;
 
 type Params = Query<HashMap<String, String>>;
 
-async fn shared_space(state: &AppState, who: &Principal, sp: &str) -> Result<i64, ApiError> {
+pub(super) async fn shared_space(
+    state: &AppState,
+    who: &Principal,
+    sp: &str,
+) -> Result<i64, ApiError> {
     let sp = path_id(sp, "shared space")?;
     access::shared_space(state, who, sp).await?;
     Ok(sp)
@@ -48,14 +52,7 @@ pub async fn preflight(
     Query(params): Params,
 ) -> Result<Response, ApiError> {
     let sp = shared_space(&state, &who, &sp).await?;
-    let job = if params
-        .get("isBase64")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
-        decode_base64(&job)?
-    } else {
-        job
-    };
+    let job = super::ci_job_id::decode(&job, &params)?;
     let known = !state
         .store
         .ci_workspaces(sp, &instance, Some(&job))
@@ -69,23 +66,6 @@ pub async fn preflight(
         .into_response())
 }
 
-fn decode_base64(text: &str) -> Result<String, ApiError> {
-    let engines = [
-        &base64::engine::general_purpose::STANDARD,
-        &base64::engine::general_purpose::URL_SAFE,
-    ];
-    engines
-        .iter()
-        .find_map(|e| e.decode(text.trim()).ok())
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "platform.illegal_field_value",
-                format!("job id '{text}' is not base64"),
-            )
-        })
-}
-
 /// GET …/ci/servers/{inst}/tasks — the SDK's task long-poll. Verdict has no
 /// tasks for plugins: GitHub Actions (and pollers without an SDK version) get
 /// 204 at once, the Java SDK after a hold, since it re-polls immediately.
@@ -96,12 +76,13 @@ pub async fn tasks(
     Query(params): Params,
 ) -> Result<StatusCode, ApiError> {
     let sp = shared_space(&state, &who, &sp).await?;
-    if let Some(version) = params.get("plugin-version").filter(|v| !v.is_empty()) {
-        state
-            .store
-            .set_plugin_version(sp, &instance, version)
-            .await?;
-    }
+    let param = |k: &str| params.get(k).map(String::as_str);
+    let seen = CiSighting::new(
+        param("self-type"),
+        param("self-url"),
+        param("plugin-version"),
+    );
+    state.store.record_ci_sighting(sp, &instance, &seen).await?;
     let sdk_version = params.get("sdk-version").map_or("", String::as_str);
     let github = params
         .get("self-type")
@@ -122,14 +103,25 @@ pub async fn task_result(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// GET …/ci/servers/{inst}/pipeline-roots — no pipelines are driven from Verdict.
+/// GET …/ci/servers/{inst}/pipeline-roots — the CI ids of the root jobs of
+/// the server's pipelines (plain, as in event bodies). The SDK sends nothing
+/// for a job outside them, and `[]` would silence every job; with
+/// `--ci-pipelines auto` every job is wanted, so the answer is a 404, which
+/// the SDK takes as "no filter" (it logs one INFO line).
 pub async fn pipeline_roots(
     State(state): State<AppState>,
     who: Principal,
-    Path((sp, _)): Path<(String, String)>,
+    Path((sp, instance)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    shared_space(&state, &who, &sp).await?;
-    Ok(Json(json!([])))
+    let sp = shared_space(&state, &who, &sp).await?;
+    if state.config.ci_pipelines == CiPipelines::Auto {
+        return Err(ApiError::NotFound(
+            "pipeline roots are not filtered: Verdict runs with --ci-pipelines auto and takes every job".to_owned(),
+        ));
+    }
+    Ok(Json(json!(
+        state.store.pipeline_roots(sp, &instance).await?
+    )))
 }
 
 /// PUT …/ci/pipeline_update, …/ci/ci_job_update — kept raw, 200 `{}`.
@@ -178,14 +170,10 @@ pub async fn events(
             "events need server.instanceId or ci_server_identity",
         ));
     }
-    if let Some(kind) = server.get("type").and_then(Value::as_str) {
-        let known = state.store.last_server_type(sp, &instance).await?;
-        if known.as_deref() != Some(kind) {
-            state
-                .store
-                .keep_raw_ci_event(sp, &format!("server_type:{instance}"), kind)
-                .await?;
-        }
+    let said = |k: &str| server.get(k).and_then(Value::as_str);
+    let seen = CiSighting::new(said("type"), said("url"), None);
+    if seen != CiSighting::default() {
+        state.store.record_ci_sighting(sp, &instance, &seen).await?;
     }
     let target = CiTarget {
         shared_space_id: sp,
@@ -203,7 +191,7 @@ pub async fn events(
             continue;
         };
         for event in &events {
-            apply_event(&state, ws, server_id, event).await?;
+            apply_event(&state, sp, ws, server_id, event).await?;
         }
     }
     Ok(StatusCode::OK)
@@ -211,6 +199,7 @@ pub async fn events(
 
 async fn apply_event(
     state: &AppState,
+    sp: i64,
     ws: i64,
     server_id: i64,
     event: &Value,
@@ -231,15 +220,15 @@ async fn apply_event(
     if !started && kind != "finished" {
         return Ok(());
     }
+    let display_name = text("projectDisplayName");
     let job = state
         .store
-        .upsert_ci_job(
-            ws,
-            server_id,
-            &project,
-            text("projectDisplayName").as_deref(),
-        )
+        .upsert_ci_job(ws, server_id, &project, display_name.as_deref())
         .await?;
+    if state.config.ci_pipelines == CiPipelines::Auto && !triggered_upstream(event) {
+        let name = display_name.as_deref().unwrap_or(&project);
+        state.store.ensure_job_pipeline(sp, ws, job, name).await?;
+    }
     let json_of = |k: &str| event.get(k).filter(|v| !v.is_null()).map(Value::to_string);
     let report = BuildReport {
         build_ci_id,
@@ -259,12 +248,28 @@ async fn apply_event(
         },
         parameters: json_of("parameters"),
         causes: json_of("causes"),
+        scm_data: json_of("scmData"),
     };
     state.store.upsert_ci_build(ws, job, &report).await?;
     Ok(())
 }
 
+/// True when a build was started by another job's build (a cause of type
+/// `upstream`): such a job is a step of its caller's pipeline, not a
+/// pipeline of its own.
+fn triggered_upstream(event: &Value) -> bool {
+    event
+        .get("causes")
+        .and_then(Value::as_array)
+        .is_some_and(|causes| {
+            causes
+                .iter()
+                .any(|c| c.get("type").and_then(Value::as_str) == Some("upstream"))
+        })
+}
+
 /// POST …/ci/test-results?skip-errors=&instance-id=&job-ci-id=&build-ci-id=
+/// (`job-ci-id` in base64 with `ci-job-encoding=base64`, as the SDK sends it)
 pub async fn push(
     State(state): State<AppState>,
     who: Principal,
@@ -276,10 +281,14 @@ pub async fn push(
     let sp = shared_space(&state, &who, &sp).await?;
     let skip_errors = results::skip_errors(params.get("skip-errors").map(String::as_str))?;
     let param = |k: &str| params.get(k).cloned().unwrap_or_default();
+    let job_ci_id = match params.get("job-ci-id").filter(|j| !j.is_empty()) {
+        Some(job) => super::ci_job_id::decode(job, &params)?,
+        None => String::new(),
+    };
     let target = CiTarget {
         shared_space_id: sp,
         instance_id: param("instance-id"),
-        job_ci_id: param("job-ci-id"),
+        job_ci_id,
         build_ci_id: param("build-ci-id"),
     };
     let push = results::Push {

@@ -88,6 +88,7 @@ pub async fn builds(
         result: Some(result),
         parameters: body.get("parameters").map(Value::to_string),
         causes: Some(body.get("causes").map_or(default_causes, Value::to_string)),
+        scm_data: None,
     };
     let id = state
         .store

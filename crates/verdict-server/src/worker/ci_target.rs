@@ -17,21 +17,29 @@ pub async fn workspaces(store: &Store, ci: &CiTarget) -> Result<Vec<i64>, StoreE
     let [only] = all.as_slice() else {
         return Ok(Vec::new());
     };
-    let server_type = store
-        .last_server_type(ci.shared_space_id, &ci.instance_id)
+    // What the server said about itself on its polls and events so far.
+    let seen = store
+        .ci_sighting(ci.shared_space_id, &ci.instance_id)
         .await?
-        .unwrap_or_else(|| "unknown".to_owned());
+        .unwrap_or_default();
+    let server_type = seen.server_type.as_deref().unwrap_or("unknown");
     match store
         .create_ci_server(
             only.id,
             &ci.instance_id,
             &ci.instance_id,
-            &server_type,
-            None,
+            server_type,
+            seen.url.as_deref(),
         )
         .await
     {
-        Ok(_) => {}
+        Ok(_) => {
+            if seen.plugin_version.is_some() {
+                store
+                    .record_ci_sighting(ci.shared_space_id, &ci.instance_id, &seen)
+                    .await?;
+            }
+        }
         // Registered meanwhile by another request: fine.
         Err(StoreError::Conflict(_)) => {}
         Err(e) => return Err(e),

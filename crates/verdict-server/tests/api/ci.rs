@@ -18,7 +18,7 @@ on_both_backends!(
     pipelines_follow_their_rules,
 );
 
-fn ci(s: &TestServer, path: &str) -> String {
+pub(crate) fn ci(s: &TestServer, path: &str) -> String {
     format!(
         "{}/internal-api/shared_spaces/1001/analytics/ci/{path}",
         s.url
@@ -58,7 +58,7 @@ fn payload(build: &str, name: &str) -> String {
     )
 }
 
-async fn wait_ci_task(client: &reqwest::Client, s: &TestServer, id: i64) -> Value {
+pub(crate) async fn wait_ci_task(client: &reqwest::Client, s: &TestServer, id: i64) -> Value {
     for _ in 0..500 {
         let task: Value = client
             .get(ci(s, &format!("test-results/{id}")))
@@ -146,9 +146,9 @@ async fn java_ci_sdk_sequence_links_runs_to_builds(s: TestServer) {
         (Some("jenkins-1"), Some("jenkins"))
     );
     assert_eq!(
-        server["plugin_version"],
-        Value::Null,
-        "polled before registration"
+        (server["plugin_version"].as_str(), server["url"].as_str()),
+        (Some("6.1"), Some("http://jenkins")),
+        "polled before registration: the poll's plugin version and the event's URL are kept"
     );
     // Preflight, URL-encoded and base64.
     let preflight = sdk

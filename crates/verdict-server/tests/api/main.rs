@@ -10,6 +10,7 @@ mod harness;
 mod auth;
 mod browser;
 mod ci;
+mod ci_sdk;
 mod clients;
 mod entity_api;
 mod hostile_accounts;

@@ -281,6 +281,7 @@ const CI_BUILD_FIELDS: &[Field] = &[
     f("result", Text("result")),
     f("parameters", Text("parameters")),
     f("causes", Text("causes")),
+    f("scm_data", Text("scm_data")),
     f("creation_time", Date("creation_time")),
 ];
 
@@ -315,6 +316,7 @@ const ATTACHMENT_FIELDS: &[Field] = &[
     f("owner_work_item", r("owner_work_item_id", "work_items")),
     f("owner_test", r("owner_test_id", "tests")),
     f("owner_run", r("owner_run_id", "runs")),
+    f("owner_ci_build", r("owner_ci_build_id", "ci_builds")),
     f("creation_time", Date("creation_time")),
 ];
 
