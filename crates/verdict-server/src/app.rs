@@ -350,11 +350,6 @@ fn router(state: AppState) -> Router {
             &format!("{ws}/analytics/ci/pull-requests"),
             put(ci_entities::pull_requests),
         )
-        // The SDK's pull-request collector adds a trailing slash.
-        .route(
-            &format!("{ws}/analytics/ci/pull-requests/"),
-            put(ci_entities::pull_requests),
-        )
         .route(&format!("{ws}/metadata/entities"), get(metadata::entities))
         .route(&format!("{ws}/metadata/fields"), get(metadata::fields))
         .route(

@@ -56,8 +56,8 @@ pub struct ServerConfig {
 /// logs) for a job outside them, so this decides what reaches Verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CiPipelines {
-    /// Every job is welcome: `pipeline-roots` answers 404, which the SDK
-    /// takes as "no filter", and a job whose build starts without an
+    /// Every job is welcome: `pipeline-roots` answers JSON `null`, which the
+    /// SDK takes as "no filter", and a job whose build starts without an
     /// upstream cause becomes a pipeline (with itself as root) on its first
     /// event. Jobs created after the plugin started report at once.
     #[default]

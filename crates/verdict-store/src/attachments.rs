@@ -107,8 +107,17 @@ impl Store {
         place: impl FnOnce() -> std::io::Result<()>,
         mut remove: impl FnMut(&str) -> std::io::Result<()>,
     ) -> Result<i64, StoreError> {
-        let (column, _, owner_id) = owner.column_and_table();
+        let (column, table, owner_id) = owner.column_and_table();
         let mut tx = self.write.begin().await?;
+        if self.backend == crate::connect::Backend::Postgres {
+            // Two replacements of one owner's file (two nodes, a retry) take
+            // turns, so neither reads an old row the other is deleting.
+            let lock = format!("SELECT id FROM {table} WHERE id = $1 FOR UPDATE");
+            sqlx::query(sqlx::AssertSqlSafe(lock))
+                .bind(owner_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let sql = format!(
             "SELECT id, blob_key FROM attachments WHERE workspace_id = $1 AND {column} = $2 AND name = $3"
         );
@@ -130,37 +139,18 @@ impl Store {
         .await?;
         place()?;
         for (old_id, old_key) in old {
-            sqlx::query("DELETE FROM attachments WHERE id = $1")
+            let deleted = sqlx::query("DELETE FROM attachments WHERE id = $1")
                 .bind(old_id)
                 .execute(&mut *tx)
-                .await?;
-            if crate::blob_refs::release(&mut tx, &old_key).await? {
+                .await?
+                .rows_affected();
+            // Only a row really deleted here gives its reference back.
+            if deleted == 1 && crate::blob_refs::release(&mut tx, &old_key).await? {
                 remove(&old_key)?;
             }
         }
         tx.commit().await?;
         Ok(id)
-    }
-
-    /// Attachments of an owner as (id, name, size), oldest first.
-    ///
-    /// # Errors
-    /// Database failure.
-    pub async fn attachments_of(
-        &self,
-        workspace_id: i64,
-        owner: AttachmentOwner,
-    ) -> Result<Vec<(i64, String, i64)>, StoreError> {
-        let (column, _, owner_id) = owner.column_and_table();
-        let sql = format!(
-            "SELECT id, name, size FROM attachments WHERE workspace_id = $1 AND {column} = $2 ORDER BY id"
-        );
-        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(workspace_id)
-            .bind(owner_id)
-            .fetch_all(&self.read)
-            .await?;
-        Ok(rows)
     }
 
     /// The blob behind an attachment of the workspace.
@@ -213,10 +203,15 @@ impl Store {
         let Some(key) = key else {
             return Ok(None);
         };
-        sqlx::query("DELETE FROM attachments WHERE id = $1")
+        let deleted = sqlx::query("DELETE FROM attachments WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if deleted == 0 {
+            // Deleted meanwhile by another request, which gave the reference back.
+            return Ok(None);
+        }
         if crate::blob_refs::release(&mut tx, &key).await? {
             remove(&key)?;
         }

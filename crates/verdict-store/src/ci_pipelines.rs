@@ -140,7 +140,7 @@ impl Store {
     /// The pipeline of a CI job, created with the job as its root when the
     /// job has none (`--ci-pipelines auto`). The pipeline is named after the
     /// job; when another pipeline of the shared space has that name, after
-    /// the job and its server, then after the job and its id (always free).
+    /// the job and its server, then numbered (`Conflict` past 100 tries).
     /// Two nodes seeing the job's first build at once create one pipeline:
     /// the job's row is locked first (PostgreSQL; SQLite has one writer).
     ///
@@ -174,17 +174,20 @@ impl Store {
         if let Some(pipeline) = pipeline {
             return Ok(pipeline);
         }
-        let candidates = [
-            job_name.to_owned(),
-            format!("{job_name} ({server_name})"),
-            format!("{job_name} (job {job_id})"),
-        ];
-        let mut name = candidates[2].clone();
-        for candidate in &candidates[..2] {
-            if !name_taken(&mut tx, shared_space_id, candidate).await? {
-                name.clone_from(candidate);
-                break;
+        let mut name = job_name.to_owned();
+        let mut n = 1;
+        while name_taken(&mut tx, shared_space_id, &name).await? {
+            n += 1;
+            if n > 100 {
+                return Err(StoreError::Conflict(format!(
+                    "no free pipeline name for job '{job_name}'"
+                )));
             }
+            name = if n == 2 {
+                format!("{job_name} ({server_name})")
+            } else {
+                format!("{job_name} ({server_name}) {n}")
+            };
         }
         let p = NewPipeline {
             name,
@@ -197,9 +200,10 @@ impl Store {
         Ok(id)
     }
 
-    /// The CI ids of the root jobs of every pipeline of a CI server (by
-    /// instance id, in any workspace of the shared space), sorted: what the
-    /// Java CI SDK's `pipeline-roots` wants.
+    /// The root jobs of every pipeline of a CI server (by instance id, in
+    /// any workspace of the shared space) as (workspace, job CI id): what
+    /// the Java CI SDK's `pipeline-roots` wants, once the caller's
+    /// workspaces are picked out.
     ///
     /// # Errors
     /// Database failure.
@@ -207,11 +211,11 @@ impl Store {
         &self,
         shared_space_id: i64,
         instance_id: &str,
-    ) -> Result<Vec<String>, StoreError> {
-        let roots = sqlx::query_scalar(
-            "SELECT DISTINCT j.ci_id FROM pipelines p JOIN ci_jobs j ON j.id = p.root_job_id \
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let roots = sqlx::query_as(
+            "SELECT DISTINCT s.workspace_id, j.ci_id FROM pipelines p JOIN ci_jobs j ON j.id = p.root_job_id \
              JOIN ci_servers s ON s.id = j.ci_server_id JOIN workspaces w ON w.id = s.workspace_id \
-             WHERE w.shared_space_id = $1 AND s.instance_id = $2 ORDER BY j.ci_id",
+             WHERE w.shared_space_id = $1 AND s.instance_id = $2",
         )
         .bind(shared_space_id)
         .bind(instance_id)

@@ -10,6 +10,9 @@ use sqlx::Row;
 use crate::connect::Store;
 use crate::error::StoreError;
 
+/// Longest type, URL or version kept (longer values are cut).
+pub const MAX_SIGHTING_CHARS: usize = 2_048;
+
 /// One report of a CI server about itself; `None` = not said this time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CiSighting {
@@ -25,7 +28,7 @@ impl CiSighting {
         let said = |v: Option<&str>| {
             v.map(str::trim)
                 .filter(|v| !v.is_empty())
-                .map(str::to_owned)
+                .map(|v| v.chars().take(MAX_SIGHTING_CHARS).collect::<String>())
         };
         Self {
             server_type: said(server_type).filter(|t| !t.eq_ignore_ascii_case("unknown")),
@@ -37,7 +40,8 @@ impl CiSighting {
 
 impl Store {
     /// Records a sighting and updates the registered servers with that
-    /// instance id in the shared space (values not said are kept).
+    /// instance id in `workspaces` (those the reporting caller may write
+    /// to; values not said are kept).
     ///
     /// # Errors
     /// Database failure.
@@ -46,6 +50,7 @@ impl Store {
         shared_space_id: i64,
         instance_id: &str,
         seen: &CiSighting,
+        workspaces: &[i64],
     ) -> Result<(), StoreError> {
         let now = crate::now_ms();
         let mut tx = self.write.begin().await?;
@@ -65,19 +70,21 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE ci_servers SET server_type = COALESCE($3, server_type), url = COALESCE($4, url), \
-             plugin_version = COALESCE($5, plugin_version), last_seen = $6 WHERE instance_id = $2 \
-             AND workspace_id IN (SELECT id FROM workspaces WHERE shared_space_id = $1)",
-        )
-        .bind(shared_space_id)
-        .bind(instance_id)
-        .bind(seen.server_type.as_deref())
-        .bind(seen.url.as_deref())
-        .bind(seen.plugin_version.as_deref())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        for workspace in workspaces {
+            sqlx::query(
+                "UPDATE ci_servers SET server_type = COALESCE($3, server_type), url = COALESCE($4, url), \
+                 plugin_version = COALESCE($5, plugin_version), last_seen = $6 WHERE instance_id = $2 \
+                 AND workspace_id = $1",
+            )
+            .bind(workspace)
+            .bind(instance_id)
+            .bind(seen.server_type.as_deref())
+            .bind(seen.url.as_deref())
+            .bind(seen.plugin_version.as_deref())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use verdict_store::{BuildReport, CiSighting, CiTarget};
 
+use super::ci_files::visible;
 use super::results::{self, path_id, task_json};
 use crate::app::AppState;
 use crate::auth::access;
@@ -82,7 +83,12 @@ pub async fn tasks(
         param("self-url"),
         param("plugin-version"),
     );
-    state.store.record_ci_sighting(sp, &instance, &seen).await?;
+    let known = state.store.ci_workspaces(sp, &instance, None).await?;
+    let mine = visible(&state, &who, sp, known).await?;
+    state
+        .store
+        .record_ci_sighting(sp, &instance, &seen, &mine)
+        .await?;
     let sdk_version = params.get("sdk-version").map_or("", String::as_str);
     let github = params
         .get("self-type")
@@ -104,10 +110,11 @@ pub async fn task_result(
 }
 
 /// GET …/ci/servers/{inst}/pipeline-roots — the CI ids of the root jobs of
-/// the server's pipelines (plain, as in event bodies). The SDK sends nothing
-/// for a job outside them, and `[]` would silence every job; with
-/// `--ci-pipelines auto` every job is wanted, so the answer is a 404, which
-/// the SDK takes as "no filter" (it logs one INFO line).
+/// the server's pipelines in the caller's workspaces (plain, as in event
+/// bodies, sorted). The SDK sends nothing for a job outside them, and `[]`
+/// would silence every job. With `--ci-pipelines auto` every job is wanted:
+/// the answer is JSON `null`, which the SDK reads as "no filter" (it clears
+/// a filter it held from an earlier answer, and logs one INFO line).
 pub async fn pipeline_roots(
     State(state): State<AppState>,
     who: Principal,
@@ -115,13 +122,19 @@ pub async fn pipeline_roots(
 ) -> Result<Json<Value>, ApiError> {
     let sp = shared_space(&state, &who, &sp).await?;
     if state.config.ci_pipelines == CiPipelines::Auto {
-        return Err(ApiError::NotFound(
-            "pipeline roots are not filtered: Verdict runs with --ci-pipelines auto and takes every job".to_owned(),
-        ));
+        return Ok(Json(Value::Null));
     }
-    Ok(Json(json!(
-        state.store.pipeline_roots(sp, &instance).await?
-    )))
+    let roots = state.store.pipeline_roots(sp, &instance).await?;
+    let workspaces: Vec<i64> = roots.iter().map(|(ws, _)| *ws).collect();
+    let mine = visible(&state, &who, sp, workspaces).await?;
+    let mut jobs: Vec<String> = roots
+        .into_iter()
+        .filter(|(ws, _)| mine.contains(ws))
+        .map(|(_, job)| job)
+        .collect();
+    jobs.sort_unstable();
+    jobs.dedup();
+    Ok(Json(json!(jobs)))
 }
 
 /// PUT …/ci/pipeline_update, …/ci/ci_job_update — kept raw, 200 `{}`.
@@ -172,15 +185,25 @@ pub async fn events(
     }
     let said = |k: &str| server.get(k).and_then(Value::as_str);
     let seen = CiSighting::new(said("type"), said("url"), None);
-    if seen != CiSighting::default() {
-        state.store.record_ci_sighting(sp, &instance, &seen).await?;
-    }
     let target = CiTarget {
         shared_space_id: sp,
         instance_id: instance.clone(),
         ..CiTarget::default()
     };
-    let workspaces = crate::worker::ci_workspaces(&state.store, &target).await?;
+    let found = crate::worker::ci_workspaces(&state.store, &target).await?;
+    let workspaces = visible(&state, &who, sp, found).await?;
+    if seen != CiSighting::default() {
+        state
+            .store
+            .record_ci_sighting(sp, &instance, &seen, &workspaces)
+            .await?;
+    }
+    // GitHub Actions and Azure DevOps create their pipelines themselves.
+    let auto_pipelines = state.config.ci_pipelines == CiPipelines::Auto
+        && !matches!(
+            seen.server_type.as_deref(),
+            Some("github_actions" | "azure_devops")
+        );
     let events = list
         .get("events")
         .and_then(Value::as_array)
@@ -191,7 +214,7 @@ pub async fn events(
             continue;
         };
         for event in &events {
-            apply_event(&state, sp, ws, server_id, event).await?;
+            apply_event(&state, sp, ws, server_id, event, auto_pipelines).await?;
         }
     }
     Ok(StatusCode::OK)
@@ -203,6 +226,7 @@ async fn apply_event(
     ws: i64,
     server_id: i64,
     event: &Value,
+    auto_pipelines: bool,
 ) -> Result<(), ApiError> {
     let text = |k: &str| {
         event.get(k).and_then(|v| {
@@ -225,9 +249,14 @@ async fn apply_event(
         .store
         .upsert_ci_job(ws, server_id, &project, display_name.as_deref())
         .await?;
-    if state.config.ci_pipelines == CiPipelines::Auto && !triggered_upstream(event) {
+    if auto_pipelines && !triggered_upstream(event) {
         let name = display_name.as_deref().unwrap_or(&project);
-        state.store.ensure_job_pipeline(sp, ws, job, name).await?;
+        // Best effort: the build is recorded even when no pipeline could be
+        // made (the next event tries again); the SDK drops a whole chunk of
+        // events on anything but 200.
+        if let Err(e) = state.store.ensure_job_pipeline(sp, ws, job, name).await {
+            tracing::warn!(job = %project, workspace = ws, error = %e, "no pipeline created for a CI job");
+        }
     }
     let json_of = |k: &str| event.get(k).filter(|v| !v.is_null()).map(Value::to_string);
     let report = BuildReport {

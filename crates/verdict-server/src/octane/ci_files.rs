@@ -194,7 +194,7 @@ fn unknown_server(instance: &str) -> ApiError {
 }
 
 /// Workspaces among `ids` the caller holds a role in (administrators: all).
-async fn visible(
+pub(super) async fn visible(
     state: &AppState,
     who: &Principal,
     sp: i64,
@@ -299,9 +299,9 @@ async fn keep(
 /// A build id from a URL: non-empty, bounded.
 pub(super) fn build_id(raw: &str) -> Result<String, ApiError> {
     let raw = raw.trim();
-    if raw.is_empty() || raw.len() > MAX_JOB_ID_BYTES {
+    if raw.is_empty() || raw.len() > MAX_JOB_ID_BYTES || raw.chars().any(char::is_control) {
         return Err(bad(format!(
-            "the build id must have 1 to {MAX_JOB_ID_BYTES} bytes"
+            "the build id must have 1 to {MAX_JOB_ID_BYTES} bytes and no control characters"
         )));
     }
     Ok(raw.to_owned())

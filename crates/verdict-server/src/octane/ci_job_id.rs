@@ -24,7 +24,8 @@ pub const MAX_JOB_ID_BYTES: usize = 4096;
 ///
 /// # Errors
 /// 400 for an unknown `ci-job-encoding`, text that is not base64 or not
-/// UTF-8, an empty id, or one longer than [`MAX_JOB_ID_BYTES`].
+/// UTF-8, an empty id, one holding a control character (PostgreSQL text
+/// cannot hold NUL), or one longer than [`MAX_JOB_ID_BYTES`].
 pub fn decode(raw: &str, params: &HashMap<String, String>) -> Result<String, ApiError> {
     let base64 = match params.get("ci-job-encoding").map(|v| v.trim()) {
         None | Some("") => params
@@ -47,6 +48,9 @@ pub fn decode(raw: &str, params: &HashMap<String, String>) -> Result<String, Api
     if id.is_empty() {
         return Err(bad("the job id is empty".to_owned()));
     }
+    if id.chars().any(char::is_control) {
+        return Err(bad("the job id holds a control character".to_owned()));
+    }
     if id.len() > MAX_JOB_ID_BYTES {
         return Err(bad(format!(
             "the job id is longer than {MAX_JOB_ID_BYTES} bytes"
@@ -58,6 +62,9 @@ pub fn decode(raw: &str, params: &HashMap<String, String>) -> Result<String, Api
 /// Either alphabet, padded or not: the SDK pads the URL-safe alphabet, other
 /// clients send the standard one.
 fn decode_base64(text: &str) -> Result<String, ApiError> {
+    // A `+` of the standard alphabet sent unescaped in a query string
+    // arrives as a space.
+    let text = text.replace(' ', "+");
     let text = text.trim();
     if text.len() > MAX_JOB_ID_BYTES * 2 {
         return Err(bad(format!(
@@ -109,6 +116,9 @@ mod tests {
             Some("folder/job/my-job?")
         );
         assert_eq!(decode("w7xiZXI=", &b64).ok().as_deref(), Some("über"));
+        // `+` sent unescaped in a query value became a space.
+        assert_eq!(decode("Pz8+", &b64).ok().as_deref(), Some("??>"));
+        assert_eq!(decode("Pz8 ", &b64).ok().as_deref(), Some("??>"));
     }
 
     #[test]
@@ -138,6 +148,7 @@ mod tests {
             "not base64!",
             "",
             "//8=",
+            "AA==",
             &"QQ".repeat(MAX_JOB_ID_BYTES * 2),
         ] {
             let err = decode(raw, &b64).err();

@@ -36,7 +36,7 @@ pub async fn workspaces(store: &Store, ci: &CiTarget) -> Result<Vec<i64>, StoreE
         Ok(_) => {
             if seen.plugin_version.is_some() {
                 store
-                    .record_ci_sighting(ci.shared_space_id, &ci.instance_id, &seen)
+                    .record_ci_sighting(ci.shared_space_id, &ci.instance_id, &seen, &[only.id])
                     .await?;
             }
         }

@@ -440,18 +440,11 @@ async fn defined_pipeline_gets_one_job_one_build_its_runs_and_log(s: TestServer)
 
 async fn auto_pipelines_take_every_job(s: TestServer) {
     let c = sdk(&s).await;
-    // No filter: the SDK logs one INFO line and sends every job's data.
+    // No filter: JSON `null`, which `ConfigurationServiceImpl` reads into its
+    // roots cache as null ("everything is relevant"), clearing an earlier filter.
     let roots = get(&c, ci(&s, &format!("servers/{INSTANCE}/pipeline-roots"))).await;
-    assert_eq!(roots.status(), StatusCode::NOT_FOUND);
-    let text = roots.text().await.unwrap();
-    assert!(
-        !text.contains("illegal sharedspace"),
-        "that text stops the SDK's polling: {text}"
-    );
-    assert!(
-        serde_json::from_str::<Vec<String>>(&text).is_err(),
-        "not an array: {text}"
-    );
+    assert_eq!(roots.status(), StatusCode::OK);
+    assert_eq!(roots.text().await.unwrap(), "null");
     // Polled before the server is registered anywhere.
     poll(&c, &s).await;
     // The first event registers the server (single workspace) and makes the
@@ -495,16 +488,19 @@ async fn auto_pipelines_take_every_job(s: TestServer) {
     let pipelines = s.entities("pipelines?fields=name,root_job").await;
     assert_eq!(pipelines["total_count"], 1, "{pipelines}");
     assert_eq!(pipelines["data"][0]["name"], "acme/shop ~ ci");
-    let jobs = s
-        .entities("ci_jobs?fields=ci_id,pipeline&order_by=ci_id")
-        .await;
+    let jobs = s.entities("ci_jobs?fields=ci_id,pipeline").await;
     assert_eq!(jobs["total_count"], 2, "{jobs}");
-    assert_eq!(
-        pipelines["data"][0]["root_job"]["id"],
-        jobs["data"][0]["id"]
-    );
-    assert_eq!(jobs["data"][1]["ci_id"], DOWNSTREAM);
-    assert!(jobs["data"][1]["pipeline"].is_null(), "{jobs}");
+    let job = |ci_id: &str| {
+        jobs["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["ci_id"] == ci_id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(pipelines["data"][0]["root_job"]["id"], job(JOB)["id"]);
+    assert!(job(DOWNSTREAM)["pipeline"].is_null(), "{jobs}");
     let builds = s
         .entities("ci_builds?fields=build_ci_id,result,ci_job")
         .await;
@@ -552,7 +548,7 @@ async fn auto_pipelines_take_every_job(s: TestServer) {
     let r = send(
         &c,
         reqwest::Method::PUT,
-        ci(&s, &format!("coverage?ci-server-identity={INSTANCE}&ci-job-id={}&ci-build-id=7&file-type=LCOV&ci-job-encoding=base64", b64(JOB).replace('=', "%3D"))),
+        ci(&s, &format!("coverage?ci-server-identity={INSTANCE}&ci-job-id={}&ci-build-id=3&file-type=LCOV&ci-job-encoding=base64", b64(DOWNSTREAM).replace('=', "%3D"))),
         "application/json; charset=UTF-8",
         b"TN:\nSF:src/cart.js\nDA:1,1\nend_of_record\n",
     )
@@ -563,6 +559,35 @@ async fn auto_pipelines_take_every_job(s: TestServer) {
     assert_eq!(
         attachment_bytes(&s, kept["data"][0]["id"].as_str().unwrap()).await,
         "TN:\nSF:src/cart.js\nDA:1,1\nend_of_record\n"
+    );
+    // SCM data with the padded id's `=` raw in the query (string concatenation).
+    assert!(b64(DOWNSTREAM).ends_with('='));
+    let r = send(
+        &c,
+        reqwest::Method::PUT,
+        format!("{}/api/shared_spaces/1001/scm-commits?instance-id={INSTANCE}&job-ci-id={}&build-ci-id=3&ci-job-encoding=base64", s.url, b64(DOWNSTREAM)),
+        "application/json",
+        br#"[{"repository":{"type":"git","url":"https://git.acme/shop.git","branch":"main"},"builtRevId":"abc123","commits":[]}]"#,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let builds = s
+        .entities("ci_builds?fields=build_ci_id,scm_data,ci_job")
+        .await;
+    assert_eq!(
+        builds["total_count"], 4,
+        "no build under a second, encoded job: {builds}"
+    );
+    let downstream = builds["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["ci_job"]["id"] == job(DOWNSTREAM)["id"])
+        .cloned()
+        .unwrap();
+    assert!(
+        downstream["scm_data"].as_str().unwrap().contains("abc123"),
+        "{downstream}"
     );
     // The task result the SDK sends back is acknowledged.
     let r = send(
