@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::auth::gzip;
 use crate::ci::{ci, wait_ci_task};
-use crate::harness::{Backend, TestServer, WS};
+use crate::harness::{TestServer, WS};
 
 const INSTANCE: &str = "3f1c0f0e-5f7b-4b7e-9d7a-2b1e4c7d9a10";
 /// A Jenkins job in a folder whose base64 needs the URL-safe alphabet.
@@ -26,12 +26,16 @@ const DOWNSTREAM: &str = "acme/job/shop-ci~";
 
 macro_rules! on_both_backends_with {
     ($case:ident, $pipelines:expr) => {
+        on_both_backends_with!($case, $pipelines, 256 << 20);
+    };
+    ($case:ident, $pipelines:expr, $max_body:expr) => {
         mod $case {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 if let Some(s) =
                     crate::harness::TestServer::spawn_with(crate::harness::Backend::Sqlite, |c| {
-                        c.ci_pipelines = $pipelines
+                        c.ci_pipelines = $pipelines;
+                        c.max_body_bytes = $max_body;
                     })
                     .await
                 {
@@ -43,7 +47,8 @@ macro_rules! on_both_backends_with {
             async fn postgres() {
                 if let Some(s) =
                     crate::harness::TestServer::spawn_with(crate::harness::Backend::Postgres, |c| {
-                        c.ci_pipelines = $pipelines
+                        c.ci_pipelines = $pipelines;
+                        c.max_body_bytes = $max_body;
                     })
                     .await
                 {
@@ -63,6 +68,19 @@ on_both_backends_with!(
     verdict_server::CiPipelines::Auto
 );
 on_both_backends_with!(
+    an_oversize_log_is_413_and_leaves_nothing,
+    verdict_server::CiPipelines::Auto,
+    512 << 10
+);
+on_both_backends_with!(
+    ci_data_stays_in_the_callers_workspaces,
+    verdict_server::CiPipelines::Defined
+);
+on_both_backends_with!(
+    a_log_shared_by_two_workspaces_survives_one_replacement,
+    verdict_server::CiPipelines::Auto
+);
+on_both_backends_with!(
     bad_job_ids_and_refused_files_leave_nothing,
     verdict_server::CiPipelines::Auto
 );
@@ -75,11 +93,16 @@ fn b64(job: &str) -> String {
 /// only `LWSSO_COOKIE_KEY` is kept (the cookie store keeps it).
 async fn sdk(s: &TestServer) -> reqwest::Client {
     let admin = s.store.user_by_name("admin").await.unwrap().unwrap();
+    sdk_as(s, admin.id, "jenkins_sdk").await
+}
+
+/// [`sdk`] with an API key `client_id` (secret `js`) of another user.
+async fn sdk_as(s: &TestServer, user_id: i64, client_id: &str) -> reqwest::Client {
     s.store
         .insert_api_key(
-            admin.id,
+            user_id,
             "jenkins",
-            "jenkins_sdk",
+            client_id,
             &verdict_server::hash_secret("js").unwrap(),
         )
         .await
@@ -93,7 +116,9 @@ async fn sdk(s: &TestServer) -> reqwest::Client {
         .post(format!("{}/authentication/sign_in", s.url))
         .header("HPECLIENTTYPE", "HPE_CI_CLIENT")
         .header("Content-Type", "application/json; charset=UTF-8")
-        .body(r#"{"client_id":"jenkins_sdk","client_secret":"js"}"#)
+        .body(format!(
+            r#"{{"client_id":"{client_id}","client_secret":"js"}}"#
+        ))
         .send()
         .await
         .unwrap();
@@ -685,18 +710,27 @@ async fn bad_job_ids_and_refused_files_leave_nothing(s: TestServer) {
 }
 
 /// A log larger than the body limit: 413, no build, no bytes.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_oversize_log_is_413_and_leaves_nothing() {
-    let Some(s) = TestServer::spawn_with(Backend::Sqlite, |c| c.max_body_bytes = 64 << 10).await
-    else {
-        return;
-    };
+/// So is a gzip bomb within it (80 MiB of zeros in under 512 KiB: past
+/// 64 MiB inflated, the 200:1 ratio guard stops it).
+async fn an_oversize_log_is_413_and_leaves_nothing(s: TestServer) {
     let c = sdk(&s).await;
-    let big: Vec<u8> = (0..200_000_u32).flat_map(|i| i.to_le_bytes()).collect();
+    let big: Vec<u8> = (0..300_000_u32).flat_map(|i| i.to_le_bytes()).collect();
     let r = c
         .post(format!("{}/internal-api/shared_spaces/1001/workspaces/{WS}/analytics/ci/{INSTANCE}/{}/9/logs?ci-job-encoding=base64", s.url, b64(JOB)))
         .header("HPECLIENTTYPE", "HPE_CI_CLIENT")
         .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let bomb = gzip(&vec![0_u8; 80 << 20]);
+    // Under the body limit as sent; the guard, not the limit, refuses it.
+    assert!(bomb.len() < 512 << 10, "{}", bomb.len());
+    let r = c
+        .post(format!("{}/internal-api/shared_spaces/1001/workspaces/{WS}/analytics/ci/{INSTANCE}/{}/9/logs?ci-job-encoding=base64", s.url, b64(JOB)))
+        .header("HPECLIENTTYPE", "HPE_CI_CLIENT")
+        .header("content-encoding", "gzip")
+        .body(bomb)
         .send()
         .await
         .unwrap();
@@ -715,5 +749,179 @@ async fn an_oversize_log_is_413_and_leaves_nothing() {
             .all(|p| !p.starts_with(s.data_dir().join("blobs").join("tmp"))),
         "no staged file left: {:?}",
         s.blob_files()
+    );
+}
+
+/// A plugin whose API key's user holds a role only in workspace 1003 of a
+/// shared space where both 1002 and 1003 know its server.
+async fn ci_data_stays_in_the_callers_workspaces(s: TestServer) {
+    let bob = s.tenant_user("bob", "bob-pw", 1003).await;
+    for ws in [WS, 1003] {
+        s.store
+            .create_ci_server(ws, "Jenkins", INSTANCE, "unknown", None)
+            .await
+            .unwrap();
+    }
+    s.sign_in().await;
+    let r = s
+        .client
+        .post(s.ws("pipelines"))
+        .json(&json!({"data": [{"name": "Admin's", "server_ci_id": INSTANCE, "root_job_ci_id": JOB, "jobs": [{}]}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c = sdk_as(&s, bob, "bob_sdk").await;
+    // Roots of workspace 1002's pipelines are not bob's to see.
+    let roots: Value = get(&c, ci(&s, &format!("servers/{INSTANCE}/pipeline-roots")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(roots, json!([]));
+    let admin_roots: Value = get(
+        &sdk(&s).await,
+        ci(&s, &format!("servers/{INSTANCE}/pipeline-roots")),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(admin_roots, json!([JOB]));
+    poll(&c, &s).await;
+    put_events(&c, &s, vec![event("started", JOB, "5", user_cause())]).await;
+    let wanted: Vec<String> = get(
+        &c,
+        ci(
+            &s,
+            &format!(
+                "servers/{INSTANCE}/jobs/{}/workspaceId?ci-job-encoding=base64",
+                b64(JOB)
+            ),
+        ),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(wanted, vec!["1003".to_owned()]);
+    let r = send(
+        &c,
+        reqwest::Method::POST,
+        format!("{}/internal-api/shared_spaces/1001/workspaces/{WS}/analytics/ci/{INSTANCE}/{}/5/logs?ci-job-encoding=base64", s.url, b64(JOB)),
+        "application/json; charset=UTF-8",
+        b"not for bob",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Workspace 1002 is untouched: its server keeps what the admin set, no build.
+    let server = &s.entities("ci_servers?fields=server_type,url").await["data"][0];
+    assert_eq!(
+        (server["server_type"].as_str(), server["url"].as_str()),
+        (Some("unknown"), None),
+        "{server}"
+    );
+    assert_eq!(s.entities("ci_builds").await["total_count"], 0);
+    assert_eq!(s.entities("attachments").await["total_count"], 0);
+    // Workspace 1003 got bob's.
+    let other = |path: &str| format!("{}/api/shared_spaces/1001/workspaces/1003/{path}", s.url);
+    let server = &s
+        .get_json(&other("ci_servers?fields=server_type,url,plugin_version"))
+        .await["data"][0];
+    assert_eq!(
+        (
+            server["server_type"].as_str(),
+            server["url"].as_str(),
+            server["plugin_version"].as_str()
+        ),
+        (
+            Some("jenkins"),
+            Some("http://jenkins.local:8080"),
+            Some("25.1.0")
+        )
+    );
+    assert_eq!(s.get_json(&other("ci_builds")).await["total_count"], 1);
+}
+
+/// Two workspaces hold the same log bytes (one blob, two references):
+/// replacing one workspace's log keeps the other's, replacing both frees it.
+async fn a_log_shared_by_two_workspaces_survives_one_replacement(s: TestServer) {
+    s.store
+        .ensure_workspace(1001, 1003, "second")
+        .await
+        .unwrap();
+    for ws in [WS, 1003] {
+        s.store
+            .create_ci_server(ws, "Jenkins", INSTANCE, "jenkins", None)
+            .await
+            .unwrap();
+    }
+    let c = sdk(&s).await;
+    put_events(&c, &s, vec![event("started", JOB, "1", user_cause())]).await;
+    let log_url = |ws: i64| {
+        format!(
+            "{}/internal-api/shared_spaces/1001/workspaces/{ws}/analytics/ci/{INSTANCE}/{}/1/logs?ci-job-encoding=base64",
+            s.url,
+            b64(JOB)
+        )
+    };
+    let mut ids = Vec::new();
+    for ws in [WS, 1003] {
+        let r = send(
+            &c,
+            reqwest::Method::POST,
+            log_url(ws),
+            "application/json",
+            b"the same bytes\n",
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        ids.push(
+            r.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let files = s.blob_files().len();
+    let r = send(
+        &c,
+        reqwest::Method::POST,
+        log_url(WS),
+        "application/json",
+        b"a newer log\n",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(s.blob_files().len(), files + 1, "the shared bytes stay");
+    s.sign_in().await;
+    let other = format!(
+        "{}/api/shared_spaces/1001/workspaces/1003/attachments/{}",
+        s.url, ids[1]
+    );
+    let text = s
+        .client
+        .get(&other)
+        .header("Accept", "application/octet-stream")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "the same bytes\n");
+    let r = send(
+        &c,
+        reqwest::Method::POST,
+        log_url(1003),
+        "application/json",
+        b"a newer log\n",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        s.blob_files().len(),
+        files,
+        "the last reference gone, the old bytes are deleted"
     );
 }
