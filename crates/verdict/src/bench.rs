@@ -147,10 +147,40 @@ async fn ingest(runs: u64, database_url: Option<String>) -> Result<(), BoxError>
         println!("peak RSS after validate+parse: {mib:.0} MiB");
     }
 
+    // A PostgreSQL run is always set beside SQLite's on the same payload,
+    // so the two figures come from one machine state.
+    let sqlite = end_to_end(&packed, runs, None).await?;
+    if let Some(url) = database_url {
+        let postgres = end_to_end(&packed, runs, Some(url)).await?;
+        println!(
+            "PostgreSQL / SQLite end to end: {:.0} / {:.0} runs/s = {:.0} %",
+            postgres,
+            sqlite,
+            100.0 * postgres / sqlite
+        );
+    }
+    if let Some(mib) = peak_rss_mib() {
+        println!("peak RSS of the process (server + client): {mib:.0} MiB");
+    }
+    Ok(())
+}
+
+/// Pushes the gzipped payload to a fresh server on `database_url` (None: a
+/// temporary SQLite file) and waits for its task; runs per second.
+async fn end_to_end(
+    packed: &std::path::Path,
+    runs: u64,
+    database_url: Option<String>,
+) -> Result<f64, BoxError> {
+    let backend = if database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     let (server, _data) = start(database_url).await?;
     let client = signed_in_client(&server.url()).await?;
     let ws = format!("{}/api/shared_spaces/1001/workspaces/1002", server.url());
-    let body = reqwest::Body::wrap_stream(tokio_util_stream(tokio::fs::File::open(&packed).await?));
+    let body = reqwest::Body::wrap_stream(tokio_util_stream(tokio::fs::File::open(packed).await?));
     let started = Instant::now();
     let reply: serde_json::Value = client
         .post(format!("{ws}/test-results"))
@@ -177,18 +207,15 @@ async fn ingest(runs: u64, database_url: Option<String>) -> Result<(), BoxError>
         }
     };
     let total = started.elapsed();
+    let rate = runs as f64 / total.as_secs_f64();
     println!(
-        "end to end (push → task {}): {runs} runs in {:.3} s = {:.0} runs/s (202 after {:.3} s)",
+        "end to end on {backend} (push → task {}): {runs} runs in {:.3} s = {rate:.0} runs/s (202 after {:.3} s)",
         status["status"],
         total.as_secs_f64(),
-        runs as f64 / total.as_secs_f64(),
         accepted.as_secs_f64()
     );
-    if let Some(mib) = peak_rss_mib() {
-        println!("peak RSS of the process (server + client): {mib:.0} MiB");
-    }
     server.shutdown().await;
-    Ok(())
+    Ok(rate)
 }
 
 /// A file as a stream of 64 KiB chunks, read as the request is sent.

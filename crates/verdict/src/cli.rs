@@ -365,7 +365,9 @@ pub enum BenchCommand {
         /// Runs in the generated payload.
         #[arg(long, default_value_t = 100_000)]
         runs: u64,
-        /// Database for the end-to-end part (default: a temporary SQLite file).
+        /// A second database (PostgreSQL) to run the end-to-end part on after
+        /// a temporary SQLite file, both figures printed side by side; it
+        /// should be empty.
         #[arg(long)]
         database_url: Option<String>,
     },

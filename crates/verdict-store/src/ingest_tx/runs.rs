@@ -132,17 +132,32 @@ impl IngestTx {
     /// Database failure.
     pub async fn find_runs(&mut self, keys: &[&str]) -> Result<Vec<ExistingRun>, StoreError> {
         let mut found = Vec::new();
-        for chunk in keys.chunks(500) {
-            let sql = format!(
-                "SELECT id, run_key, task_id, {RUN_VALUE_COLUMNS} FROM runs WHERE workspace_id = {} AND run_key IN ({})",
-                bulk::placeholder(self.backend, 1),
-                bulk::placeholders(self.backend, 2, chunk.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.workspace_id);
-            for key in chunk {
-                q = q.bind(*key);
-            }
-            for r in q.fetch_all(&mut *self.tx).await? {
+        let postgres = self.backend == crate::connect::Backend::Postgres;
+        for chunk in keys.chunks(if postgres { 2_000 } else { 500 }) {
+            let rows = if postgres {
+                // A probe of the unique index per key (see `find_tests`).
+                let sql = format!(
+                    "SELECT r.* FROM json_array_elements_text($2::json) AS q(k) CROSS JOIN LATERAL \
+                     (SELECT id, run_key, task_id, {RUN_VALUE_COLUMNS} FROM runs WHERE workspace_id = $1 AND run_key = q.k LIMIT 1) r"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(self.workspace_id)
+                    .bind(bulk::json_keys(chunk))
+                    .fetch_all(&mut *self.tx)
+                    .await?
+            } else {
+                let sql = format!(
+                    "SELECT id, run_key, task_id, {RUN_VALUE_COLUMNS} FROM runs WHERE workspace_id = {} AND run_key IN ({})",
+                    bulk::placeholder(self.backend, 1),
+                    bulk::placeholders(self.backend, 2, chunk.len())
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.workspace_id);
+                for key in chunk {
+                    q = q.bind(*key);
+                }
+                q.fetch_all(&mut *self.tx).await?
+            };
+            for r in rows {
                 found.push(ExistingRun {
                     id: r.try_get(0)?,
                     run_key: r.try_get(1)?,
