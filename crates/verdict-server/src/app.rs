@@ -41,6 +41,8 @@ pub struct AppState {
     pub throttle: Arc<crate::auth::throttle::SignInThrottle>,
     /// Items applied by the tasks this node is running.
     pub progress: Arc<crate::worker::TaskProgress>,
+    /// What `/metrics` exports.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Why the server could not start.
@@ -119,6 +121,7 @@ impl Server {
         }
         let wake = Arc::new(Notify::new());
         let progress = Arc::new(crate::worker::TaskProgress::default());
+        let metrics = Arc::new(crate::metrics::Metrics::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let workers = crate::worker::spawn_workers(
             store.clone(),
@@ -127,6 +130,7 @@ impl Server {
             wake.clone(),
             shutdown_rx.clone(),
             progress.clone(),
+            metrics.clone(),
         );
         let blobs = crate::blobs::BlobStore::open(config.data_dir.join("blobs"))?;
         let state_limits = crate::http::ConnLimits {
@@ -147,6 +151,7 @@ impl Server {
             credentials: Arc::default(),
             throttle,
             progress,
+            metrics,
         };
         let app = axum::middleware::map_request(strip_trailing_slash).layer(router(state));
         let stop = shutdown_rx;
@@ -367,6 +372,7 @@ fn router(state: AppState) -> Router {
                 .put(entity_write::update_pipelines),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(crate::metrics::scrape))
         .route("/readyz", get(readyz))
         .route("/authentication/sign_in", post(sign_in::sign_in))
         .route("/authentication/sign_out", post(sign_in::sign_out))
@@ -395,6 +401,12 @@ fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // A layer of the router: it runs after routing, so the matched route
+        // template is known (fallbacks count as `unmatched`).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::observe,
+        ))
         .layer(axum::middleware::from_fn(framework_errors_as_json))
         .layer(axum::middleware::from_fn(correlation_scope))
         .with_state(state)

@@ -14,6 +14,7 @@ mod config;
 mod error;
 mod http;
 mod limits;
+pub mod metrics;
 mod octane;
 mod testcenter;
 mod ui;

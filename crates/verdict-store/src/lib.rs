@@ -9,6 +9,7 @@
 mod accounts;
 mod attachments;
 mod auth;
+mod backup;
 mod blob_refs;
 mod bulk;
 mod ci;
@@ -17,6 +18,7 @@ mod ci_sightings;
 mod connect;
 mod entities;
 mod error;
+mod gauges;
 mod history;
 mod ids;
 mod ingest_tx;
@@ -44,6 +46,7 @@ pub use entities::{
     write::{EntityInput, FailureKind, InputValue, WriteFailure},
 };
 pub use error::StoreError;
+pub use gauges::{PoolFigures, QueueFigures};
 pub use history::HistoryEntry;
 pub use ingest_tx::{
     BuildNames, CiBuildSpec, ExistingRun, ExistingTest, IngestTx, NewPreviousRun, NewRun, NewStep,

@@ -39,6 +39,11 @@ pub async fn run(args: AdminArgs) -> Result<(), BoxError> {
         AdminCommand::Workspace { command } => workspace(&store, command).await,
         AdminCommand::Token { command } => token(&store, command).await,
         AdminCommand::CiServer { command } => ci_server(&store, command).await,
+        AdminCommand::Backup { to } => store
+            .backup_to(&to)
+            .await
+            .map_err(Into::into)
+            .map(|bytes| println!("backup written: {} ({bytes} bytes)", to.display())),
     };
     store.close().await;
     result

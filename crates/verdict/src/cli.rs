@@ -174,6 +174,14 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: CiServerCommand,
     },
+    /// A consistent copy of the SQLite database, taken while the server runs
+    /// (PostgreSQL: use pg_dump). Restore: stop the server, put the file in
+    /// place of DATA_DIR/verdict.db (removing verdict.db-wal and -shm), start.
+    Backup {
+        /// The file to write (must not exist).
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
 }
 
 /// Roles a user can hold in a workspace.

@@ -33,7 +33,9 @@ impl FromRequestParts<AppState> for Principal {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let caller = super::throttle::Caller::of(&parts.extensions);
-        authenticate(&parts.headers, caller, state).await
+        let who = authenticate(&parts.headers, caller, state).await?;
+        crate::metrics::note_user(&who.user.name);
+        Ok(who)
     }
 }
 

@@ -11,6 +11,7 @@ use verdict_store::Store;
 
 use super::process::process_reporting;
 use super::progress::TaskProgress;
+use crate::metrics::Metrics;
 
 /// How often an idle worker looks for work it was not told about.
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -24,6 +25,7 @@ pub fn spawn_workers(
     wake: Arc<Notify>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     progress: Arc<TaskProgress>,
+    metrics: Arc<Metrics>,
 ) -> Vec<JoinHandle<()>> {
     let node = crate::auth::secrets::generate_secret(6).unwrap_or_else(|_| "node".to_owned());
     (0..count)
@@ -36,6 +38,7 @@ pub fn spawn_workers(
                 wake.clone(),
                 shutdown.clone(),
                 progress.clone(),
+                metrics.clone(),
             ))
         })
         .collect()
@@ -48,6 +51,7 @@ async fn work(
     wake: Arc<Notify>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
     progress: Arc<TaskProgress>,
+    metrics: Arc<Metrics>,
 ) {
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(60_000);
     loop {
@@ -66,17 +70,32 @@ async fn work(
                 if let Some(renew) = renew {
                     renew.abort();
                 }
+                let seconds = started.elapsed().as_secs_f64();
                 match result {
-                    Ok(true) => tracing::info!(
-                        task = task.id,
-                        elapsed_ms = started.elapsed().as_millis(),
-                        "task processed"
-                    ),
+                    Ok(true) => {
+                        tracing::info!(
+                            task = task.id,
+                            elapsed_ms = started.elapsed().as_millis(),
+                            "task processed"
+                        );
+                        match store.task(task.id).await {
+                            Ok(Some(done)) => metrics.task_finished(
+                                done.state.as_str(),
+                                done.items_total,
+                                seconds,
+                            ),
+                            Ok(None) => {}
+                            Err(e) => {
+                                tracing::warn!(task = task.id, error = %e, "metrics: reading a finished task failed")
+                            }
+                        }
+                    }
                     Ok(false) => {
                         tracing::warn!(task = task.id, "lease lost; another worker owns the task")
                     }
                     Err(e) => {
                         tracing::error!(task = task.id, error = %e, "task failed with a system error");
+                        metrics.task_finished("error", None, seconds);
                         if let Err(e) = store
                             .fail_task_with_error(
                                 task.id,

@@ -18,6 +18,7 @@ mod hostile_blobs;
 mod insight;
 mod jssdk;
 mod links;
+mod operations;
 mod processing;
 mod push;
 mod queue;
