@@ -378,6 +378,11 @@ pub enum BenchCommand {
         /// should be empty.
         #[arg(long)]
         database_url: Option<String>,
+        /// After the first push, push the same tests this many times again,
+        /// each time with other statuses and a later `started` (CI's steady
+        /// state: every run updates its last run and archives the old one).
+        #[arg(long, default_value_t = 0)]
+        rerun: u64,
     },
     /// Test Center events over HTTP, posted as JSON arrays.
     Events {

@@ -281,6 +281,7 @@ async fn write_runs(
     let mut links: Vec<(i64, &str, i64)> = Vec::new();
     let mut older: Vec<(i64, &RunUpdate)> = Vec::new();
     let mut older_of: HashMap<i64, (i64, verdict_store::ContextSpec)> = HashMap::new();
+    let mut updates: Vec<(i64, &RunUpdate)> = Vec::new();
     for ((item, test_id), key) in items.iter().zip(test_ids).zip(keys) {
         let run = &item.run;
         let context = ContextSpec::octane(run.release_id, &run.taxonomy_ids);
@@ -319,7 +320,7 @@ async fn write_runs(
                         });
                     }
                     results.add_context(context);
-                    tx.update_run(last.id, &run.values, now).await?;
+                    updates.push((last.id, &run.values));
                     replaced_steps.push(last.id);
                     steps_for.push((last.id, &run.steps));
                 }
@@ -363,6 +364,7 @@ async fn write_runs(
         });
     }
     tx.insert_runs(&runs, now).await?;
+    tx.update_runs(&updates, now).await?;
     let archived = older_results(tx, older).await?;
     for p in &archived {
         if let Some((test_id, context)) = older_of.get(&p.run_id) {
