@@ -49,6 +49,11 @@ struct StateLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolName {
+    pool: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     pool: String,
     state: String,
@@ -59,6 +64,11 @@ type Seconds = Family<RouteLabels, Histogram, fn() -> Histogram>;
 /// 1 ms … about 65 s, doubling.
 fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 17))
+}
+
+/// 10 ms … about 45 min, doubling (a million-run task takes minutes).
+fn task_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.01, 2.0, 19))
 }
 
 /// Every figure the node exports.
@@ -73,6 +83,7 @@ pub struct Metrics {
     tasks: Family<StateLabels, Gauge>,
     queue_age: Gauge<f64, AtomicU64>,
     pool: Family<PoolLabels, Gauge>,
+    pool_max: Family<PoolName, Gauge>,
 }
 
 impl Default for Metrics {
@@ -107,10 +118,10 @@ impl Metrics {
         let runs_ingested = Counter::default();
         registry.register(
             "verdict_runs_ingested",
-            "Test runs in the tasks this node finished with success or warning",
+            "Test runs in the payloads of tasks this node finished with success or warning (as counted at the push, items skipped with skip-errors included)",
             runs_ingested.clone(),
         );
-        let task_seconds = latency_histogram();
+        let task_seconds = task_histogram();
         registry.register(
             "verdict_task_processing_seconds",
             "Time this node spent processing a task",
@@ -131,8 +142,14 @@ impl Metrics {
         let pool = Family::<PoolLabels, Gauge>::default();
         registry.register(
             "verdict_db_pool_connections",
-            "Database connections of this node by pool and state (open, idle, max)",
+            "Database connections of this node by pool: open, and idle among them",
             pool.clone(),
+        );
+        let pool_max = Family::<PoolName, Gauge>::default();
+        registry.register(
+            "verdict_db_pool_max_connections",
+            "The most connections each pool of this node opens",
+            pool_max.clone(),
         );
         Self {
             registry,
@@ -144,6 +161,7 @@ impl Metrics {
             tasks,
             queue_age,
             pool,
+            pool_max,
         }
     }
 
@@ -203,10 +221,15 @@ pub async fn scrape(State(state): State<AppState>) -> Response {
         Err(e) => tracing::warn!(error = %e, "metrics: reading the task queue failed"),
     }
     for p in state.store.pool_figures() {
+        metrics
+            .pool_max
+            .get_or_create(&PoolName {
+                pool: p.pool.to_owned(),
+            })
+            .set(i64::from(p.max));
         let figures = [
             ("open", i64::from(p.size)),
             ("idle", i64::try_from(p.idle).unwrap_or(i64::MAX)),
-            ("max", i64::from(p.max)),
         ];
         for (name, n) in figures {
             metrics
@@ -252,7 +275,12 @@ pub async fn observe(
     next: axum::middleware::Next,
 ) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    // Any token is a method to hyper: only the standard ones become labels.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "PATCH" | "OPTIONS") => m,
+        _ => "other",
+    }
+    .to_owned();
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -261,7 +289,9 @@ pub async fn observe(
         .headers()
         .get("x-correlation-id")
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.chars().take(128).collect::<String>());
+        // As the error bodies (`correlation_scope`): an id over 128 bytes is ignored.
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_owned);
     let user = Arc::new(OnceLock::new());
     let response = REQUEST_USER.scope(user.clone(), next.run(req)).await;
     let elapsed = started.elapsed();

@@ -33,6 +33,16 @@ impl Store {
             .bind(target)
             .execute(&self.read)
             .await?;
-        Ok(std::fs::metadata(to).map(|m| m.len()).unwrap_or(0))
+        // VACUUM INTO does not sync what it wrote: a crash right after
+        // "backup written" must not leave a torn copy.
+        let io = |e: std::io::Error| StoreError::Conflict(format!("syncing {}: {e}", to.display()));
+        let file = std::fs::File::open(to).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io)?;
+        }
+        Ok(file.metadata().map(|m| m.len()).unwrap_or(0))
     }
 }

@@ -11,7 +11,8 @@ use crate::error::StoreError;
 pub struct QueueFigures {
     pub queued: i64,
     pub running: i64,
-    /// Acceptance time (epoch ms) of the oldest queued task.
+    /// Acceptance time (epoch ms) of the first queued task (tasks are
+    /// claimed in id order; one probe of `tasks_claim`).
     pub oldest_queued_ms: Option<i64>,
 }
 
@@ -33,7 +34,7 @@ impl Store {
         let (queued, running, oldest): (i64, i64, Option<i64>) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM tasks WHERE state = 'queued'), \
              (SELECT COUNT(*) FROM tasks WHERE state = 'running'), \
-             (SELECT MIN(accepted_at) FROM tasks WHERE state = 'queued')",
+             (SELECT accepted_at FROM tasks WHERE state = 'queued' ORDER BY id LIMIT 1)",
         )
         .fetch_one(&self.read)
         .await?;

@@ -15,6 +15,17 @@ type BoxError = Box<dyn std::error::Error>;
 
 /// Runs an admin command.
 pub async fn run(args: AdminArgs) -> Result<(), BoxError> {
+    if let (AdminCommand::Backup { .. }, None) = (&args.command, &args.store.database_url) {
+        // A mistyped --data-dir must not back up a database made just now.
+        let db = args.store.data_dir.join("verdict.db");
+        if !db.is_file() {
+            return Err(format!(
+                "no database at {}: give the server's --data-dir (or --database-url)",
+                db.display()
+            )
+            .into());
+        }
+    }
     if args.store.database_url.is_none() {
         let dir = &args.store.data_dir;
         std::fs::create_dir_all(dir)

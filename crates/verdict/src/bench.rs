@@ -210,10 +210,10 @@ async fn end_to_end(
     runs: u64,
     database_url: Option<String>,
 ) -> Result<Rates, BoxError> {
-    let backend = if database_url.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
+    let backend = match &database_url {
+        Some(url) if url.starts_with("postgres") => "PostgreSQL",
+        Some(_) => "the given database",
+        None => "SQLite",
     };
     let (server, _data) = start(database_url).await?;
     let client = signed_in_client(&server.url()).await?;

@@ -34,6 +34,22 @@ async fn an_online_backup_starts_a_server_with_what_was_pushed() {
     assert!(!out.status.success());
     assert!(text(&out).contains("exists already"), "{}", text(&out));
     assert_eq!(std::fs::metadata(&copy).unwrap().len(), size);
+    // A data directory without a database: refused, nothing created.
+    let empty = dir.path().join("not-the-data-dir");
+    let out = support::verdict(
+        &[
+            "admin",
+            "--data-dir",
+            empty.to_str().unwrap(),
+            "backup",
+            "--to",
+            dir.path().join("y.db").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("no database at"), "{}", text(&out));
+    assert!(!empty.exists() && !dir.path().join("y.db").exists());
     // The copy is a database a new server runs on.
     let url = format!("sqlite://{}", copy.display());
     let restored = Server::spawn_with(Backend::Sqlite, "restored", &["--database-url", &url]).await;

@@ -33,14 +33,22 @@ impl FromRequestParts<AppState> for Principal {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let caller = super::throttle::Caller::of(&parts.extensions);
-        let who = authenticate(&parts.headers, caller, state).await?;
-        crate::metrics::note_user(&who.user.name);
-        Ok(who)
+        authenticate(&parts.headers, caller, state).await
     }
 }
 
-/// Resolves the caller or answers 401.
+/// Resolves the caller or answers 401; the access log learns who it is.
 pub async fn authenticate(
+    headers: &HeaderMap,
+    caller: super::throttle::Caller,
+    state: &AppState,
+) -> Result<Principal, ApiError> {
+    let who = resolve(headers, caller, state).await?;
+    crate::metrics::note_user(&who.user.name);
+    Ok(who)
+}
+
+async fn resolve(
     headers: &HeaderMap,
     caller: super::throttle::Caller,
     state: &AppState,

@@ -64,8 +64,9 @@ impl FromRequestParts<AppState> for Uploader {
                 "unsupported authorization scheme '{scheme}'"
             )));
         };
-        user.map(|user| Self { user })
-            .ok_or_else(|| TcError::Unauthorized("invalid credentials".to_owned()))
+        let user = user.ok_or_else(|| TcError::Unauthorized("invalid credentials".to_owned()))?;
+        crate::metrics::note_user(&user.name);
+        Ok(Self { user })
     }
 }
 

@@ -89,7 +89,30 @@ async fn metrics_count_requests_tasks_and_runs(s: TestServer) {
     );
     let max = text
         .lines()
-        .filter(|l| l.starts_with("verdict_db_pool_connections{") && l.contains(r#"state="max""#))
+        .filter(|l| l.starts_with("verdict_db_pool_max_connections{"))
         .count();
     assert!(max >= 1, "{text}");
+    assert!(
+        text.contains(r#"verdict_db_pool_connections{pool="#),
+        "{text}"
+    );
+    // A made-up method is one label, not one per name.
+    for m in ["FOO1", "FOO2"] {
+        let method = reqwest::Method::from_bytes(m.as_bytes()).unwrap();
+        let r = s
+            .client
+            .request(method, format!("{}/healthz", s.url))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{}", r.status());
+    }
+    let text = reqwest::get(format!("{}/metrics", s.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("FOO"), "{text}");
+    assert!(text.contains(r#"method="other""#), "{text}");
 }
