@@ -58,6 +58,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_ci_plugins.sql"),
         include_str!("../migrations/postgres/0010_ci_plugins.sql"),
     ),
+    (
+        11,
+        include_str!("../migrations/sqlite/0011_entity_counts.sql"),
+        include_str!("../migrations/postgres/0011_entity_counts.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database's version, each in its own

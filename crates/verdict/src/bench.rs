@@ -266,6 +266,23 @@ async fn end_to_end(
             rerun_seconds += total;
         }
     }
+    if rounds.len() > 1 {
+        // The entity API's page of previous runs, as a client pages them.
+        let url = format!("{ws}/previous_runs?limit=100&fields=status,started");
+        let mut times = Vec::new();
+        let mut total = serde_json::Value::Null;
+        for _ in 0..50 {
+            let t = Instant::now();
+            let page: serde_json::Value = client.get(&url).send().await?.json().await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            total = page["total_count"].clone();
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "previous_runs page with total_count {total} on {backend}: p50 {:.1} ms, p95 {:.1} ms (50 requests)",
+            times[25], times[47]
+        );
+    }
     let reruns = rounds.len().saturating_sub(1) as f64;
     let rerun = (reruns > 0.0).then(|| reruns * runs as f64 / rerun_seconds);
     if let Some(rate) = rerun {

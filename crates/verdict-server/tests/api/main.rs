@@ -12,6 +12,7 @@ mod browser;
 mod ci;
 mod ci_sdk;
 mod clients;
+mod counts;
 mod entity_api;
 mod hostile_accounts;
 mod hostile_blobs;

@@ -330,7 +330,20 @@ impl IngestTx {
             &rows,
             false,
         )
-        .await
+        .await?;
+        if !rows.is_empty() {
+            // The kept total_count (schema v11): previous runs are only ever
+            // added here, never changed or deleted through the API.
+            sqlx::query(
+                "INSERT INTO entity_counts (workspace_id, collection, n) VALUES ($1, 'previous_runs', $2) \
+                 ON CONFLICT (workspace_id, collection) DO UPDATE SET n = entity_counts.n + excluded.n",
+            )
+            .bind(ws)
+            .bind(i64::try_from(rows.len()).unwrap_or(i64::MAX))
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
     }
 
     /// Removes the steps of runs about to get new ones.
