@@ -63,6 +63,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0011_entity_counts.sql"),
         include_str!("../migrations/postgres/0011_entity_counts.sql"),
     ),
+    (
+        12,
+        include_str!("../migrations/sqlite/0012_runs_fillfactor.sql"),
+        include_str!("../migrations/postgres/0012_runs_fillfactor.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database's version, each in its own
@@ -135,6 +140,7 @@ mod tests {
                     .replace("BIGINT", "INTEGER")
                     .replace("BYTEA", "BLOB")
                     .replace(") WITH (fillfactor = 80);", ") WITHOUT ROWID;")
+                    .replace("ALTER TABLE runs SET (fillfactor = 70);", "SELECT 1;")
                 })
                 .skip(2)
                 .collect();

@@ -1,0 +1,4 @@
+-- Verdict schema v12 (SQLite). Keep in step with postgres/0012_runs_fillfactor.sql.
+-- A re-run rewrites every last run: PostgreSQL leaves room in each page of runs
+-- so those updates stay on their page (HOT); SQLite updates rows in place.
+SELECT 1;
