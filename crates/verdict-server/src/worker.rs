@@ -11,6 +11,8 @@ mod resolve;
 mod runner;
 mod write;
 
-pub use ci_target::workspaces as ci_workspaces;
+pub use ci_target::{
+    Destination as CiDestination, destination as ci_destination, workspaces as ci_workspaces,
+};
 pub use progress::TaskProgress;
 pub use runner::spawn_workers;

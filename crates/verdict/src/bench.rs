@@ -277,10 +277,9 @@ async fn end_to_end(
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             total = page["total_count"].clone();
         }
-        times.sort_by(f64::total_cmp);
+        let (p50, p95) = insight::percentiles(times);
         println!(
-            "previous_runs page with total_count {total} on {backend}: p50 {:.1} ms, p95 {:.1} ms (50 requests)",
-            times[25], times[47]
+            "previous_runs page with total_count {total} on {backend}: p50 {p50:.1} ms, p95 {p95:.1} ms (50 requests)"
         );
     }
     let reruns = rounds.len().saturating_sub(1) as f64;

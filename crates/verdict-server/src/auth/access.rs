@@ -71,3 +71,25 @@ pub async fn shared_space(
         )))
     }
 }
+
+/// The workspaces among `ids` (of shared space `sp`) the caller holds a role
+/// in (administrators: all): where data a CI plugin sends may go.
+///
+/// # Errors
+/// Database failure.
+pub async fn writable_workspaces(
+    state: &AppState,
+    who: &Principal,
+    sp: i64,
+    ids: Vec<i64>,
+) -> Result<Vec<i64>, ApiError> {
+    let mut out = Vec::new();
+    for ws in ids {
+        match workspace(state, who, sp, ws).await {
+            Ok(_) => out.push(ws),
+            Err(ApiError::Forbidden(_) | ApiError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use verdict_store::{BuildReport, CiSighting, CiTarget};
 
-use super::ci_files::visible;
 use super::results::{self, path_id, task_json};
 use crate::app::AppState;
 use crate::auth::access;
@@ -54,12 +53,14 @@ pub async fn preflight(
 ) -> Result<Response, ApiError> {
     let sp = shared_space(&state, &who, &sp).await?;
     let job = super::ci_job_id::decode(&job, &params)?;
-    let known = !state
-        .store
-        .ci_workspaces(sp, &instance, Some(&job))
-        .await?
-        .is_empty();
-    let wanted = known || state.store.workspaces(sp).await?.len() == 1;
+    let target = CiTarget {
+        shared_space_id: sp,
+        instance_id: instance,
+        job_ci_id: job,
+        build_ci_id: String::new(),
+    };
+    let wanted = crate::worker::ci_destination(&state.store, &target).await?
+        != crate::worker::CiDestination::Nowhere;
     Ok((
         [(header::CONTENT_TYPE, "text/plain")],
         if wanted { "true" } else { "false" },
@@ -84,7 +85,7 @@ pub async fn tasks(
         param("plugin-version"),
     );
     let known = state.store.ci_workspaces(sp, &instance, None).await?;
-    let mine = visible(&state, &who, sp, known).await?;
+    let mine = access::writable_workspaces(&state, &who, sp, known).await?;
     state
         .store
         .record_ci_sighting(sp, &instance, &seen, &mine)
@@ -126,7 +127,7 @@ pub async fn pipeline_roots(
     }
     let roots = state.store.pipeline_roots(sp, &instance).await?;
     let workspaces: Vec<i64> = roots.iter().map(|(ws, _)| *ws).collect();
-    let mine = visible(&state, &who, sp, workspaces).await?;
+    let mine = access::writable_workspaces(&state, &who, sp, workspaces).await?;
     let mut jobs: Vec<String> = roots
         .into_iter()
         .filter(|(ws, _)| mine.contains(ws))
@@ -191,7 +192,7 @@ pub async fn events(
         ..CiTarget::default()
     };
     let found = crate::worker::ci_workspaces(&state.store, &target).await?;
-    let workspaces = visible(&state, &who, sp, found).await?;
+    let workspaces = access::writable_workspaces(&state, &who, sp, found).await?;
     if seen != CiSighting::default() {
         state
             .store

@@ -44,14 +44,16 @@ pub async fn workspace_ids(
 ) -> Result<Json<Value>, ApiError> {
     let sp = shared_space(&state, &who, &sp).await?;
     let job = ci_job_id::decode(&job, &params)?;
-    let mut found = state.store.ci_workspaces(sp, &instance, Some(&job)).await?;
-    if found.is_empty() {
-        // A single-workspace shared space registers the server on first use.
-        if let [only] = state.store.workspaces(sp).await?.as_slice() {
-            found.push(only.id);
-        }
-    }
-    let ids: Vec<String> = visible(&state, &who, sp, found)
+    let target = CiTarget {
+        shared_space_id: sp,
+        instance_id: instance,
+        job_ci_id: job,
+        build_ci_id: String::new(),
+    };
+    let found = crate::worker::ci_destination(&state.store, &target)
+        .await?
+        .workspaces();
+    let ids: Vec<String> = access::writable_workspaces(&state, &who, sp, found)
         .await?
         .iter()
         .map(i64::to_string)
@@ -82,7 +84,9 @@ pub async fn build_log(
     // Checked before a byte is read (a refused log costs no disk); a server
     // registered on first use is registered only once the log is safe.
     let known = state.store.ci_server_id(workspace.id, &instance).await?;
-    if known.is_none() && !would_register(&state, &target, workspace.id).await? {
+    let first_use = crate::worker::ci_destination(&state.store, &target).await?
+        == crate::worker::CiDestination::Register(workspace.id);
+    if known.is_none() && !first_use {
         return Err(unknown_server(&instance));
     }
     let staged = stage(&state, body, &headers).await?;
@@ -90,7 +94,7 @@ pub async fn build_log(
         Some(id) => id,
         None => register(&state, &target, workspace.id).await?,
     };
-    let build_id = ensure_build(&state, workspace.id, server, &target).await?;
+    let build_id = ensure_build(&state, workspace.id, server, &target, None).await?;
     let id = keep(&state, workspace.id, build_id, BUILD_LOG_NAME, &staged).await?;
     Ok(Json(json!({"type": "attachment", "id": id.to_string()})))
 }
@@ -134,7 +138,7 @@ pub async fn coverage(
     let name = format!("coverage-{}.{extension}", &staged.key[..12]);
     let mut kept = Vec::new();
     for (ws, server) in targets {
-        let build_id = ensure_build(&state, ws, server, &target).await?;
+        let build_id = ensure_build(&state, ws, server, &target, None).await?;
         let id = keep(&state, ws, build_id, &name, &staged).await?;
         kept.push(json!({"type": "attachment", "id": id.to_string()}));
     }
@@ -151,7 +155,7 @@ pub(super) async fn build_targets(
 ) -> Result<Vec<(i64, i64)>, ApiError> {
     let found = crate::worker::ci_workspaces(&state.store, target).await?;
     let mut targets = Vec::new();
-    for ws in visible(state, who, target.shared_space_id, found).await? {
+    for ws in access::writable_workspaces(state, who, target.shared_space_id, found).await? {
         if let Some(server) = state.store.ci_server_id(ws, &target.instance_id).await? {
             targets.push((ws, server));
         }
@@ -160,21 +164,6 @@ pub(super) async fn build_targets(
         return Err(unknown_server(&target.instance_id));
     }
     Ok(targets)
-}
-
-/// True when §4.5 would register the server in `workspace` on first use:
-/// no workspace of the shared space knows it, and this is the only one.
-async fn would_register(
-    state: &AppState,
-    target: &CiTarget,
-    workspace: i64,
-) -> Result<bool, ApiError> {
-    let known = state
-        .store
-        .ci_workspaces(target.shared_space_id, &target.instance_id, None)
-        .await?;
-    let all = state.store.workspaces(target.shared_space_id).await?;
-    Ok(known.is_empty() && matches!(all.as_slice(), [only] if only.id == workspace))
 }
 
 /// Registers the server in `workspace` (§4.5 step 3) and returns its id.
@@ -193,36 +182,9 @@ fn unknown_server(instance: &str) -> ApiError {
     ))
 }
 
-/// Workspaces among `ids` the caller holds a role in (administrators: all).
-pub(super) async fn visible(
-    state: &AppState,
-    who: &Principal,
-    sp: i64,
-    ids: Vec<i64>,
-) -> Result<Vec<i64>, ApiError> {
-    let mut out = Vec::new();
-    for ws in ids {
-        match access::workspace(state, who, sp, ws).await {
-            Ok(_) => out.push(ws),
-            Err(ApiError::Forbidden(_) | ApiError::NotFound(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(out)
-}
-
-/// The CI build a file belongs to, created (with its job) when unknown.
+/// The CI build a file belongs to, created (with its job) when unknown;
+/// `scm_data` (JSON) is recorded on it when given.
 pub(super) async fn ensure_build(
-    state: &AppState,
-    workspace: i64,
-    server: i64,
-    target: &CiTarget,
-) -> Result<i64, ApiError> {
-    ensure_build_with(state, workspace, server, target, None).await
-}
-
-/// [`ensure_build`], also recording the build's SCM data.
-pub(super) async fn ensure_build_with(
     state: &AppState,
     workspace: i64,
     server: i64,

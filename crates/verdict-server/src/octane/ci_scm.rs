@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use verdict_store::CiTarget;
 
 use super::ci::shared_space;
-use super::ci_files::{build_id, build_targets, ensure_build_with, required};
+use super::ci_files::{build_id, build_targets, ensure_build, required};
 use super::ci_job_id;
 use crate::app::AppState;
 use crate::auth::principal::Principal;
@@ -64,7 +64,7 @@ pub async fn scm_commits(
     };
     let text = data.to_string();
     for (ws, server) in build_targets(&state, &who, &target).await? {
-        ensure_build_with(&state, ws, server, &target, Some(text.clone())).await?;
+        ensure_build(&state, ws, server, &target, Some(text.clone())).await?;
     }
     Ok(Json(json!({})))
 }

@@ -5,17 +5,52 @@
 use verdict_domain::payload::BuildRef;
 use verdict_store::{CiTarget, Store, StoreError, TaskState};
 
-/// Workspaces to process a CI push into (§4.5 steps 1–3); empty = none knows the server.
-pub async fn workspaces(store: &Store, ci: &CiTarget) -> Result<Vec<i64>, StoreError> {
+/// Where §4.5 sends a CI server's data, before anything is registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// Workspaces that know the server (those that also know the job, if any do).
+    Known(Vec<i64>),
+    /// None knows it and the shared space has this one workspace: the server
+    /// is registered there on first use (step 3).
+    Register(i64),
+    /// None knows it and there is no single workspace to register it in.
+    Nowhere,
+}
+
+impl Destination {
+    /// The workspaces, registered or to be.
+    #[must_use]
+    pub fn workspaces(&self) -> Vec<i64> {
+        match self {
+            Self::Known(ids) => ids.clone(),
+            Self::Register(ws) => vec![*ws],
+            Self::Nowhere => Vec::new(),
+        }
+    }
+}
+
+/// §4.5 steps 1–3 without writing anything (preflights answer from it).
+pub async fn destination(store: &Store, ci: &CiTarget) -> Result<Destination, StoreError> {
     let found = store
         .ci_workspaces(ci.shared_space_id, &ci.instance_id, Some(&ci.job_ci_id))
         .await?;
     if !found.is_empty() {
-        return Ok(found);
+        return Ok(Destination::Known(found));
     }
     let all = store.workspaces(ci.shared_space_id).await?;
-    let [only] = all.as_slice() else {
-        return Ok(Vec::new());
+    Ok(match all.as_slice() {
+        [only] => Destination::Register(only.id),
+        _ => Destination::Nowhere,
+    })
+}
+
+/// Workspaces to process a CI push into (§4.5 steps 1–3), registering the
+/// server when step 3 applies; empty = none knows the server.
+pub async fn workspaces(store: &Store, ci: &CiTarget) -> Result<Vec<i64>, StoreError> {
+    let only = match destination(store, ci).await? {
+        Destination::Known(found) => return Ok(found),
+        Destination::Nowhere => return Ok(Vec::new()),
+        Destination::Register(only) => only,
     };
     // What the server said about itself on its polls and events so far.
     let seen = store
@@ -25,7 +60,7 @@ pub async fn workspaces(store: &Store, ci: &CiTarget) -> Result<Vec<i64>, StoreE
     let server_type = seen.server_type.as_deref().unwrap_or("unknown");
     match store
         .create_ci_server(
-            only.id,
+            only,
             &ci.instance_id,
             &ci.instance_id,
             server_type,
@@ -36,7 +71,7 @@ pub async fn workspaces(store: &Store, ci: &CiTarget) -> Result<Vec<i64>, StoreE
         Ok(_) => {
             if seen.plugin_version.is_some() {
                 store
-                    .record_ci_sighting(ci.shared_space_id, &ci.instance_id, &seen, &[only.id])
+                    .record_ci_sighting(ci.shared_space_id, &ci.instance_id, &seen, &[only])
                     .await?;
             }
         }
@@ -44,7 +79,7 @@ pub async fn workspaces(store: &Store, ci: &CiTarget) -> Result<Vec<i64>, StoreE
         Err(StoreError::Conflict(_)) => {}
         Err(e) => return Err(e),
     }
-    Ok(vec![only.id])
+    Ok(vec![only])
 }
 
 /// The build a CI push reports: the query parameters, with display names

@@ -193,6 +193,40 @@ fn event(kind: &str, job: &str, build: &str, causes: Value) -> Value {
     e
 }
 
+/// The CI server as the plugin reported itself (type, URL, plugin version).
+fn assert_reported(server: &Value) {
+    assert_eq!(
+        (
+            server["server_type"].as_str(),
+            server["url"].as_str(),
+            server["plugin_version"].as_str()
+        ),
+        (
+            Some("jenkins"),
+            Some("http://jenkins.local:8080"),
+            Some("25.1.0")
+        ),
+        "{server}"
+    );
+}
+
+/// `POST …/pipelines` as an administrator (the Octane UI would), rooted at `root`.
+async fn define_pipeline(s: &TestServer, name: &str, root: &str) {
+    let r = s
+        .client
+        .post(s.ws("pipelines"))
+        .json(&json!({"data": [{"name": name, "server_ci_id": INSTANCE, "root_job_ci_id": root, "jobs": [{}]}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+}
+
 fn user_cause() -> Value {
     json!([{"type": "user", "user": "admin", "causes": []}])
 }
@@ -314,19 +348,7 @@ async fn defined_pipeline_gets_one_job_one_build_its_runs_and_log(s: TestServer)
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    let r = s
-        .client
-        .post(s.ws("pipelines"))
-        .json(&json!({"data": [{"name": "Shop CI", "server_ci_id": INSTANCE, "root_job_ci_id": JOB, "jobs": [{}]}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::CREATED,
-        "{}",
-        r.text().await.unwrap()
-    );
+    define_pipeline(&s, "Shop CI", JOB).await;
 
     let c = sdk(&s).await;
     // ConfigurationServiceImpl at start: the version, then the roots.
@@ -405,18 +427,7 @@ async fn defined_pipeline_gets_one_job_one_build_its_runs_and_log(s: TestServer)
     let server = &s
         .entities("ci_servers?fields=instance_id,server_type,url,plugin_version")
         .await["data"][0];
-    assert_eq!(
-        (
-            server["server_type"].as_str(),
-            server["url"].as_str(),
-            server["plugin_version"].as_str()
-        ),
-        (
-            Some("jenkins"),
-            Some("http://jenkins.local:8080"),
-            Some("25.1.0")
-        )
-    );
+    assert_reported(server);
     // The log is the build's attachment, byte for byte.
     let attachment_id = kept["id"].as_str().unwrap();
     let query = format!(
@@ -439,14 +450,7 @@ async fn defined_pipeline_gets_one_job_one_build_its_runs_and_log(s: TestServer)
 
     // Another job outside every pipeline: listed nowhere, so the SDK sends
     // nothing for it; a second pipeline makes it a root too.
-    let r = s
-        .client
-        .post(s.ws("pipelines"))
-        .json(&json!({"data": [{"name": "Shop nightly", "server_ci_id": INSTANCE, "root_job_ci_id": DOWNSTREAM, "jobs": [{}]}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    define_pipeline(&s, "Shop nightly", DOWNSTREAM).await;
     let roots: Vec<String> = get(&c, ci(&s, &format!("servers/{INSTANCE}/pipeline-roots")))
         .await
         .json()
@@ -495,21 +499,9 @@ async fn auto_pipelines_take_every_job(s: TestServer) {
     let server = &s
         .entities("ci_servers?fields=instance_id,server_type,url,plugin_version")
         .await["data"][0];
-    assert_eq!(
-        (
-            server["instance_id"].as_str(),
-            server["server_type"].as_str(),
-            server["url"].as_str(),
-            server["plugin_version"].as_str()
-        ),
-        (
-            Some(INSTANCE),
-            Some("jenkins"),
-            Some("http://jenkins.local:8080"),
-            Some("25.1.0")
-        ),
-        "what the poll and the events said, kept from before the registration"
-    );
+    // What the poll and the events said, kept from before the registration.
+    assert_eq!(server["instance_id"], INSTANCE);
+    assert_reported(server);
     let pipelines = s.entities("pipelines?fields=name,root_job").await;
     assert_eq!(pipelines["total_count"], 1, "{pipelines}");
     assert_eq!(pipelines["data"][0]["name"], "acme/shop ~ ci");
@@ -535,14 +527,7 @@ async fn auto_pipelines_take_every_job(s: TestServer) {
     // A second build of the same job keeps the one pipeline; a job whose name
     // is taken by another pipeline gets its server's name added.
     put_events(&c, &s, vec![event("started", JOB, "8", user_cause())]).await;
-    let r = s
-        .client
-        .post(s.ws("pipelines"))
-        .json(&json!({"data": [{"name": "acme/web", "server_ci_id": INSTANCE, "root_job_ci_id": "acme/job/elsewhere", "jobs": [{}]}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    define_pipeline(&s, "acme/web", "acme/job/elsewhere").await;
     put_events(
         &c,
         &s,
@@ -763,14 +748,7 @@ async fn ci_data_stays_in_the_callers_workspaces(s: TestServer) {
             .unwrap();
     }
     s.sign_in().await;
-    let r = s
-        .client
-        .post(s.ws("pipelines"))
-        .json(&json!({"data": [{"name": "Admin's", "server_ci_id": INSTANCE, "root_job_ci_id": JOB, "jobs": [{}]}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    define_pipeline(&s, "Admin's", JOB).await;
     let c = sdk_as(&s, bob, "bob_sdk").await;
     // Roots of workspace 1002's pipelines are not bob's to see.
     let roots: Value = get(&c, ci(&s, &format!("servers/{INSTANCE}/pipeline-roots")))
@@ -828,18 +806,7 @@ async fn ci_data_stays_in_the_callers_workspaces(s: TestServer) {
     let server = &s
         .get_json(&other("ci_servers?fields=server_type,url,plugin_version"))
         .await["data"][0];
-    assert_eq!(
-        (
-            server["server_type"].as_str(),
-            server["url"].as_str(),
-            server["plugin_version"].as_str()
-        ),
-        (
-            Some("jenkins"),
-            Some("http://jenkins.local:8080"),
-            Some("25.1.0")
-        )
-    );
+    assert_reported(server);
     assert_eq!(s.get_json(&other("ci_builds")).await["total_count"], 1);
 }
 

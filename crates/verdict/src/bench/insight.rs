@@ -232,7 +232,7 @@ async fn seed(store: &Store, tests: u64, sets: u64) -> Result<(u64, u64), BoxErr
 }
 
 /// p50 and p95 of `samples` timings (ms).
-fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
+pub(super) fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
     ms.sort_by(f64::total_cmp);
     let at = |p: f64| ms[((p * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
     (at(0.50), at(0.95))
