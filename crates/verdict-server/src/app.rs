@@ -66,6 +66,13 @@ pub enum StartError {
         dir: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    BlobUrl(#[from] crate::blobs::BlobUrlError),
+    #[error("cannot use blob storage {location}: {source}")]
+    Blobs {
+        location: String,
+        source: crate::blobs::BlobError,
+    },
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
     #[error("random source failed: {0}")]
@@ -122,8 +129,24 @@ impl Server {
         let wake = Arc::new(Notify::new());
         let progress = Arc::new(crate::worker::TaskProgress::default());
         let metrics = Arc::new(crate::metrics::Metrics::new());
+        let backend = match &config.blob_url {
+            Some(url) => crate::blobs::Backend::from_url(url, &config.blob_options)?,
+            None => crate::blobs::Backend::Local(config.data_dir.join("blobs")),
+        };
+        backend.check().await.map_err(|source| StartError::Blobs {
+            location: backend.describe(),
+            source,
+        })?;
+        tracing::info!(location = %backend.describe(), "blob storage");
+        if config.blob_url.is_none() && store.backend() == verdict_store::Backend::Postgres {
+            tracing::warn!(
+                "attachments are kept in this node's data directory: when several nodes share this database, give them one --blob-url (s3://bucket/prefix, or file:// on a shared mount) so each serves every attachment"
+            );
+        }
+        let blobs =
+            crate::blobs::BlobStore::open(config.data_dir.join("blobs").join("tmp"), backend)?;
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let workers = crate::worker::spawn_workers(
+        let mut workers = crate::worker::spawn_workers(
             store.clone(),
             config.workers,
             config.task_lease,
@@ -132,7 +155,17 @@ impl Server {
             progress.clone(),
             metrics.clone(),
         );
-        let blobs = crate::blobs::BlobStore::open(config.data_dir.join("blobs"))?;
+        workers.push(crate::blobs::spawn_sweeper(
+            blobs.clone(),
+            store.clone(),
+            shutdown_rx.clone(),
+        ));
+        workers.push(crate::retention::spawn_pruner(
+            store.clone(),
+            blobs.clone(),
+            config.retain_days,
+            shutdown_rx.clone(),
+        ));
         let state_limits = crate::http::ConnLimits {
             header_timeout: config.header_timeout,
             body_idle_timeout: config.body_idle_timeout,

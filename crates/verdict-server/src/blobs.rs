@@ -1,11 +1,15 @@
-//! Blob storage for attachments: content-addressed files under the data
-//! directory (`blobs/ab/cd/<sha256>`). Uploads stream to a temporary file
-//! while being hashed ([`StagedBlob`]); the file moves into place only inside
-//! the database transaction that takes a reference to it
-//! (`verdict_store::blob_refs`), so no blob is ever whole in memory, a
-//! half-written upload is never visible, and a refused request leaves
-//! nothing on disk (the staged file is deleted when dropped).
-//! (S3-compatible storage for multi-node set-ups is not implemented yet.)
+//! Blob storage for attachments and Test Center files: content-addressed
+//! bytes (`ab/cd/<sha256>`) in this node's data directory or in a shared
+//! S3-compatible bucket ([`Backend`]). Uploads stream to a local temporary
+//! file while being hashed ([`StagedBlob`]), so no blob is ever whole in
+//! memory and a refused request leaves nothing (the staged file is deleted
+//! when dropped). Writing and deleting bytes is ordered around the
+//! reference counts (`verdict_store::blob_refs`): pinned and written before
+//! the using transaction, removed after the one that drops the last use.
+
+mod backend;
+
+pub use backend::{Backend, BlobError, BlobUrlError};
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -15,38 +19,49 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use verdict_store::Store;
+
 use crate::auth::secrets::hex;
 use crate::error::ApiError;
 
-/// A directory of content-addressed blobs.
+/// Content-addressed blobs: where they live and where uploads are staged.
 #[derive(Debug, Clone)]
 pub struct BlobStore {
-    root: PathBuf,
+    /// Uploads being hashed (this node's disk, whatever the backend).
+    staging: PathBuf,
+    backend: Backend,
 }
 
 impl BlobStore {
-    /// Blobs live in `root` (created when missing).
+    /// Blobs live in `backend`; uploads are staged in `staging` (created
+    /// when missing, emptied of a dead process's leftovers).
     ///
     /// # Errors
     /// The directory cannot be created.
-    pub fn open(root: PathBuf) -> std::io::Result<Self> {
-        let tmp = root.join("tmp");
+    pub fn open(staging: PathBuf, backend: Backend) -> std::io::Result<Self> {
+        Self::clear_staging(&staging)?;
+        Ok(Self { staging, backend })
+    }
+
+    /// For a process that removes but never uploads (`verdict admin
+    /// prune`): it must not touch the staging directory of a server that
+    /// may be running on the same data directory.
+    #[must_use]
+    pub fn without_staging(backend: Backend) -> Self {
+        Self {
+            staging: std::env::temp_dir(),
+            backend,
+        }
+    }
+
+    fn clear_staging(staging: &std::path::Path) -> std::io::Result<()> {
         // Staged uploads of a process that died: nothing references them.
-        if tmp.is_dir() {
-            for entry in std::fs::read_dir(&tmp)?.flatten() {
+        if staging.is_dir() {
+            for entry in std::fs::read_dir(staging)?.flatten() {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
-        std::fs::create_dir_all(tmp)?;
-        Ok(Self { root })
-    }
-
-    fn path_of(&self, key: &str) -> Option<PathBuf> {
-        // Keys are our own hex digests; anything else never becomes a path.
-        if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        Some(self.root.join(&key[..2]).join(&key[2..4]).join(key))
+        std::fs::create_dir_all(staging)
     }
 
     /// Streams a request body into a staged file. 413 past `max`.
@@ -61,8 +76,7 @@ impl BlobStore {
         S: futures_util::Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let tmp =
-            tempfile::NamedTempFile::new_in(self.root.join("tmp")).map_err(ApiError::internal)?;
+        let tmp = tempfile::NamedTempFile::new_in(&self.staging).map_err(ApiError::internal)?;
         let mut out = tokio::fs::File::from_std(tmp.reopen().map_err(ApiError::internal)?);
         let mut hasher = Sha256::new();
         let mut size = 0_u64;
@@ -96,8 +110,7 @@ impl BlobStore {
     /// spooled request body), hashing it on the way; 413 past `max`. Call it
     /// from `spawn_blocking`.
     pub fn stage_reader(&self, reader: &mut impl Read, max: u64) -> Result<StagedBlob, ApiError> {
-        let mut tmp =
-            tempfile::NamedTempFile::new_in(self.root.join("tmp")).map_err(ApiError::internal)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.staging).map_err(ApiError::internal)?;
         let mut hasher = Sha256::new();
         let mut size = 0_u64;
         let mut buf = vec![0_u8; 1 << 16];
@@ -128,49 +141,131 @@ impl BlobStore {
         })
     }
 
-    /// Moves a staged upload to its content address unless the same bytes
-    /// are already there. Called by the store inside the transaction that
-    /// holds the blob's reference.
+    /// Pins the staged uploads' keys and writes their bytes (steps 1 of
+    /// `verdict_store::blob_refs`): call before the transaction that takes
+    /// their references, and give the [`Pinned`] to [`Self::unpin`] after it,
+    /// whatever it returned.
     ///
     /// # Errors
-    /// The file cannot be moved.
-    pub fn place(&self, staged: &StagedBlob) -> std::io::Result<()> {
-        let dest = self
-            .path_of(&staged.key)
-            .ok_or_else(|| std::io::Error::other("bad blob key"))?;
-        if dest.exists() {
-            return Ok(());
-        }
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::rename(&staged.path, &dest)
-    }
-
-    /// Removes the file of a blob whose last reference is being dropped
-    /// (called by the store before that transaction commits).
-    ///
-    /// # Errors
-    /// The file exists but cannot be removed.
-    pub fn remove_now(&self, key: &str) -> std::io::Result<()> {
-        let Some(path) = self.path_of(key) else {
-            return Ok(());
+    /// Database or blob storage failure (the pins are given back).
+    pub async fn pin_and_put(
+        &self,
+        store: &Store,
+        staged: &[&StagedBlob],
+    ) -> Result<Pinned, ApiError> {
+        let keys: Vec<(&str, i64)> = staged
+            .iter()
+            .map(|s| (s.key.as_str(), i64::try_from(s.size).unwrap_or(i64::MAX)))
+            .collect();
+        store.pin_blobs(&keys).await?;
+        let pinned = Pinned {
+            keys: keys.iter().map(|(k, _)| (*k).to_owned()).collect(),
         };
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+        for one in staged {
+            if let Err(e) = self.backend.put(one).await {
+                tracing::error!(key = %one.key, error = %e, "writing a blob failed");
+                self.unpin(store, pinned).await;
+                return Err(ApiError::internal(e));
+            }
+        }
+        Ok(pinned)
+    }
+
+    /// Gives pins back and removes what nothing uses (an upload whose
+    /// transaction was refused). Failures are logged: the pins expire and
+    /// the sweep removes the rest.
+    pub async fn unpin(&self, store: &Store, pinned: Pinned) {
+        let keys: Vec<&str> = pinned.keys.iter().map(String::as_str).collect();
+        match store.unpin_blobs(&keys).await {
+            Ok(unused) => {
+                self.remove_unused(store, &unused).await;
+            }
+            Err(e) => tracing::warn!(error = %e, "giving blob pins back failed; they expire"),
         }
     }
 
-    /// Opens a blob for streaming.
-    pub async fn open_blob(&self, key: &str) -> Result<tokio::fs::File, ApiError> {
-        let path = self
-            .path_of(key)
-            .ok_or_else(|| ApiError::NotFound("blob not found".to_owned()))?;
-        tokio::fs::File::open(&path)
-            .await
-            .map_err(|_| ApiError::NotFound("attachment content is missing".to_owned()))
+    /// Removes the bytes of keys whose last reference a committed
+    /// transaction dropped, unless a new use took them meanwhile. Failures
+    /// are logged (the sweep tries again); returns how many went.
+    pub async fn remove_unused(&self, store: &Store, keys: &[String]) -> u64 {
+        let mut removed = 0;
+        for key in keys {
+            match self.remove_one(store, key).await {
+                Ok(true) => removed += 1,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(%key, error = %e, "removing an unused blob failed"),
+            }
+        }
+        removed
     }
+
+    async fn remove_one(&self, store: &Store, key: &str) -> Result<bool, ApiError> {
+        let Some(removal) = store.begin_blob_removal(key, pins_before()).await? else {
+            return Ok(false);
+        };
+        // The row is held (deleted, uncommitted) while the bytes go, so a
+        // new upload of them waits and writes them again afterwards.
+        self.backend.delete(key).await.map_err(ApiError::internal)?;
+        removal.commit().await?;
+        Ok(true)
+    }
+
+    /// Removes every blob nothing references and no live pin protects (left
+    /// by a crash between a commit and its removal, or by a node that died
+    /// mid-upload); returns how many went.
+    ///
+    /// # Errors
+    /// Database failure listing them.
+    pub async fn sweep(&self, store: &Store) -> Result<u64, ApiError> {
+        let mut removed = 0;
+        loop {
+            let keys = store.unreferenced_blobs(pins_before(), SWEEP_BATCH).await?;
+            let batch = self.remove_unused(store, &keys).await;
+            removed += batch;
+            // A batch where nothing could go (storage failing) ends the
+            // round rather than spinning on the same keys.
+            if keys.len() < usize::try_from(SWEEP_BATCH).unwrap_or(usize::MAX) || batch == 0 {
+                return Ok(removed);
+            }
+        }
+    }
+
+    /// A blob's bytes as a response body, streamed.
+    ///
+    /// # Errors
+    /// 404 when the bytes are missing.
+    pub async fn open_blob(&self, key: &str) -> Result<Body, ApiError> {
+        self.backend.get(key).await.map_err(|e| match e {
+            BlobError::NotFound(_) => {
+                ApiError::NotFound("attachment content is missing".to_owned())
+            }
+            other => ApiError::internal(other),
+        })
+    }
+
+    /// Where the bytes live.
+    #[must_use]
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+}
+
+/// Keys pinned by [`BlobStore::pin_and_put`]; give them to
+/// [`BlobStore::unpin`] once the using transaction has ended.
+#[must_use = "pins are given back with BlobStore::unpin"]
+#[derive(Debug)]
+pub struct Pinned {
+    keys: Vec<String>,
+}
+
+/// A pin older than this (ms) no longer protects its key: the node that
+/// took it died mid-upload. Far longer than any upload's write.
+const PIN_TTL_MS: i64 = 3600 * 1000;
+/// Keys a sweep looks at per query.
+const SWEEP_BATCH: i64 = 500;
+
+fn pins_before() -> i64 {
+    verdict_store::now_ms().saturating_sub(PIN_TTL_MS)
 }
 
 /// An upload hashed into a temporary file, not yet a blob: dropping it
@@ -180,4 +275,28 @@ pub struct StagedBlob {
     pub key: String,
     pub size: u64,
     path: tempfile::TempPath,
+}
+
+/// How often a node sweeps for blobs nothing uses.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Sweeps at start and every [`SWEEP_EVERY`] until shutdown.
+pub fn spawn_sweeper(
+    blobs: BlobStore,
+    store: Store,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match blobs.sweep(&store).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "removed blobs nothing uses"),
+                Err(e) => tracing::warn!(error = %e, "blob sweep failed"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(SWEEP_EVERY) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    })
 }

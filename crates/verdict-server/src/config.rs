@@ -13,6 +13,16 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// `sqlite://...` or `postgres://...`; `None`: SQLite in `data_dir`.
     pub database_url: Option<String>,
+    /// Where blob bytes live: `s3://bucket/prefix` (shared by several
+    /// nodes) or `file:///dir`; `None`: `data_dir/blobs`.
+    pub blob_url: Option<String>,
+    /// Object storage settings (`aws_endpoint`, `aws_access_key_id`, …)
+    /// over the process's `AWS_*` variables: how tests point nodes at their
+    /// own bucket without touching the environment.
+    pub blob_options: Vec<(String, String)>,
+    /// Days of history every workspace without a policy of its own keeps
+    /// (`--retain-days`); `None`: everything is kept.
+    pub retain_days: Option<u32>,
     /// Password for `admin` on first start; `None`: generate and print one.
     pub admin_password: Option<String>,
     /// How long an identical push answers with the earlier task (protocol §4.3).
@@ -77,6 +87,9 @@ impl ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir,
             database_url: None,
+            blob_url: None,
+            blob_options: Vec::new(),
+            retain_days: None,
             admin_password: None,
             dedupe_window: Duration::from_secs(3600),
             session_idle: Duration::from_secs(8 * 3600),

@@ -57,12 +57,12 @@ impl Store {
         owner_exists(&mut conn, workspace_id, owner).await
     }
 
-    /// Records an uploaded attachment and takes a reference to its blob;
-    /// `place` makes the staged bytes visible while the reference is held
-    /// (see `blob_refs`). `NotFound` when the owner does not exist.
+    /// Records an uploaded attachment and takes a reference to its blob
+    /// (pinned and written before: see `blob_refs`). `NotFound` when the
+    /// owner does not exist.
     ///
     /// # Errors
-    /// Unknown owner, `place` failing, or database failure.
+    /// Unknown owner or database failure.
     pub async fn create_attachment(
         &self,
         workspace_id: i64,
@@ -70,7 +70,6 @@ impl Store {
         name: &str,
         size: i64,
         blob_key: &str,
-        place: impl FnOnce() -> std::io::Result<()>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write.begin().await?;
         let id = insert_attachment(
@@ -83,7 +82,6 @@ impl Store {
             blob_key,
         )
         .await?;
-        place()?;
         tx.commit().await?;
         Ok(id)
     }
@@ -91,12 +89,11 @@ impl Store {
     /// Records a file of an owner that keeps one file per name (a CI build's
     /// log, sent again when the plugin retries): the new attachment takes its
     /// blob reference before the old one of that name is dropped, so the same
-    /// bytes sent twice are never removed in between; `remove` deletes a
-    /// blob nothing uses any more before the transaction commits.
+    /// bytes sent twice are never removed in between. Returns the new id and
+    /// the keys nothing uses any more, for the caller to remove.
     ///
     /// # Errors
-    /// Unknown owner, `place` or `remove` failing, or database failure.
-    #[allow(clippy::too_many_arguments)]
+    /// Unknown owner or database failure.
     pub async fn replace_attachment(
         &self,
         workspace_id: i64,
@@ -104,9 +101,7 @@ impl Store {
         name: &str,
         size: i64,
         blob_key: &str,
-        place: impl FnOnce() -> std::io::Result<()>,
-        mut remove: impl FnMut(&str) -> std::io::Result<()>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<(i64, Vec<String>), StoreError> {
         let (column, table, owner_id) = owner.column_and_table();
         let mut tx = self.write.begin().await?;
         if self.backend == crate::connect::Backend::Postgres {
@@ -137,20 +132,12 @@ impl Store {
             blob_key,
         )
         .await?;
-        place()?;
+        let mut unused = Vec::new();
         for (old_id, old_key) in old {
-            let deleted = sqlx::query("DELETE FROM attachments WHERE id = $1")
-                .bind(old_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            // Only a row really deleted here gives its reference back.
-            if deleted == 1 && crate::blob_refs::release(&mut tx, &old_key).await? {
-                remove(&old_key)?;
-            }
+            drop_attachment(&mut tx, old_id, &old_key, &mut unused).await?;
         }
         tx.commit().await?;
-        Ok(id)
+        Ok((id, unused))
     }
 
     /// The blob behind an attachment of the workspace.
@@ -179,19 +166,18 @@ impl Store {
         .transpose()
     }
 
-    /// Deletes an attachment and drops its blob reference; when that was the
-    /// last use anywhere (attachments and Test Center events alike), `remove`
-    /// deletes the file before the transaction commits. `None` when the
-    /// attachment does not exist in the workspace.
+    /// Deletes an attachment and drops its blob reference. `None` when the
+    /// attachment does not exist in the workspace; otherwise the key when
+    /// that was its last use anywhere (attachments and Test Center events
+    /// alike), for the caller to remove.
     ///
     /// # Errors
-    /// Database failure or `remove` failing (then nothing is deleted).
+    /// Database failure.
     pub async fn delete_attachment(
         &self,
         workspace_id: i64,
         id: i64,
-        remove: impl FnOnce(&str) -> std::io::Result<()>,
-    ) -> Result<Option<()>, StoreError> {
+    ) -> Result<Option<Vec<String>>, StoreError> {
         let mut tx = self.write.begin().await?;
         let key: Option<String> = sqlx::query_scalar(
             "SELECT blob_key FROM attachments WHERE workspace_id = $1 AND id = $2",
@@ -203,20 +189,13 @@ impl Store {
         let Some(key) = key else {
             return Ok(None);
         };
-        let deleted = sqlx::query("DELETE FROM attachments WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if deleted == 0 {
+        let mut unused = Vec::new();
+        if !drop_attachment(&mut tx, id, &key, &mut unused).await? {
             // Deleted meanwhile by another request, which gave the reference back.
             return Ok(None);
         }
-        if crate::blob_refs::release(&mut tx, &key).await? {
-            remove(&key)?;
-        }
         tx.commit().await?;
-        Ok(Some(()))
+        Ok(Some(unused))
     }
 }
 
@@ -270,4 +249,27 @@ async fn insert_attachment(
         .await?;
     crate::blob_refs::take(tx, blob_key, size).await?;
     Ok(id)
+}
+
+/// Deletes an attachment row and gives its blob reference back, adding the
+/// key to `unused` when that was the last use. Only a row really deleted
+/// here gives a reference back: false when it was gone.
+pub(crate) async fn drop_attachment(
+    tx: &mut sqlx::AnyConnection,
+    id: i64,
+    blob_key: &str,
+    unused: &mut Vec<String>,
+) -> Result<bool, StoreError> {
+    let deleted = sqlx::query("DELETE FROM attachments WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if deleted == 0 {
+        return Ok(false);
+    }
+    if crate::blob_refs::release(tx, blob_key).await? {
+        unused.push(blob_key.to_owned());
+    }
+    Ok(true)
 }

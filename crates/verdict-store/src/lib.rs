@@ -24,6 +24,7 @@ mod ids;
 mod ingest_tx;
 mod insight;
 mod migrate;
+mod retention;
 mod seed;
 mod tasks;
 mod tc;
@@ -32,6 +33,7 @@ mod tenancy;
 pub use accounts::{ApiKeyInfo, TOKEN_ID_LEN, TokenInfo};
 pub use attachments::{AttachmentBlob, AttachmentOwner};
 pub use auth::{ApiKeyRecord, SessionRecord, UserRecord};
+pub use blob_refs::BlobRemoval;
 pub use ci::BuildReport;
 pub use ci_pipelines::NewPipeline;
 pub use ci_sightings::CiSighting;
@@ -58,6 +60,7 @@ pub use insight::{
     ResultSetFilter, ResultSetRef, ResultSetRow, ResultSetSpec, SetComparison, SetResult,
     SetResultFilter, StoryResult, SummaryCounts, TestInfo, TestLinks, TriageRecord,
 };
+pub use retention::{PruneCounts, Retention};
 pub use seed::{logical_name, name_key};
 pub use tasks::{CiTarget, ClaimedTask, NewTask, PushOutcome, TaskRecord, TaskState};
 pub use tc::{

@@ -68,6 +68,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0012_runs_fillfactor.sql"),
         include_str!("../migrations/postgres/0012_runs_fillfactor.sql"),
     ),
+    (
+        13,
+        include_str!("../migrations/sqlite/0013_blob_pins.sql"),
+        include_str!("../migrations/postgres/0013_blob_pins.sql"),
+    ),
+    (
+        14,
+        include_str!("../migrations/sqlite/0014_retention.sql"),
+        include_str!("../migrations/postgres/0014_retention.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database's version, each in its own

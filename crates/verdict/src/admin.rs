@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use verdict_server::{generate_secret, hash_secret};
-use verdict_store::Store;
+use verdict_store::{Retention, Store};
 
 use crate::cli::{
     AdminArgs, AdminCommand, ApiKeyCommand, CiServerCommand, Role, SharedSpaceCommand,
@@ -55,6 +55,10 @@ pub async fn run(args: AdminArgs) -> Result<(), BoxError> {
             .await
             .map_err(Into::into)
             .map(|bytes| println!("backup written: {} ({bytes} bytes)", to.display())),
+        AdminCommand::Prune {
+            older_than,
+            workspace,
+        } => prune(&store, &args.store, older_than, workspace).await,
     };
     store.close().await;
     result
@@ -274,6 +278,32 @@ async fn workspace(store: &Store, command: WorkspaceCommand) -> Result<(), BoxEr
                 if created { "" } else { " (already existed)" }
             );
         }
+        WorkspaceCommand::Retain {
+            workspace,
+            days,
+            forever,
+            server_default,
+        } => {
+            let policy = match (days, forever, server_default) {
+                (Some(d), _, _) => Retention::Days(d),
+                (None, true, _) => Retention::Forever,
+                (None, false, true) => Retention::ServerDefault,
+                (None, false, false) => {
+                    return Err("say how long: --days N, --forever or --server-default".into());
+                }
+            };
+            if !store.set_retention(workspace, policy).await? {
+                return Err(format!("no workspace {workspace}").into());
+            }
+            println!(
+                "workspace {workspace} keeps {}",
+                match policy {
+                    Retention::Days(d) => format!("{d} days of history"),
+                    Retention::Forever => "its history for ever".to_owned(),
+                    Retention::ServerDefault => "what the server's --retain-days says".to_owned(),
+                }
+            );
+        }
         WorkspaceCommand::Grant {
             user,
             workspace,
@@ -360,5 +390,32 @@ async fn token(store: &Store, command: TokenCommand) -> Result<(), BoxError> {
         .await
         .map_err(|e| e.to_string())?;
     println!("token for {user}: {token}");
+    Ok(())
+}
+
+/// `verdict admin prune`: what went, in one line.
+async fn prune(
+    store: &Store,
+    args: &crate::cli::StoreArgs,
+    older_than: u32,
+    workspace: Option<i64>,
+) -> Result<(), BoxError> {
+    if let Some(id) = workspace {
+        known_workspace(store, id).await?;
+    }
+    let mut config = verdict_server::ServerConfig::with_data_dir(args.data_dir.clone());
+    config.blob_url.clone_from(&args.blob_url);
+    let r = verdict_server::prune_now(&config, store, workspace, older_than).await?;
+    println!(
+        "pruned history older than {older_than} days in {} workspace(s): {} previous runs, {} Test Center reports ({} runs, {} events), {} attachments, {} tasks; {} blobs removed",
+        r.workspaces,
+        r.previous_runs,
+        r.tc_reports,
+        r.tc_runs,
+        r.tc_events,
+        r.attachments,
+        r.tasks,
+        r.blobs_removed
+    );
     Ok(())
 }

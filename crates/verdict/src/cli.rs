@@ -63,6 +63,11 @@ pub struct StoreArgs {
     /// `sqlite://PATH` or `postgres://USER@HOST/DB` [default: SQLite in the data directory].
     #[arg(long, global = true, env = "VERDICT_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Where attachment and screenshot bytes live: `s3://BUCKET[/PREFIX]` (endpoint, region and
+    /// credentials from the AWS_* variables: AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY) for nodes sharing one database, or `file:///DIR` [default: DATA_DIR/blobs].
+    #[arg(long, global = true, env = "VERDICT_BLOB_URL")]
+    pub blob_url: Option<String>,
 }
 
 impl StoreArgs {
@@ -125,6 +130,12 @@ pub struct ServeArgs {
     /// created through the API, as Octane does.
     #[arg(long, env = "VERDICT_CI_PIPELINES", value_enum, default_value_t = CiPipelinesArg::Auto)]
     pub ci_pipelines: CiPipelinesArg,
+    /// Days of history kept by every workspace without a policy of its own
+    /// (`verdict admin workspace retain`): older previous runs, Test Center
+    /// reports, finished tasks and the files only they used are deleted
+    /// every hour [default: keep everything].
+    #[arg(long, env = "VERDICT_RETAIN_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub retain_days: Option<u32>,
 }
 
 /// `--ci-pipelines` values.
@@ -182,6 +193,26 @@ pub enum AdminCommand {
         #[arg(long)]
         to: std::path::PathBuf,
     },
+    /// Delete history older than an age now, whatever the policies: previous runs, Test Center
+    /// reports (runs, events, files), finished tasks and their payload leftovers, then the bytes of
+    /// blobs nothing uses any more. Last runs, tests and work items stay. Safe while servers run.
+    Prune {
+        /// Age, in days: `90d` or `90`.
+        #[arg(long, value_parser = parse_days)]
+        older_than: u32,
+        /// Only this workspace [default: every workspace].
+        #[arg(long)]
+        workspace: Option<i64>,
+    },
+}
+
+/// `90d` or `90` → 90 (days, at least 1).
+fn parse_days(raw: &str) -> Result<u32, String> {
+    let digits = raw.trim().strip_suffix('d').unwrap_or(raw.trim());
+    match digits.parse::<u32>() {
+        Ok(days) if days > 0 => Ok(days),
+        _ => Err(format!("'{raw}' is not an age in days: use e.g. 90d")),
+    }
 }
 
 /// Roles a user can hold in a workspace.
@@ -251,6 +282,22 @@ pub enum WorkspaceCommand {
         /// Display name.
         #[arg(long)]
         name: String,
+    },
+    /// How long the workspace keeps its history (its own days, for ever, or the server's
+    /// --retain-days).
+    Retain {
+        /// The workspace id.
+        #[arg(long, default_value_t = 1002)]
+        workspace: i64,
+        /// Keep this many days.
+        #[arg(long, conflicts_with_all = ["forever", "server_default"], value_parser = clap::value_parser!(u32).range(1..))]
+        days: Option<u32>,
+        /// Never prune this workspace.
+        #[arg(long, conflicts_with = "server_default")]
+        forever: bool,
+        /// Follow the server's --retain-days.
+        #[arg(long)]
+        server_default: bool,
     },
     /// Grant a user a role in a workspace (replaces an earlier role there).
     Grant {

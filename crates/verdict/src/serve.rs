@@ -11,6 +11,8 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let mut config = ServerConfig::with_data_dir(args.store.data_dir.clone());
     config.listen = args.listen;
     config.database_url = args.store.database_url.clone();
+    config.blob_url = args.store.blob_url.clone();
+    config.retain_days = args.retain_days;
     config.admin_password = std::env::var("VERDICT_ADMIN_PASSWORD")
         .ok()
         .filter(|p| !p.is_empty());

@@ -52,14 +52,13 @@ pub async fn upload(
         .stage(body, crate::limits::ATTACHMENT_BYTES)
         .await?;
     let size = i64::try_from(staged.size).unwrap_or(i64::MAX);
-    let blobs = state.blobs.clone();
-    let id = match state
+    let pinned = state.blobs.pin_and_put(&state.store, &[&staged]).await?;
+    let created = state
         .store
-        .create_attachment(workspace.id, owner, &name, size, &staged.key, || {
-            blobs.place(&staged)
-        })
-        .await
-    {
+        .create_attachment(workspace.id, owner, &name, size, &staged.key)
+        .await;
+    state.blobs.unpin(&state.store, pinned).await;
+    let id = match created {
         Ok(id) => id,
         Err(StoreError::NotFound(message)) => return Err(bad(format!("attachment {message}"))),
         Err(e) => return Err(e.into()),
@@ -146,8 +145,7 @@ pub async fn get(
         .attachment_blob(workspace.id, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("attachment {id} not found")))?;
-    let file = state.blobs.open_blob(&blob.blob_key).await?;
-    let mut response = Body::from_stream(file_stream(file)).into_response();
+    let mut response = state.blobs.open_blob(&blob.blob_key).await?.into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -176,12 +174,12 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let workspace = access::workspace_path(&state, &who, &sp, &ws).await?;
     let id = path_id(&id, "attachment")?;
-    let blobs = state.blobs.clone();
-    state
+    let unused = state
         .store
-        .delete_attachment(workspace.id, id, |key| blobs.remove_now(key))
+        .delete_attachment(workspace.id, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("attachment {id} not found")))?;
+    state.blobs.remove_unused(&state.store, &unused).await;
     // Empty, as for every single-entity delete (see entity_write::delete_one).
     Ok(StatusCode::OK)
 }

@@ -243,8 +243,8 @@ async fn keep(
     staged: &StagedBlob,
 ) -> Result<i64, ApiError> {
     let size = i64::try_from(staged.size).unwrap_or(i64::MAX);
-    let blobs = state.blobs.clone();
-    Ok(state
+    let pinned = state.blobs.pin_and_put(&state.store, &[staged]).await?;
+    let replaced = state
         .store
         .replace_attachment(
             workspace,
@@ -252,10 +252,12 @@ async fn keep(
             name,
             size,
             &staged.key,
-            || blobs.place(staged),
-            |key| blobs.remove_now(key),
         )
-        .await?)
+        .await;
+    state.blobs.unpin(&state.store, pinned).await;
+    let (id, unused) = replaced?;
+    state.blobs.remove_unused(&state.store, &unused).await;
+    Ok(id)
 }
 
 /// A build id from a URL: non-empty, bounded.

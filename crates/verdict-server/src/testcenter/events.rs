@@ -81,16 +81,29 @@ pub async fn events(
         .map(|f| (f.staged.key.as_str(), &f.staged))
         .collect();
     for (workspace, list) in accepted {
-        state
+        // Only the files the accepted events use are written.
+        let used: Vec<&StagedBlob> = by_key
+            .iter()
+            .filter(|(key, _)| {
+                list.iter().any(|e| {
+                    e.attachment.as_ref().is_some_and(|a| a.1 == **key)
+                        || e.screenshot.as_ref().is_some_and(|s| s.1 == **key)
+                })
+            })
+            .map(|(_, staged)| *staged)
+            .collect();
+        let pinned = state.blobs.pin_and_put(&state.store, &used).await?;
+        let added = state
             .store
             .tc_add_events(workspace, &list, |key| {
-                let staged = by_key
+                by_key
                     .get(key)
-                    .ok_or_else(|| std::io::Error::other(format!("blob {key} was not uploaded")))?;
-                state.blobs.place(staged)?;
-                Ok(staged.size)
+                    .map(|staged| staged.size)
+                    .ok_or_else(|| std::io::Error::other(format!("blob {key} was not uploaded")))
             })
-            .await?;
+            .await;
+        state.blobs.unpin(&state.store, pinned).await;
+        added?;
     }
     if single {
         return match outcomes.pop() {

@@ -4,7 +4,6 @@
 //! page shows inline, anything else (SVG and HTML included) is a download,
 //! so an uploaded file can never run as a page of this origin.
 
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -43,9 +42,7 @@ pub(super) async fn serve(
     let shown = raster_type(name).filter(|_| may_show);
     let inline = shown.is_some();
     let content_type = shown.unwrap_or("application/octet-stream");
-    let file = state.blobs.open_blob(key).await?;
-    let mut response =
-        Body::from_stream(crate::octane::attachments::file_stream(file)).into_response();
+    let mut response = state.blobs.open_blob(key).await?.into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     let safe: String = name

@@ -642,7 +642,7 @@ async fn bad_job_ids_and_refused_files_leave_nothing(s: TestServer) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let before = s.blob_files();
+    let before = s.blob_files().await;
     // A log for a server no workspace knows, in a shared space of two
     // workspaces (so nothing registers it): 404 before a byte is kept.
     s.store
@@ -687,7 +687,7 @@ async fn bad_job_ids_and_refused_files_leave_nothing(s: TestServer) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(s.blob_files(), before, "refused files leave no bytes");
+    assert_eq!(s.blob_files().await, before, "refused files leave no bytes");
     s.sign_in().await;
     assert_eq!(s.entities("attachments").await["total_count"], 0);
     assert_eq!(s.entities("ci_jobs").await["total_count"], 1);
@@ -728,12 +728,11 @@ async fn an_oversize_log_is_413_and_leaves_nothing(s: TestServer) {
         0,
         "not registered by a refused log"
     );
+    let tmp = s.data_dir().join("blobs").join("tmp").display().to_string();
+    let files = s.blob_files().await;
     assert!(
-        s.blob_files()
-            .iter()
-            .all(|p| !p.starts_with(s.data_dir().join("blobs").join("tmp"))),
-        "no staged file left: {:?}",
-        s.blob_files()
+        files.iter().all(|p| !p.starts_with(&tmp)),
+        "no staged file left: {files:?}"
     );
 }
 
@@ -850,7 +849,7 @@ async fn a_log_shared_by_two_workspaces_survives_one_replacement(s: TestServer) 
                 .to_owned(),
         );
     }
-    let files = s.blob_files().len();
+    let files = s.blob_files().await.len();
     let r = send(
         &c,
         reqwest::Method::POST,
@@ -860,7 +859,11 @@ async fn a_log_shared_by_two_workspaces_survives_one_replacement(s: TestServer) 
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(s.blob_files().len(), files + 1, "the shared bytes stay");
+    assert_eq!(
+        s.blob_files().await.len(),
+        files + 1,
+        "the shared bytes stay"
+    );
     s.sign_in().await;
     let other = format!(
         "{}/api/shared_spaces/1001/workspaces/1003/attachments/{}",
@@ -887,7 +890,7 @@ async fn a_log_shared_by_two_workspaces_survives_one_replacement(s: TestServer) 
     .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
-        s.blob_files().len(),
+        s.blob_files().await.len(),
         files,
         "the last reference gone, the old bytes are deleted"
     );

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use verdict_server::{RunningServer, Server, ServerConfig};
+use verdict_server::{BlobBackend, RunningServer, Server, ServerConfig};
 use verdict_store::Store;
 
 pub const ADMIN_PASSWORD: &str = "admin-pass\"word";
@@ -29,6 +29,16 @@ pub enum Backend {
     Postgres,
 }
 
+/// Where the server keeps blob bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blobs {
+    /// The data directory (the default).
+    Local,
+    /// A fresh bucket of the S3-compatible test server
+    /// (VERDICT_TEST_S3_ENDPOINT, see .ci/start-s3.sh).
+    S3,
+}
+
 /// A running server plus everything needed to talk to it and to clean up.
 pub struct TestServer {
     /// Keeps the server's handles; its tasks end with the test's runtime.
@@ -40,6 +50,53 @@ pub struct TestServer {
     pg_database: Option<(String, String)>,
     /// The database this server uses (another node may share it).
     pub database_url: String,
+    /// Where its blob bytes live, as its configuration said (another node
+    /// shares them).
+    blob_url: Option<String>,
+    blob_options: Vec<(String, String)>,
+    /// The same location, for checks from outside the server.
+    pub blob_backend: BlobBackend,
+}
+
+/// Runs the test body on both database backends, each with blobs in the data
+/// directory and in an S3 bucket (VERDICT_TEST_S3_ENDPOINT).
+#[macro_export]
+macro_rules! on_every_store {
+    ($($case:ident),* $(,)?) => {
+        $(
+            mod $case {
+                use $crate::harness::{Backend, Blobs, TestServer};
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    if let Some(s) = TestServer::spawn_on(Backend::Sqlite, Blobs::Local, |_| {}).await {
+                        super::$case(s).await;
+                    }
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(s) = TestServer::spawn_on(Backend::Postgres, Blobs::Local, |_| {}).await {
+                        super::$case(s).await;
+                    }
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite_s3() {
+                    if let Some(s) = TestServer::spawn_on(Backend::Sqlite, Blobs::S3, |_| {}).await {
+                        super::$case(s).await;
+                    }
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres_s3() {
+                    if let Some(s) = TestServer::spawn_on(Backend::Postgres, Blobs::S3, |_| {}).await {
+                        super::$case(s).await;
+                    }
+                }
+            }
+        )*
+    };
 }
 
 /// Runs the test body on both backends (PostgreSQL needs VERDICT_TEST_POSTGRES_URL).
@@ -77,6 +134,16 @@ impl TestServer {
         backend: Backend,
         adjust: impl FnOnce(&mut ServerConfig),
     ) -> Option<Self> {
+        Self::spawn_on(backend, Blobs::Local, adjust).await
+    }
+
+    /// Starts a server with its blobs in `blobs`; `None` when PostgreSQL or
+    /// the S3 test server is not configured outside CI.
+    pub async fn spawn_on(
+        backend: Backend,
+        blobs: Blobs,
+        adjust: impl FnOnce(&mut ServerConfig),
+    ) -> Option<Self> {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = ServerConfig::with_data_dir(dir.path().to_owned());
         config.listen = "127.0.0.1:0".parse().expect("addr");
@@ -89,8 +156,19 @@ impl TestServer {
             config.database_url = Some(url);
             pg_database = Some((admin_url, name));
         }
+        if blobs == Blobs::S3 {
+            let (url, options) = s3_bucket().await?;
+            config.blob_url = Some(url);
+            config.blob_options = options;
+        }
         adjust(&mut config);
         let database_url = config.effective_database_url();
+        let blob_url = config.blob_url.clone();
+        let blob_options = config.blob_options.clone();
+        let blob_backend = match &blob_url {
+            Some(url) => BlobBackend::from_url(url, &blob_options).expect("blob URL"),
+            None => BlobBackend::Local(config.data_dir.join("blobs")),
+        };
         let running = Server::start(config).await.expect("server starts");
         let client = reqwest::Client::builder()
             .cookie_store(true)
@@ -105,16 +183,44 @@ impl TestServer {
             _dir: dir,
             pg_database,
             database_url,
+            blob_url,
+            blob_options,
+            blob_backend,
         })
+    }
+
+    /// What `verdict admin` is given to reach this server's blobs.
+    pub fn admin_config(&self) -> ServerConfig {
+        let mut config = ServerConfig::with_data_dir(self.data_dir().to_owned());
+        config.blob_url.clone_from(&self.blob_url);
+        config.blob_options.clone_from(&self.blob_options);
+        config
     }
 
     /// A second node on the same database (its own data directory).
     pub async fn spawn_node(&self) -> (RunningServer, tempfile::TempDir) {
+        self.spawn_node_with(|_| {}).await
+    }
+
+    /// [`Self::spawn_node`] after adjusting its configuration.
+    pub async fn spawn_node_with(
+        &self,
+        adjust: impl FnOnce(&mut ServerConfig),
+    ) -> (RunningServer, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = ServerConfig::with_data_dir(dir.path().to_owned());
         config.listen = "127.0.0.1:0".parse().expect("addr");
         config.database_url = Some(self.database_url.clone());
+        // The same blobs: the bucket, or this server's directory (as nodes
+        // sharing a mounted file system would).
+        config.blob_url = Some(
+            self.blob_url
+                .clone()
+                .unwrap_or_else(|| format!("file://{}", self.data_dir().join("blobs").display())),
+        );
+        config.blob_options.clone_from(&self.blob_options);
         config.workers = 0;
+        adjust(&mut config);
         let running = Server::start(config).await.expect("second node starts");
         (running, dir)
     }
@@ -124,9 +230,9 @@ impl TestServer {
         self._dir.path()
     }
 
-    /// Every blob file on disk (staged uploads included), for "nothing left
-    /// behind" checks.
-    pub fn blob_files(&self) -> Vec<std::path::PathBuf> {
+    /// Every blob stored (by key) and every staged upload on disk (by path),
+    /// for "nothing left behind" checks.
+    pub async fn blob_files(&self) -> Vec<String> {
         fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
             for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
                 let path = entry.path();
@@ -137,9 +243,21 @@ impl TestServer {
                 }
             }
         }
-        let mut out = Vec::new();
-        walk(&self.data_dir().join("blobs"), &mut out);
+        let mut staged = Vec::new();
+        walk(&self.data_dir().join("blobs").join("tmp"), &mut staged);
+        let mut out: Vec<String> = staged.iter().map(|p| p.display().to_string()).collect();
+        out.extend(self.blob_backend.keys().await.expect("list blobs"));
         out
+    }
+
+    /// Whether the blob store holds `bytes`.
+    pub async fn has_blob(&self, bytes: &[u8]) -> bool {
+        use sha2::Digest;
+        let key: String = sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        self.blob_backend.exists(&key).await.expect("blob lookup")
     }
 
     /// Creates a user with a role in a new workspace `id` of shared space
@@ -191,7 +309,9 @@ impl TestServer {
         .json()
         .await
         .unwrap();
-        let mut parent = suite["runId"].as_i64().unwrap();
+        let mut parent = suite["runId"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("suite: {suite}"));
         for (level, name) in levels {
             let r: Value = post(
                 level,
@@ -360,6 +480,47 @@ async fn postgres_database() -> Option<(String, String, String)> {
         .map_or(admin_url.as_str(), |(b, _)| b);
     let url = format!("{base}/{name}");
     Some((admin_url, url, name))
+}
+
+/// A fresh bucket on the S3-compatible test server: (blob URL, settings).
+async fn s3_bucket() -> Option<(String, Vec<(String, String)>)> {
+    let Ok(endpoint) = std::env::var("VERDICT_TEST_S3_ENDPOINT") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but VERDICT_TEST_S3_ENDPOINT is not set: the S3 half of the suite must run in CI"
+        );
+        eprintln!("skipping the S3 variant: set VERDICT_TEST_S3_ENDPOINT (see .ci/start-s3.sh)");
+        return None;
+    };
+    let mut suffix = [0_u8; 6];
+    getrandom_fill(&mut suffix);
+    let bucket = format!(
+        "verdict-test-{}",
+        suffix
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let created = reqwest::Client::new()
+        .put(format!("{}/{bucket}", endpoint.trim_end_matches('/')))
+        .send()
+        .await
+        .expect("S3 test server answers");
+    assert!(
+        created.status().is_success(),
+        "create bucket: {}",
+        created.status()
+    );
+    let options = [
+        ("aws_endpoint", endpoint.as_str()),
+        ("aws_access_key_id", "verdict-test"),
+        ("aws_secret_access_key", "verdict-test"),
+        ("aws_region", "us-east-1"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    Some((format!("s3://{bucket}/blobs"), options))
 }
 
 fn getrandom_fill(buf: &mut [u8]) {

@@ -8,14 +8,15 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::harness::{ADMIN_PASSWORD, TestServer};
-use crate::on_both_backends;
+use crate::on_every_store;
 
-on_both_backends!(
+on_every_store!(
     a_tenant_deleting_the_same_bytes_keeps_the_other_tenants_screenshot,
     concurrent_uploads_and_deletes_of_the_same_bytes_lose_nothing,
     a_rejected_import_stores_nothing,
     refused_uploads_leave_no_files,
     test_center_ids_of_other_tenants_look_unknown,
+    the_sweep_removes_what_nothing_uses_and_keeps_live_uploads,
 );
 
 fn basic(user: &str, password: &str) -> String {
@@ -35,15 +36,6 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn blob_path(s: &TestServer, bytes: &[u8]) -> std::path::PathBuf {
-    let key = sha256_hex(bytes);
-    s.data_dir()
-        .join("blobs")
-        .join(&key[..2])
-        .join(&key[2..4])
-        .join(&key)
 }
 
 async fn tc_post(s: &TestServer, auth: &str, path: &str, body: Value) -> (StatusCode, Value) {
@@ -167,7 +159,7 @@ async fn a_tenant_deleting_the_same_bytes_keeps_the_other_tenants_screenshot(s: 
     let (status, reply) = screenshot_event(&s, &admin_auth(), run, &png).await;
     assert_eq!(status, StatusCode::MULTI_STATUS);
     assert_eq!(reply[0]["code"], 201, "{reply}");
-    assert!(blob_path(&s, &png).exists());
+    assert!(s.has_blob(&png).await);
     // Eve, a member of another tenant, uploads the same bytes and deletes them.
     s.tenant_user("eve", "eve-pw", 3003).await;
     let owner = defect(&s, "eve", "eve-pw", 3003).await;
@@ -182,7 +174,7 @@ async fn a_tenant_deleting_the_same_bytes_keeps_the_other_tenants_screenshot(s: 
         StatusCode::OK
     );
     assert!(
-        blob_path(&s, &png).exists(),
+        s.has_blob(&png).await,
         "Shop's screenshot must survive another tenant's delete"
     );
     assert_eq!(s.store.blob_refs(&sha256_hex(&png)).await.unwrap(), 1);
@@ -191,9 +183,9 @@ async fn a_tenant_deleting_the_same_bytes_keeps_the_other_tenants_screenshot(s: 
         upload_attachment(&client, &s, ("eve", "eve-pw"), 3003, &owner, b"only eve's").await;
     assert_eq!(status, StatusCode::CREATED);
     let id = created["data"][0]["id"].as_str().unwrap().to_owned();
-    assert!(blob_path(&s, b"only eve's").exists());
+    assert!(s.has_blob(b"only eve's").await);
     delete_attachment(&client, &s, ("eve", "eve-pw"), 3003, &id).await;
-    assert!(!blob_path(&s, b"only eve's").exists());
+    assert!(!s.has_blob(b"only eve's").await);
     assert_eq!(
         s.store.blob_refs(&sha256_hex(b"only eve's")).await.unwrap(),
         0
@@ -259,7 +251,7 @@ async fn concurrent_uploads_and_deletes_of_the_same_bytes_lose_nothing(s: TestSe
         racer("bob", "bob-pw", 3102, bob_owner.clone()),
         racer("bob", "bob-pw", 3102, bob_owner),
     );
-    assert!(blob_path(&s, &bytes).exists(), "Ann's copy must survive");
+    assert!(s.has_blob(&bytes).await, "Ann's copy must survive");
     assert_eq!(s.store.blob_refs(&sha256_hex(&bytes)).await.unwrap(), 1);
     // Ann's copy still downloads whole.
     let list: Value = client
@@ -378,8 +370,8 @@ async fn a_rejected_import_stores_nothing(s: TestServer) {
 }
 
 /// Staged uploads must be gone once the refusal is sent.
-fn assert_no_blob_files(s: &TestServer, case: &str) {
-    let files = s.blob_files();
+async fn assert_no_blob_files(s: &TestServer, case: &str) {
+    let files = s.blob_files().await;
     assert!(files.is_empty(), "{case}: files left behind: {files:?}");
 }
 
@@ -403,7 +395,7 @@ async fn refused_uploads_leave_no_files(s: TestServer) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert_no_blob_files(&s, "no eventData");
+    assert_no_blob_files(&s, "no eventData").await;
     // A screenshot that is not an image.
     let form = Form::new()
         .text(
@@ -427,13 +419,13 @@ async fn refused_uploads_leave_no_files(s: TestServer) {
         .unwrap();
     let body: Value = r.json().await.unwrap();
     assert_eq!(body[0]["code"], 400, "{body}");
-    assert_no_blob_files(&s, "text/html screenshot");
+    assert_no_blob_files(&s, "text/html screenshot").await;
     // A user with no upload rights on the run's project.
     s.tenant_user("mallory", "m-pw", 3201).await;
     let (status, reply) = screenshot_event(&s, &basic("mallory", "m-pw"), run, b"\x89PNG x").await;
     assert_eq!(status, StatusCode::MULTI_STATUS);
     assert_eq!(reply[0]["code"], 403, "{reply}");
-    assert_no_blob_files(&s, "no upload rights");
+    assert_no_blob_files(&s, "no upload rights").await;
     // Octane attachments whose owner does not exist, or lies in another tenant.
     let theirs = defect(&s, "mallory", "m-pw", 3201).await;
     s.sign_in().await;
@@ -446,7 +438,7 @@ async fn refused_uploads_leave_no_files(s: TestServer) {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "owner {owner}");
-        assert_no_blob_files(&s, "unknown owner");
+        assert_no_blob_files(&s, "unknown owner").await;
     }
 }
 
@@ -516,4 +508,81 @@ async fn test_center_ids_of_other_tenants_look_unknown(s: TestServer) {
         tc_post(&s, &eve, "events", json!([{"runId": run, "type": "PASS"}])).await;
     assert_eq!(status, StatusCode::MULTI_STATUS);
     assert_eq!(reply[0]["code"], 403);
+}
+
+/// What a crash leaves behind is swept when a node starts (and every ten
+/// minutes): bytes written by an upload whose node died before its
+/// transaction (a pin older than an hour), and bytes whose last reference
+/// was dropped by a commit the removal never followed. Bytes still
+/// referenced, and bytes of an upload in progress (a fresh pin), stay.
+async fn the_sweep_removes_what_nothing_uses_and_keeps_live_uploads(s: TestServer) {
+    s.tenant_user("sam", "sam-pw", 3201).await;
+    let owner = defect(&s, "sam", "sam-pw", 3201).await;
+    let client = reqwest::Client::new();
+    let cases: [&[u8]; 4] = [
+        b"dead upload",
+        b"removal never ran",
+        b"upload in progress",
+        b"kept",
+    ];
+    let mut ids = Vec::new();
+    for bytes in cases {
+        let (status, created) =
+            upload_attachment(&client, &s, ("sam", "sam-pw"), 3201, &owner, bytes).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        ids.push(created["data"][0]["id"].as_str().unwrap().to_owned());
+        assert!(s.has_blob(bytes).await);
+    }
+    // The states a crash leaves, written as the server would have left them.
+    let pool = sqlx::AnyPool::connect(&s.database_url).await.unwrap();
+    let now = verdict_store::now_ms();
+    for (i, pinned_at) in [(0, Some(now - 2 * 3_600_000)), (1, None), (2, Some(now))] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM attachments WHERE id = {}",
+            ids[i]
+        )))
+        .execute(&pool)
+        .await
+        .unwrap();
+        let (pins, at) = pinned_at.map_or((0, 0), |at| (1, at));
+        sqlx::query("UPDATE blobs SET refs = 0, pins = $1, pinned_at = $2 WHERE blob_key = $3")
+            .bind(pins)
+            .bind(at)
+            .bind(sha256_hex(cases[i]))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+    // A node starting sweeps.
+    let (_node, _dir) = s.spawn_node().await;
+    for _ in 0..200 {
+        if !s.has_blob(cases[0]).await && !s.has_blob(cases[1]).await {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        !s.has_blob(cases[0]).await,
+        "a dead upload's bytes are swept"
+    );
+    assert!(!s.has_blob(cases[1]).await, "unreferenced bytes are swept");
+    assert!(
+        s.has_blob(cases[2]).await,
+        "an upload in progress keeps its bytes"
+    );
+    assert!(s.has_blob(cases[3]).await, "referenced bytes stay");
+    assert_eq!(s.store.blob_refs(&sha256_hex(cases[3])).await.unwrap(), 1);
+    // The kept attachment still downloads.
+    let r = client
+        .get(format!(
+            "{}/api/shared_spaces/1001/workspaces/3201/attachments/{}",
+            s.url, ids[3]
+        ))
+        .basic_auth("sam", Some("sam-pw"))
+        .header("Accept", "application/octet-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.bytes().await.unwrap().as_ref(), cases[3]);
 }

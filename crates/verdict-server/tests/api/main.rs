@@ -24,6 +24,7 @@ mod processing;
 mod push;
 mod queue;
 mod reads;
+mod retention;
 mod skip_errors;
 mod task_progress;
 mod testcenter;

@@ -14,8 +14,8 @@ use crate::error::StoreError;
 use crate::ids;
 use crate::insight::FailureInfo;
 
-/// One event to store; its files are staged, and placed by the caller's
-/// `place` once their blob references are taken.
+/// One event to store; its files are already pinned and written by the
+/// caller (see `blob_refs`), which knows their sizes.
 #[derive(Debug, Clone, Default)]
 pub struct NewTcEvent {
     pub run_id: i64,
@@ -33,7 +33,8 @@ pub struct NewTcEvent {
 }
 
 impl Store {
-    /// Stores events of one workspace and updates run results.
+    /// Stores events of one workspace and updates run results; `size_of`
+    /// gives the size of each file's blob.
     ///
     /// # Errors
     /// Database failure.
@@ -41,7 +42,7 @@ impl Store {
         &self,
         workspace_id: i64,
         events: &[NewTcEvent],
-        place: impl FnMut(&str) -> std::io::Result<u64>,
+        size_of: impl FnMut(&str) -> std::io::Result<u64>,
     ) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
@@ -55,21 +56,21 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        add_events_in(self.backend, &mut tx, workspace_id, events, place).await?;
+        add_events_in(self.backend, &mut tx, workspace_id, events, size_of).await?;
         tx.commit().await?;
         Ok(())
     }
 }
 
 /// [`Store::tc_add_events`] inside a transaction: rows, blob references
-/// (one per attachment and screenshot; `place` is called once per distinct
-/// blob, returning its size), and the roll-up of verdicts.
+/// (one per attachment and screenshot; `size_of` is called once per distinct
+/// blob), and the roll-up of verdicts.
 pub(crate) async fn add_events_in(
     backend: crate::connect::Backend,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     workspace_id: i64,
     events: &[NewTcEvent],
-    mut place: impl FnMut(&str) -> std::io::Result<u64>,
+    mut size_of: impl FnMut(&str) -> std::io::Result<u64>,
 ) -> Result<(), StoreError> {
     {
         let now = crate::now_ms();
@@ -124,12 +125,9 @@ pub(crate) async fn add_events_in(
             .into_iter()
             .flatten()
         }) {
-            // The reference first: a concurrent delete of the last other
-            // reference then either finished (and `place` re-creates the
-            // file) or waits for this transaction.
             crate::blob_refs::take(tx, key, 0).await?;
             if !placed.contains_key(key) {
-                let size = i64::try_from(place(key)?).unwrap_or(i64::MAX);
+                let size = i64::try_from(size_of(key)?).unwrap_or(i64::MAX);
                 crate::blob_refs::record_size(tx, key, size).await?;
                 placed.insert(key, size);
             }
