@@ -24,6 +24,10 @@ use crate::octane::{
 };
 use crate::testcenter;
 
+/// The `server_settings` row naming where blob bytes live (read by
+/// `verdict admin prune`).
+pub(crate) const BLOB_LOCATION: &str = "blob_location";
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -43,6 +47,8 @@ pub struct AppState {
     pub progress: Arc<crate::worker::TaskProgress>,
     /// What `/metrics` exports.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Writing requests in flight, which make running tasks commit sooner.
+    pub write_demand: Arc<crate::worker::WriteDemand>,
 }
 
 /// Why the server could not start.
@@ -128,6 +134,7 @@ impl Server {
         }
         let wake = Arc::new(Notify::new());
         let progress = Arc::new(crate::worker::TaskProgress::default());
+        let write_demand = Arc::new(crate::worker::WriteDemand::default());
         let metrics = Arc::new(crate::metrics::Metrics::new());
         let backend = match &config.blob_url {
             Some(url) => crate::blobs::Backend::from_url(url, &config.blob_options)?,
@@ -138,6 +145,9 @@ impl Server {
             source,
         })?;
         tracing::info!(location = %backend.describe(), "blob storage");
+        store
+            .set_setting(BLOB_LOCATION, &backend.describe())
+            .await?;
         if config.blob_url.is_none() && store.backend() == verdict_store::Backend::Postgres {
             tracing::warn!(
                 "attachments are kept in this node's data directory: when several nodes share this database, give them one --blob-url (s3://bucket/prefix, or file:// on a shared mount) so each serves every attachment"
@@ -146,20 +156,25 @@ impl Server {
         let blobs =
             crate::blobs::BlobStore::open(config.data_dir.join("blobs").join("tmp"), backend)?;
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let shared = crate::worker::NodeShared {
+            wake: wake.clone(),
+            progress: progress.clone(),
+            demand: write_demand.clone(),
+            metrics: metrics.clone(),
+        };
         let mut workers = crate::worker::spawn_workers(
             store.clone(),
             config.workers,
             config.task_lease,
-            wake.clone(),
+            &shared,
             shutdown_rx.clone(),
-            progress.clone(),
-            metrics.clone(),
         );
         workers.push(crate::blobs::spawn_sweeper(
             blobs.clone(),
             store.clone(),
             shutdown_rx.clone(),
         ));
+        workers.push(spawn_wal_checkpoints(store.clone(), shutdown_rx.clone()));
         workers.push(crate::retention::spawn_pruner(
             store.clone(),
             blobs.clone(),
@@ -185,6 +200,7 @@ impl Server {
             throttle,
             progress,
             metrics,
+            write_demand,
         };
         let app = axum::middleware::map_request(strip_trailing_slash).layer(router(state));
         let stop = shutdown_rx;
@@ -222,6 +238,27 @@ impl RunningServer {
         }
         self.store.close().await;
     }
+}
+
+/// How often SQLite's WAL is copied into the database (by a reader: the
+/// writer never pays for it, see `Store::checkpoint_wal`).
+const WAL_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+fn spawn_wal_checkpoints(store: Store, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        if store.backend() != verdict_store::Backend::Sqlite {
+            return;
+        }
+        loop {
+            if let Err(e) = store.checkpoint_wal().await {
+                tracing::warn!(error = %e, "WAL checkpoint failed; retried");
+            }
+            tokio::select! {
+                () = tokio::time::sleep(WAL_CHECKPOINT_EVERY) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    })
 }
 
 /// Creates the data directory and takes an exclusive lock on

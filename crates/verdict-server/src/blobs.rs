@@ -204,8 +204,17 @@ impl BlobStore {
             return Ok(false);
         };
         // The row is held (deleted, uncommitted) while the bytes go, so a
-        // new upload of them waits and writes them again afterwards.
-        self.backend.delete(key).await.map_err(ApiError::internal)?;
+        // new upload of them waits and writes them again afterwards; bounded,
+        // since on SQLite that row is the only writer.
+        match tokio::time::timeout(REMOVAL_TIMEOUT, self.backend.delete(key)).await {
+            Ok(done) => done.map_err(ApiError::internal)?,
+            Err(_) => {
+                return Err(ApiError::Unavailable(format!(
+                    "deleting blob {key} took over {} s; the sweep tries again",
+                    REMOVAL_TIMEOUT.as_secs()
+                )));
+            }
+        }
         removal.commit().await?;
         Ok(true)
     }
@@ -261,6 +270,8 @@ pub struct Pinned {
 /// A pin older than this (ms) no longer protects its key: the node that
 /// took it died mid-upload. Far longer than any upload's write.
 const PIN_TTL_MS: i64 = 3600 * 1000;
+/// Longest a removal may hold its row while the bytes are deleted.
+const REMOVAL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Keys a sweep looks at per query.
 const SWEEP_BATCH: i64 = 500;
 

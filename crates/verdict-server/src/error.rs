@@ -110,6 +110,7 @@ impl From<verdict_store::StoreError> for ApiError {
                 properties: Some(json!({ "position": position })),
             },
             verdict_store::StoreError::NotFound(m) => Self::NotFound(m),
+            verdict_store::StoreError::Retry(m) => Self::Unavailable(m),
             other => Self::internal(other),
         }
     }

@@ -59,6 +59,15 @@ pub async fn prune_now(
         Some(url) => blobs::Backend::from_url(url, &config.blob_options)?,
         None => blobs::Backend::Local(config.data_dir.join("blobs")),
     };
+    let mine = backend.describe();
+    if let Some(recorded) = store.setting(app::BLOB_LOCATION).await?
+        && recorded != mine
+        && (recorded.starts_with("s3://") || mine.starts_with("s3://"))
+    {
+        return Err(PruneError::Blobs(format!(
+            "the server keeps blobs in {recorded}, not {mine}: give the same --blob-url (and AWS_* settings) as the server"
+        )));
+    }
     let blobs = blobs::BlobStore::without_staging(backend);
     let before = verdict_store::now_ms()
         .saturating_sub(i64::from(older_than_days).saturating_mul(86_400_000));
@@ -70,6 +79,8 @@ pub async fn prune_now(
             .await?
             .into_iter()
             .map(|(id, _)| id)
+            // CI pushes' tasks belong to no workspace until processed.
+            .chain(std::iter::once(0))
             .collect(),
     };
     for id in workspaces {

@@ -292,6 +292,9 @@ pub async fn observe(
         // As the error bodies (`correlation_scope`): an id over 128 bytes is ignored.
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map(str::to_owned);
+    // A request that may write makes a running task commit its chunk soon.
+    let writes = !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS");
+    let _waiting = writes.then(|| state.write_demand.enter());
     let user = Arc::new(OnceLock::new());
     let response = REQUEST_USER.scope(user.clone(), next.run(req)).await;
     let elapsed = started.elapsed();

@@ -28,8 +28,11 @@ pub struct PruneReport {
 }
 
 impl PruneReport {
-    fn add(&mut self, counts: &PruneCounts, blobs_removed: u64) {
-        self.workspaces += 1;
+    fn add(&mut self, workspace: i64, counts: &PruneCounts, blobs_removed: u64) {
+        // 0 holds CI pushes' tasks, not a workspace anyone sees.
+        if workspace != 0 {
+            self.workspaces += 1;
+        }
         self.previous_runs += counts.previous_runs;
         self.tc_reports += counts.tc_reports;
         self.tc_runs += counts.tc_runs;
@@ -54,7 +57,7 @@ pub async fn prune_workspace(
 ) -> Result<(), StoreError> {
     let counts = store.prune_workspace(workspace, before).await?;
     let removed = blobs.remove_unused(store, &counts.unused_blobs).await;
-    report.add(&counts, removed);
+    report.add(workspace, &counts, removed);
     Ok(())
 }
 
@@ -79,7 +82,10 @@ pub async fn apply_policies(
 ) -> Result<PruneReport, StoreError> {
     let now = verdict_store::now_ms();
     let mut report = PruneReport::default();
-    for (workspace, policy) in store.retention_policies().await? {
+    let policies = store.retention_policies().await?;
+    // CI pushes' tasks belong to no workspace (0): the server's days apply.
+    let ci_tasks = std::iter::once((0, Retention::ServerDefault));
+    for (workspace, policy) in policies.into_iter().chain(ci_tasks) {
         if let Some(before) = cutoff(policy, server_days, now) {
             prune_workspace(store, blobs, workspace, before, &mut report).await?;
         }

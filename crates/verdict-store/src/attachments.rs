@@ -206,12 +206,45 @@ async fn owner_exists(
 ) -> Result<bool, StoreError> {
     let (_, table, owner_id) = owner.column_and_table();
     let sql = format!("SELECT COUNT(*) FROM {table} WHERE workspace_id = $1 AND id = $2");
-    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+    owner_count(conn, &sql, workspace_id, owner_id)
+        .await
+        .map(|n| n > 0)
+}
+
+/// The owner row, locked against deletion until the caller commits
+/// (PostgreSQL; SQLite has one writer): an attachment never outlives a run
+/// that retention deletes meanwhile.
+async fn owner_locked(
+    conn: &mut sqlx::AnyConnection,
+    backend: crate::connect::Backend,
+    workspace_id: i64,
+    owner: AttachmentOwner,
+) -> Result<bool, StoreError> {
+    let (_, table, owner_id) = owner.column_and_table();
+    let lock = if backend == crate::connect::Backend::Postgres {
+        " FOR SHARE"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT id FROM {table} WHERE workspace_id = $1 AND id = $2{lock}) o"
+    );
+    owner_count(conn, &sql, workspace_id, owner_id)
+        .await
+        .map(|n| n > 0)
+}
+
+async fn owner_count(
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+    workspace_id: i64,
+    owner_id: i64,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .bind(workspace_id)
         .bind(owner_id)
         .fetch_one(&mut *conn)
-        .await?;
-    Ok(n > 0)
+        .await?)
 }
 
 /// Inserts an attachment row and takes its blob reference (the owner is
@@ -226,7 +259,7 @@ async fn insert_attachment(
     blob_key: &str,
 ) -> Result<i64, StoreError> {
     let (column, _, owner_id) = owner.column_and_table();
-    if !owner_exists(tx, workspace_id, owner).await? {
+    if !owner_locked(tx, backend, workspace_id, owner).await? {
         return Err(StoreError::NotFound(format!("owner {owner_id} not found")));
     }
     let id = ids::allocate(backend, tx, 1)

@@ -25,18 +25,26 @@ use sqlx::AnyConnection;
 
 use crate::error::StoreError;
 
-/// Takes one reference to `key` (creating its row at the first use).
+/// Takes one reference to `key`, which the caller pinned (and wrote)
+/// before. A row that is gone means the pin was taken for stale and the
+/// bytes removed: the request fails rather than reference missing bytes.
 pub(crate) async fn take(conn: &mut AnyConnection, key: &str, size: i64) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO blobs (blob_key, size, refs, created) VALUES ($1, $2, 1, $3) \
-         ON CONFLICT (blob_key) DO UPDATE SET refs = blobs.refs + 1",
+    let taken = sqlx::query(
+        "UPDATE blobs SET refs = refs + 1, size = CASE WHEN size < $2 THEN $2 ELSE size END \
+         WHERE blob_key = $1 AND (refs > 0 OR pins > 0)",
     )
     .bind(key)
     .bind(size)
-    .bind(crate::now_ms())
     .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    if taken == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Retry(format!(
+            "the upload's bytes ({key}) are no longer stored; send the request again"
+        )))
+    }
 }
 
 /// Records the size of a blob whose first reference was taken before its
@@ -126,18 +134,24 @@ impl crate::Store {
         sorted.sort_unstable();
         sorted.dedup_by(|a, b| a.0 == b.0);
         let now = crate::now_ms();
+        // A node whose clock is behind never moves a pin back in time.
+        let latest = match self.backend {
+            crate::connect::Backend::Sqlite => "MAX(blobs.pinned_at, excluded.pinned_at)",
+            crate::connect::Backend::Postgres => "GREATEST(blobs.pinned_at, excluded.pinned_at)",
+        };
+        let sql = format!(
+            "INSERT INTO blobs (blob_key, size, refs, created, pins, pinned_at) \
+             VALUES ($1, $2, 0, $3, 1, $3) \
+             ON CONFLICT (blob_key) DO UPDATE SET pins = blobs.pins + 1, pinned_at = {latest}"
+        );
         let mut tx = self.write.begin().await?;
         for (key, size) in sorted {
-            sqlx::query(
-                "INSERT INTO blobs (blob_key, size, refs, created, pins, pinned_at) \
-                 VALUES ($1, $2, 0, $3, 1, $3) \
-                 ON CONFLICT (blob_key) DO UPDATE SET pins = blobs.pins + 1, pinned_at = $3",
-            )
-            .bind(key)
-            .bind(size)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(key)
+                .bind(size)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -62,7 +62,7 @@ impl Store {
         let write = AnyPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
-            .after_connect(sqlite_pragmas)
+            .after_connect(sqlite_writer_pragmas)
             .connect_with(options.clone())
             .await?;
         let read = AnyPoolOptions::new()
@@ -135,6 +135,36 @@ fn sqlite_pragmas(
         .await?;
         Ok(())
     })
+}
+
+/// The writer does not copy the WAL back into the database on commit (the
+/// connection that commits pays for that, so a short commit after a big one
+/// would): [`Store::checkpoint_wal`] does it from a reader instead.
+fn sqlite_writer_pragmas(
+    conn: &mut sqlx::AnyConnection,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> futures_core_box::BoxFuture<'_, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        sqlite_pragmas(conn, meta).await?;
+        conn.execute("PRAGMA wal_autocheckpoint=0;").await?;
+        Ok(())
+    })
+}
+
+impl Store {
+    /// Copies committed WAL frames into the SQLite database without blocking
+    /// the writer (`PRAGMA wal_checkpoint(PASSIVE)` on a reader); the server
+    /// runs it every few hundred milliseconds. No-op on PostgreSQL.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn checkpoint_wal(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            let mut conn = self.read.acquire().await?;
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE);").await?;
+        }
+        Ok(())
+    }
 }
 
 /// `BoxFuture` without pulling in `futures`: the pool callback needs this exact shape.

@@ -2,6 +2,7 @@
 //! task, batched inserts, and a finish that commits only if this worker still
 //! owns the task's lease (so a reclaimed task is applied exactly once).
 
+mod checkpoint;
 mod lookups;
 mod runs;
 mod tests;
@@ -14,15 +15,19 @@ use crate::error::StoreError;
 use crate::ids;
 use crate::tasks::TaskState;
 
+pub use checkpoint::TaskCheckpoint;
 pub(crate) use lookups::build_names;
 pub use lookups::{BuildNames, CiBuildSpec, ReleaseInfo, SuiteInfo};
 pub use runs::{ExistingRun, NewPreviousRun, NewRun, NewStep, RunUpdate};
 pub use tests::{ExistingTest, NewTest, TestUpdate};
 
-/// An open processing transaction for one task in one workspace.
+/// An open processing transaction for one task in one workspace; a
+/// checkpoint commits it and opens the next (`None` only in between).
 pub struct IngestTx {
     pub(crate) backend: Backend,
-    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) tx: Option<Transaction<'static, Any>>,
+    /// Where the next transaction comes from after a checkpoint.
+    pub(crate) pool: sqlx::AnyPool,
     pub(crate) workspace_id: i64,
     pub(crate) task_id: i64,
     /// Tests created in this transaction (the flaky ranking's bookkeeping
@@ -51,12 +56,27 @@ impl Store {
         }
         Ok(IngestTx {
             backend: self.backend,
-            tx,
+            tx: Some(tx),
+            pool: self.write.clone(),
             workspace_id,
             task_id,
             new_in_tx: crate::insight::recent::NewInTx::default(),
         })
     }
+}
+
+/// The open transaction of an [`IngestTx`].
+pub(crate) fn open<'a>(
+    tx: &'a mut Option<Transaction<'static, Any>>,
+) -> Result<&'a mut sqlx::AnyConnection, StoreError> {
+    tx.as_deref_mut().ok_or(StoreError::TransactionClosed)
+}
+
+/// Takes the open transaction out to end it.
+pub(crate) fn take(
+    tx: &mut Option<Transaction<'static, Any>>,
+) -> Result<Transaction<'static, Any>, StoreError> {
+    tx.take().ok_or(StoreError::TransactionClosed)
 }
 
 impl IngestTx {
@@ -75,7 +95,7 @@ impl IngestTx {
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(workspace_id)
-                .execute(&mut *self.tx)
+                .execute(open(&mut self.tx)?)
                 .await?;
         }
         self.workspace_id = workspace_id;
@@ -87,7 +107,7 @@ impl IngestTx {
     /// # Errors
     /// Database failure.
     pub async fn allocate_ids(&mut self, n: usize) -> Result<Vec<i64>, StoreError> {
-        ids::allocate(self.backend, &mut self.tx, n).await
+        ids::allocate(self.backend, open(&mut self.tx)?, n).await
     }
 
     /// Adds multi-valued links (`src.field -> dst`); existing ones are kept.
@@ -109,7 +129,7 @@ impl IngestTx {
             .collect();
         bulk::insert_rows(
             self.backend,
-            &mut self.tx,
+            open(&mut self.tx)?,
             "entity_links",
             &["workspace_id", "src_id", "field", "dst_id"],
             &rows,
@@ -134,7 +154,7 @@ impl IngestTx {
             for id in chunk {
                 q = q.bind(*id);
             }
-            q.execute(&mut *self.tx).await?;
+            q.execute(open(&mut self.tx)?).await?;
         }
         Ok(())
     }
@@ -160,18 +180,22 @@ impl IngestTx {
         .bind(state.as_str())
         .bind(error_details)
         .bind(crate::now_ms())
-        .execute(&mut *self.tx)
+        .execute(open(&mut self.tx)?)
         .await?
         .rows_affected();
         if updated != 1 {
-            self.tx.rollback().await?;
+            take(&mut self.tx)?.rollback().await?;
             return Ok(false);
         }
         sqlx::query("DELETE FROM payload_chunks WHERE task_id = $1")
             .bind(self.task_id)
-            .execute(&mut *self.tx)
+            .execute(open(&mut self.tx)?)
             .await?;
-        self.tx.commit().await?;
+        sqlx::query("DELETE FROM task_checkpoints WHERE task_id = $1")
+            .bind(self.task_id)
+            .execute(open(&mut self.tx)?)
+            .await?;
+        take(&mut self.tx)?.commit().await?;
         Ok(true)
     }
 
@@ -179,8 +203,8 @@ impl IngestTx {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn rollback(self) -> Result<(), StoreError> {
-        self.tx.rollback().await?;
+    pub async fn rollback(mut self) -> Result<(), StoreError> {
+        take(&mut self.tx)?.rollback().await?;
         Ok(())
     }
 }

@@ -14,6 +14,7 @@ pub(crate) mod tc;
 mod triage;
 mod write;
 
+use crate::ingest_tx::open;
 use std::collections::HashSet;
 
 pub use choices::{Choice, FilterChoices};
@@ -39,7 +40,14 @@ impl IngestTx {
         spec: &ResultSetSpec,
         started: i64,
     ) -> Result<ResultSetRef, StoreError> {
-        write::result_set(self.backend, &mut self.tx, self.workspace_id, spec, started).await
+        write::result_set(
+            self.backend,
+            open(&mut self.tx)?,
+            self.workspace_id,
+            spec,
+            started,
+        )
+        .await
     }
 
     /// Stores results of one batch with their counters and failure groups.
@@ -55,7 +63,7 @@ impl IngestTx {
     ) -> Result<(), StoreError> {
         write::record(
             self.backend,
-            &mut self.tx,
+            open(&mut self.tx)?,
             self.workspace_id,
             self.task_id,
             set,
@@ -72,7 +80,7 @@ impl IngestTx {
     /// # Errors
     /// Database failure.
     pub async fn active_mutes(&mut self) -> Result<HashSet<i64>, StoreError> {
-        write::active_mutes(&mut self.tx, self.workspace_id).await
+        write::active_mutes(open(&mut self.tx)?, self.workspace_id).await
     }
 
     /// The set holding a stored result, if any.
@@ -94,7 +102,7 @@ impl IngestTx {
         .bind(context_key)
         .bind(started)
         .bind(run_id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(open(&mut self.tx)?)
         .await?;
         Ok(row.map(|(id, series_id)| ResultSetRef { id, series_id }))
     }
@@ -104,6 +112,6 @@ impl IngestTx {
     /// # Errors
     /// Database failure.
     pub async fn close_result_sets(&mut self, sets: &[ResultSetRef]) -> Result<(), StoreError> {
-        write::close_sets(&mut self.tx, self.task_id, sets).await
+        write::close_sets(open(&mut self.tx)?, self.task_id, sets).await
     }
 }

@@ -52,7 +52,7 @@ pub use gauges::{PoolFigures, QueueFigures};
 pub use history::HistoryEntry;
 pub use ingest_tx::{
     BuildNames, CiBuildSpec, ExistingRun, ExistingTest, IngestTx, NewPreviousRun, NewRun, NewStep,
-    NewTest, ReleaseInfo, RunUpdate, SuiteInfo, TestUpdate,
+    NewTest, ReleaseInfo, RunUpdate, SuiteInfo, TaskCheckpoint, TestUpdate,
 };
 pub use insight::{
     ChangedResult, Choice, ContextSpec, FailureDetail, FailureFile, FailureGroup, FailureInfo,

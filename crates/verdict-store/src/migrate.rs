@@ -78,6 +78,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0014_retention.sql"),
         include_str!("../migrations/postgres/0014_retention.sql"),
     ),
+    (
+        15,
+        include_str!("../migrations/sqlite/0015_task_checkpoints.sql"),
+        include_str!("../migrations/postgres/0015_task_checkpoints.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database's version, each in its own

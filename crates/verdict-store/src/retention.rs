@@ -178,7 +178,9 @@ impl Store {
     }
 
     /// One old report and everything under it, in one transaction; `None`
-    /// when no report is older.
+    /// when no report is old. A report is old when it was created before the
+    /// cut-off and nothing was added to it since (reports are reused: a
+    /// batch's report with the same labels takes every later suite).
     async fn prune_one_report(
         &self,
         workspace_id: i64,
@@ -186,8 +188,11 @@ impl Store {
     ) -> Result<Option<PruneCounts>, StoreError> {
         let mut tx = self.begin_workspace_write(workspace_id).await?;
         let report: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT id, batch_id FROM tc_reports WHERE workspace_id = $1 AND creation_time < $2 \
-             ORDER BY creation_time LIMIT 1",
+            "SELECT r.id, r.batch_id FROM tc_reports r WHERE r.workspace_id = $1 AND r.creation_time < $2 \
+             AND NOT EXISTS (SELECT 1 FROM runs u WHERE u.report_id = r.id AND u.creation_time >= $2) \
+             AND NOT EXISTS (SELECT 1 FROM tc_events e JOIN runs u ON e.run_id = u.id \
+                             WHERE u.report_id = r.id AND e.created >= $2) \
+             ORDER BY r.creation_time LIMIT 1",
         )
         .bind(workspace_id)
         .bind(before)
@@ -201,41 +206,54 @@ impl Store {
             ..PruneCounts::default()
         };
         let runs = "SELECT id FROM runs WHERE report_id = $1";
-        let keys: Vec<(Option<String>, Option<String>)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let mut keys: Vec<String> =
+            sqlx::query_as::<_, (Option<String>, Option<String>)>(sqlx::AssertSqlSafe(format!(
                 "SELECT attachment_key, screenshot_key FROM tc_events WHERE run_id IN ({runs})"
             )))
             .bind(report)
             .fetch_all(&mut *tx)
-            .await?;
+            .await?
+            .into_iter()
+            .flat_map(|(a, s)| [a, s])
+            .flatten()
+            .collect();
         counts.tc_events = exec(
             &mut tx,
             &format!("DELETE FROM tc_events WHERE run_id IN ({runs})"),
             report,
         )
         .await?;
-        let attachments: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT id, blob_key FROM attachments WHERE owner_run_id IN ({runs})"
-        )))
-        .bind(report)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (id, key) in &attachments {
-            if crate::attachments::drop_attachment(&mut tx, *id, key, &mut counts.unused_blobs)
-                .await?
-            {
-                counts.attachments += 1;
+        // The runs go before their attachments are read: an upload to one
+        // of them either committed before (and is found here) or waits for
+        // this transaction and then finds no owner.
+        let run_ids: Vec<i64> =
+            sqlx::query_scalar("DELETE FROM runs WHERE report_id = $1 RETURNING id")
+                .bind(report)
+                .fetch_all(&mut *tx)
+                .await?;
+        counts.tc_runs = run_ids.len() as u64;
+        for chunk in run_ids.chunks(500) {
+            let list = id_list(chunk);
+            let attachments: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT id, blob_key FROM attachments WHERE owner_run_id IN ({list}) ORDER BY blob_key"
+            )))
+            .fetch_all(&mut *tx)
+            .await?;
+            for (id, key) in &attachments {
+                if crate::attachments::drop_attachment(&mut tx, *id, key, &mut counts.unused_blobs)
+                    .await?
+                {
+                    counts.attachments += 1;
+                }
+            }
+            for table_and_column in ["run_steps WHERE run_id", "entity_links WHERE src_id"] {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM {table_and_column} IN ({list})"
+                )))
+                .execute(&mut *tx)
+                .await?;
             }
         }
-        for table_and_column in ["run_steps WHERE run_id", "entity_links WHERE src_id"] {
-            exec(
-                &mut tx,
-                &format!("DELETE FROM {table_and_column} IN ({runs})"),
-                report,
-            )
-            .await?;
-        }
-        counts.tc_runs = exec(&mut tx, "DELETE FROM runs WHERE report_id = $1", report).await?;
         for table in ["tc_labels", "tc_imports"] {
             exec(
                 &mut tx,
@@ -251,7 +269,9 @@ impl Store {
             batch,
         )
         .await?;
-        for key in keys.into_iter().flat_map(|(a, s)| [a, s]).flatten() {
+        // In key order: no two writers wait on blob rows in a cycle.
+        keys.sort_unstable();
+        for key in keys {
             if crate::blob_refs::release(&mut tx, &key).await? {
                 counts.unused_blobs.push(key);
             }
@@ -260,6 +280,35 @@ impl Store {
         counts.unused_blobs.sort_unstable();
         counts.unused_blobs.dedup();
         Ok(Some(counts))
+    }
+
+    /// A setting shared by every node and `verdict admin`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM server_settings WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+
+    /// Records a shared setting.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn set_setting(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO server_settings (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.write)
+        .await?;
+        Ok(())
     }
 
     async fn prune_tasks(&self, workspace_id: i64, before: i64) -> Result<u64, StoreError> {

@@ -34,7 +34,9 @@ impl TaskState {
         }
     }
 
-    fn parse(text: &str) -> Self {
+    /// From [`Self::as_str`]'s spelling; anything else is `Error`.
+    #[must_use]
+    pub fn parse(text: &str) -> Self {
         match text {
             "queued" => Self::Queued,
             "running" => Self::Running,
@@ -387,6 +389,10 @@ impl Store {
         .bind(crate::now_ms())
         .execute(&self.write)
         .await?;
+        sqlx::query("DELETE FROM task_checkpoints WHERE task_id = $1")
+            .bind(task_id)
+            .execute(&self.write)
+            .await?;
         Ok(())
     }
 

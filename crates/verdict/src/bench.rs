@@ -2,6 +2,7 @@
 //! server in this process (loopback HTTP, a temporary SQLite database unless
 //! `--database-url` is given). Benchmarks report; they never assert.
 
+mod during;
 mod insight;
 
 use std::io::Write;
@@ -22,9 +23,15 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
             rerun,
         } => ingest(runs, database_url, rerun).await,
         BenchCommand::Http {
+            during_task: Some(runs),
+            database_url,
+            ..
+        } => during::run(runs, database_url).await,
+        BenchCommand::Http {
             pushes,
             clients,
             runs_per_push,
+            ..
         } => http(pushes, clients, runs_per_push).await,
         BenchCommand::Events { events, batch } => tc_events(events, batch).await,
         BenchCommand::Convert { cases } => convert(cases),
@@ -62,7 +69,7 @@ fn write_payload(out: &mut impl Write, runs: u64, tag: &str, round: u64) -> std:
 }
 
 /// A small payload in memory (HTTP bench).
-fn payload(runs: u64, tag: &str) -> Vec<u8> {
+pub(crate) fn payload(runs: u64, tag: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(usize::try_from(runs).unwrap_or(0) * 150 + 64);
     let _ = write_payload(&mut out, runs, tag, 0);
     out
@@ -83,7 +90,7 @@ async fn start(
 }
 
 /// A server on a free port with a temporary data directory.
-async fn start_with_workers(
+pub(crate) async fn start_with_workers(
     database_url: Option<String>,
     workers: usize,
 ) -> Result<(verdict_server::RunningServer, tempfile::TempDir), BoxError> {
@@ -96,7 +103,7 @@ async fn start_with_workers(
     Ok((Server::start(config).await?, dir))
 }
 
-async fn signed_in_client(url: &str) -> Result<reqwest::Client, BoxError> {
+pub(crate) async fn signed_in_client(url: &str) -> Result<reqwest::Client, BoxError> {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .timeout(Duration::from_secs(3600))

@@ -473,5 +473,14 @@ pub enum BenchCommand {
         /// Runs per push.
         #[arg(long, default_value_t = 10)]
         runs_per_push: u64,
+        /// Instead: push one task of this many runs and, while it is
+        /// processed, time one-run pushes (until their 202), sign-ins and Test
+        /// Center calls, one after the other.
+        #[arg(long)]
+        during_task: Option<u64>,
+        /// Database for --during-task (default: a temporary SQLite file); a
+        /// PostgreSQL URL needs an empty database.
+        #[arg(long, requires = "during_task")]
+        database_url: Option<String>,
     },
 }

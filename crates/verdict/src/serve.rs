@@ -43,31 +43,57 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             "note: VERDICT_ADMIN_PASSWORD is only used on the first start; user 'admin' already exists, so its password is unchanged (change it with: verdict admin user set-password admin)"
         );
     }
+    // Handlers first: a signal sent as soon as the address is printed (a
+    // supervisor, a test) must not be lost — under `nohup`/`&` SIGINT is
+    // ignored until a handler is installed.
+    let signals = Signals::install();
     println!("verdict listening on {}", server.url());
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("shutting down");
     server.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// SIGINT (Ctrl-C) and SIGTERM, listened for from [`Signals::install`] on.
+struct Signals {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            let (Some(mut interrupt), Some(mut terminate)) = (self.interrupt, self.terminate)
+            else {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            };
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

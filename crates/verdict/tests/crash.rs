@@ -1,6 +1,7 @@
 //! Nothing is lost: the real `verdict serve` process is killed with SIGKILL
-//! while it processes a large task; after a restart the task completes and
-//! every run exists exactly once.
+//! while it processes a large task — once right after it started, once
+//! after some of its checkpoints were committed (docs/adr/0004) — and after
+//! a restart the task completes and every run exists exactly once.
 
 // Test code: a failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -106,7 +107,36 @@ async fn count(client: &reqwest::Client, url: &str, collection: &str) -> i64 {
     page["total_count"].as_i64().unwrap()
 }
 
-async fn kill_mid_task_then_resume(database_url: Option<&str>) {
+/// Runs applied so far by the node processing `id` (null elsewhere).
+async fn applied(client: &reqwest::Client, url: &str, id: i64) -> Option<i64> {
+    let task: Value = client
+        .get(format!(
+            "{url}/verdict/api/shared_spaces/1001/workspaces/1002/tasks/{id}"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    task["items_applied"].as_i64()
+}
+
+/// The committed resume point of the task, read from the database.
+async fn checkpoint_of(database_url: &str, id: i64) -> Option<i64> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
+    let next: Option<i64> =
+        sqlx::query_scalar("SELECT next_index FROM task_checkpoints WHERE task_id = $1")
+            .bind(id)
+            .fetch_optional(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    next
+}
+
+async fn kill_mid_task_then_resume(database_url: Option<&str>, after_checkpoints: bool) {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, url) = start(dir.path(), database_url);
     let c = client(&url).await;
@@ -122,15 +152,41 @@ async fn kill_mid_task_then_resume(database_url: Option<&str>) {
         .await
         .unwrap();
     let id = reply["id"].as_i64().expect("202 with an id");
-    // Kill as soon as the worker has started on it.
-    for _ in 0..2000 {
-        if status(&c, &url, id).await != "queued" {
+    // Kill as soon as the worker has started on it, or once a third of it
+    // is applied (committed in checkpoints along the way).
+    for _ in 0..20_000 {
+        let started = status(&c, &url, id).await != "queued";
+        let far = applied(&c, &url, id).await.unwrap_or(0) >= (RUNS / 3) as i64;
+        if started && (!after_checkpoints || far) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     server.kill().unwrap();
     server.wait().unwrap();
+    if after_checkpoints {
+        let db = database_url.map_or_else(
+            || format!("sqlite://{}", dir.path().join("verdict.db").display()),
+            str::to_owned,
+        );
+        let next = checkpoint_of(&db, id)
+            .await
+            .expect("a checkpoint was committed");
+        assert!(next > 0 && next < RUNS as i64, "resumes at item {next}");
+        let runs_so_far = {
+            let pool = sqlx::AnyPool::connect(&db).await.unwrap();
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            n
+        };
+        assert_eq!(
+            runs_so_far, next,
+            "the checkpoint and the runs committed with it agree"
+        );
+    }
 
     let (mut server, url) = start(dir.path(), database_url);
     let c = client(&url).await;
@@ -155,7 +211,8 @@ async fn kill_mid_task_then_resume(database_url: Option<&str>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_task_resumes_exactly_once_on_sqlite() {
-    kill_mid_task_then_resume(None).await;
+    kill_mid_task_then_resume(None, false).await;
+    kill_mid_task_then_resume(None, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -184,7 +241,18 @@ async fn sigkill_mid_task_resumes_exactly_once_on_postgres() {
     let base = admin_url
         .rsplit_once('/')
         .map_or(admin_url.as_str(), |(b, _)| b);
-    kill_mid_task_then_resume(Some(&format!("{base}/{name}"))).await;
+    let url = format!("{base}/{name}");
+    kill_mid_task_then_resume(Some(&url), false).await;
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    kill_mid_task_then_resume(Some(&url), true).await;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
     )))

@@ -82,8 +82,17 @@ impl Backend {
             return Err(BlobUrlError::Unsupported(url.to_owned()));
         };
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let prefix = prefix.trim_matches('/');
         if bucket.is_empty() {
             return Err(BlobUrlError::Unsupported(url.to_owned()));
+        }
+        // The prefix as object keys spell it: refused at start, not at the
+        // first upload (empty segments, `.`/`..`, control characters).
+        if !prefix.is_empty() {
+            object_store::path::Path::parse(prefix).map_err(|e| BlobUrlError::Object {
+                url: url.to_owned(),
+                source: e.into(),
+            })?;
         }
         let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
         for (key, value) in options {
@@ -106,13 +115,22 @@ impl Backend {
         if http_endpoint {
             builder = builder.with_allow_http(true);
         }
-        let store = builder.build().map_err(|source| BlobUrlError::Object {
-            url: url.to_owned(),
-            source,
-        })?;
+        // Short retries: a removal holds its database row while it deletes.
+        let retry = object_store::RetryConfig {
+            max_retries: 3,
+            retry_timeout: std::time::Duration::from_secs(30),
+            ..object_store::RetryConfig::default()
+        };
+        let store = builder
+            .with_retry(retry)
+            .build()
+            .map_err(|source| BlobUrlError::Object {
+                url: url.to_owned(),
+                source,
+            })?;
         Ok(Self::Object {
             store: Arc::new(store),
-            prefix: prefix.trim_matches('/').to_owned(),
+            prefix: prefix.to_owned(),
             url: url.to_owned(),
         })
     }
@@ -134,7 +152,8 @@ impl Backend {
         match self {
             Self::Local(dir) => Ok(std::fs::create_dir_all(dir)?),
             Self::Object { store, prefix, .. } => {
-                let at = object_store::path::Path::from(prefix.as_str());
+                let at = object_store::path::Path::parse(prefix.as_str())
+                    .map_err(|e| BlobError::Object(e.into()))?;
                 store.list_with_delimiter(Some(&at)).await?;
                 Ok(())
             }
@@ -158,11 +177,17 @@ impl Backend {
                 if tokio::fs::rename(&staged.path, &dest).await.is_ok() {
                     return Ok(());
                 }
-                // Another file system (`file://` elsewhere): copy beside the
-                // destination, then move it into place whole.
-                let tmp = dest.with_extension("part");
+                // Another file system (`file://` elsewhere, maybe shared by
+                // nodes): copy to a name of our own beside the destination,
+                // then move it into place whole.
+                let parent = dest.parent().unwrap_or(dir).to_owned();
+                let tmp =
+                    tokio::task::spawn_blocking(move || tempfile::NamedTempFile::new_in(parent))
+                        .await
+                        .map_err(std::io::Error::other)??
+                        .into_temp_path();
                 tokio::fs::copy(&staged.path, &tmp).await?;
-                tokio::fs::rename(&tmp, &dest).await?;
+                tmp.persist(&dest).map_err(|e| e.error)?;
                 Ok(())
             }
             Self::Object { store, prefix, .. } => {
@@ -178,7 +203,13 @@ impl Backend {
                 let mut file = tokio::fs::File::open(&staged.path).await?;
                 let mut buf = vec![0_u8; READ_BYTES];
                 loop {
-                    let n = file.read(&mut buf).await?;
+                    let n = match file.read(&mut buf).await {
+                        Ok(n) => n,
+                        Err(e) => {
+                            let _ = writer.abort().await;
+                            return Err(e.into());
+                        }
+                    };
                     if n == 0 {
                         break;
                     }
@@ -290,7 +321,8 @@ impl Backend {
                 }
             }
             Self::Object { store, prefix, .. } => {
-                let at = object_store::path::Path::from(prefix.as_str());
+                let at = object_store::path::Path::parse(prefix.as_str())
+                    .map_err(|e| BlobError::Object(e.into()))?;
                 let mut listing = store.list(Some(&at));
                 while let Some(meta) = listing.next().await {
                     if let Some(name) = meta?.location.filename() {

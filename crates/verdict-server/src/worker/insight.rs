@@ -53,6 +53,18 @@ impl InsightCtx {
         })
     }
 
+    /// Keeps the set and the kept result for the task's next transaction.
+    pub fn save(&self, saved: &mut super::checkpoint::Saved) {
+        saved.result_set = self.set.map(|s| (s.id, s.series_id));
+        saved.kept = self.kept;
+    }
+
+    /// Takes back what a checkpoint kept.
+    pub fn restore(&mut self, saved: &super::checkpoint::Saved) {
+        self.set = saved.result_set();
+        self.kept = saved.kept;
+    }
+
     /// Whether the test is muted now.
     pub fn is_muted(&self, test_id: i64) -> bool {
         self.muted.contains(&test_id)

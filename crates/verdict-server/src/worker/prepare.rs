@@ -39,6 +39,31 @@ impl SuiteRuns {
         true
     }
 
+    /// Keeps the counts for the task's next transaction (the ids are looked
+    /// up again there).
+    pub fn save(&self, saved: &mut super::checkpoint::Saved) {
+        let sorted = |m: &HashMap<i64, u64>| {
+            let mut v: Vec<(i64, u64)> = m.iter().map(|(k, v)| (*k, *v)).collect();
+            v.sort_unstable();
+            v
+        };
+        saved.suite_admitted = sorted(&self.admitted);
+        saved.suite_ignored = sorted(&self.ignored);
+        let mut of: Vec<(i64, i64)> = self.suite_of.iter().map(|(k, v)| (*k, *v)).collect();
+        of.sort_unstable();
+        saved.suite_of = of;
+    }
+
+    /// The counts a checkpoint kept.
+    pub fn restore(saved: &super::checkpoint::Saved) -> Self {
+        Self {
+            admitted: saved.suite_admitted.iter().copied().collect(),
+            ignored: saved.suite_ignored.iter().copied().collect(),
+            suite_of: saved.suite_of.iter().copied().collect(),
+            ..Self::default()
+        }
+    }
+
     /// One warning per suite run that hit the cap.
     pub fn overflow_problems(&self) -> Vec<Problem> {
         let mut out: Vec<(i64, u64)> = self.ignored.iter().map(|(k, v)| (*k, *v)).collect();

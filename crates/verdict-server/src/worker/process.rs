@@ -3,10 +3,14 @@
 //! final status committed together with the writes.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use verdict_domain::payload::{Item, PayloadHeader};
 use verdict_domain::rules::{self, Outcome, Problem, Scope};
-use verdict_store::{ClaimedTask, IngestTx, Store, StoreError, TaskState};
+use verdict_store::{ClaimedTask, IngestTx, Store, StoreError, TaskCheckpoint, TaskState};
+
+use super::checkpoint::Saved;
+use super::demand::WriteDemand;
 
 use super::feed::{self, Parsed};
 use super::insight::InsightCtx;
@@ -48,11 +52,60 @@ pub async fn process_claimed_task(
     task: &ClaimedTask,
     owner: &str,
 ) -> Result<bool, ProcessError> {
-    process_reporting(store, task, owner, &TaskProgress::default()).await
+    let idle = (TaskProgress::default(), WriteDemand::default());
+    process_reporting(store, task, owner, 60_000, &idle.0, &idle.1).await
 }
 
-/// [`process_claimed_task`], recording in `progress` how many items it has
-/// applied while it runs.
+/// Where a task's commits go: who holds it, for how long, the workspace of
+/// a CI fan-out being applied, and the checkpoint it resumes from.
+struct Commits<'a> {
+    owner: &'a str,
+    demand: &'a WriteDemand,
+    lease_ms: i64,
+    workspace_pos: i64,
+    workspaces: Vec<i64>,
+    done: Vec<(TaskState, Option<String>)>,
+    resume: Option<(u64, Saved)>,
+    last: Instant,
+}
+
+impl Commits<'_> {
+    /// Commits what `job` and `insight` wrote so far with the point to
+    /// resume from; false when the lease is lost.
+    async fn checkpoint(
+        &mut self,
+        tx: &mut IngestTx,
+        job: &Job,
+        insight: &InsightCtx,
+    ) -> Result<bool, ProcessError> {
+        let mut saved = Saved {
+            items_skipped: job.items_skipped,
+            workspaces: self.workspaces.clone(),
+            done: self
+                .done
+                .iter()
+                .map(|(s, d)| (s.as_str().to_owned(), d.clone()))
+                .collect(),
+            ..Saved::default()
+        };
+        saved.set_problems(&job.problems);
+        job.suite_runs.save(&mut saved);
+        insight.save(&mut saved);
+        let checkpoint = TaskCheckpoint {
+            workspace_pos: self.workspace_pos,
+            next_index: job.next_index,
+            state: saved.encode(),
+        };
+        let kept = tx
+            .checkpoint(self.owner, self.lease_ms, &checkpoint)
+            .await?;
+        self.last = Instant::now();
+        Ok(kept)
+    }
+}
+
+/// [`process_claimed_task`] with the lease to extend at each commit,
+/// recording in `progress` how many items it has applied while it runs.
 ///
 /// # Errors
 /// As [`process_claimed_task`].
@@ -60,19 +113,51 @@ pub async fn process_reporting(
     store: &Store,
     task: &ClaimedTask,
     owner: &str,
+    lease_ms: i64,
     progress: &TaskProgress,
+    demand: &WriteDemand,
 ) -> Result<bool, ProcessError> {
     let _running = progress.running(task.id);
+    let resumed = store.task_checkpoint(task.id).await?.and_then(|c| {
+        let saved = Saved::decode(&c.state)?;
+        Some((c.workspace_pos, c.next_index, saved))
+    });
+    if resumed.is_some() {
+        tracing::info!(task = task.id, "resuming the task from its last checkpoint");
+    }
+    let mut commits = Commits {
+        owner,
+        demand,
+        lease_ms,
+        workspace_pos: 0,
+        workspaces: Vec::new(),
+        done: Vec::new(),
+        resume: None,
+        last: Instant::now(),
+    };
     let Some(ci) = &task.ci else {
+        commits.resume = resumed.map(|(_, next, saved)| (next, saved));
         let mut tx = store.begin_ingest(task.workspace_id, task.id).await?;
-        let pass = process_into(store, &mut tx, task, None, progress).await?;
+        let Some(pass) = process_into(store, &mut tx, task, None, progress, &mut commits).await?
+        else {
+            return Ok(false);
+        };
         let (state, details) = pass.verdict(task.skip_errors);
         return Ok(tx.finish(owner, state, details.as_deref()).await?);
     };
-    // Auto-registration writes outside the task's transaction (SQLite has one writer).
-    let workspaces = super::ci_target::workspaces(store, ci).await?;
+    let (start, workspaces) = match resumed {
+        Some((pos, next, saved)) => {
+            commits.done = saved.done();
+            let list = saved.workspaces.clone();
+            commits.resume = Some((next, saved));
+            (usize::try_from(pos).unwrap_or(0), list)
+        }
+        // Auto-registration writes outside the task's transaction (SQLite has one writer).
+        None => (0, super::ci_target::workspaces(store, ci).await?),
+    };
+    commits.workspaces.clone_from(&workspaces);
     let mut tx = store
-        .begin_ingest(workspaces.first().copied().unwrap_or_default(), task.id)
+        .begin_ingest(workspaces.get(start).copied().unwrap_or_default(), task.id)
         .await?;
     if workspaces.is_empty() {
         let details = format!(
@@ -81,21 +166,27 @@ pub async fn process_reporting(
         );
         return Ok(tx.finish(owner, TaskState::Failed, Some(&details)).await?);
     }
-    let mut worst = TaskState::Success;
-    let mut details = Vec::new();
-    for ws in &workspaces {
+    for (pos, ws) in workspaces.iter().enumerate().skip(start) {
+        commits.workspace_pos = i64::try_from(pos).unwrap_or(i64::MAX);
         tx.switch_workspace(*ws).await?;
-        let pass = process_into(store, &mut tx, task, Some(ci), progress).await?;
+        let Some(pass) =
+            process_into(store, &mut tx, task, Some(ci), progress, &mut commits).await?
+        else {
+            return Ok(false);
+        };
         let (state, text) = pass.verdict(task.skip_errors);
-        worst = super::ci_target::worse(worst, state);
-        if let Some(text) = text {
-            let prefixed: Vec<String> = text
-                .split(';')
+        let text = text.map(|text| {
+            text.split(';')
                 .map(|e| format!("workspace {ws}: {e}"))
-                .collect();
-            details.push(prefixed.join(";"));
-        }
+                .collect::<Vec<String>>()
+                .join(";")
+        });
+        commits.done.push((state, text));
     }
+    let worst = commits.done.iter().fold(TaskState::Success, |w, (s, _)| {
+        super::ci_target::worse(w, *s)
+    });
+    let details: Vec<String> = commits.done.iter().filter_map(|(_, d)| d.clone()).collect();
     let details = (!details.is_empty()).then(|| details.join(";"));
     Ok(tx.finish(owner, worst, details.as_deref()).await?)
 }
@@ -121,14 +212,18 @@ impl Pass {
     }
 }
 
-/// Streams the stored payload into the transaction's current workspace.
+/// Streams the stored payload into the transaction's current workspace,
+/// committing a checkpoint once a chunk is long enough (short while other
+/// writes wait: [`WriteDemand`]); `None` when the lease was lost at one.
 async fn process_into(
     store: &Store,
     tx: &mut IngestTx,
     task: &ClaimedTask,
     ci: Option<&verdict_store::CiTarget>,
     progress: &TaskProgress,
-) -> Result<Pass, ProcessError> {
+    commits: &mut Commits<'_>,
+) -> Result<Option<Pass>, ProcessError> {
+    let resume = commits.resume.take();
     let mut items = feed::start(store.clone(), task.id, task.payload_encoding == "gzip");
     let mut header = match items.recv().await {
         Some(Parsed::Header(h)) => h,
@@ -153,26 +248,45 @@ async fn process_into(
         status_ids: HashMap::new(),
     };
     if !global(&mut job, tx, &header).await? {
-        return Ok(Pass {
+        return Ok(Some(Pass {
             stopped: true,
             items_skipped: 0,
             problems: job.problems,
-        });
+        }));
     }
     let spec = result_set_spec(task, &job, tx).await?;
     let mut insight = InsightCtx::start(tx, spec).await?;
+    let mut skip_to = 0;
+    if let Some((next, saved)) = &resume {
+        // The global problems are among the saved ones.
+        job.problems = saved.problems();
+        job.items_skipped = saved.items_skipped;
+        job.suite_runs = SuiteRuns::restore(saved);
+        insight.restore(saved);
+        skip_to = *next;
+    }
     let now = verdict_store::now_ms();
     while let Some(parsed) = items.recv().await {
         match parsed {
             Parsed::Items(batch) => {
                 let mut ready: Vec<PreparedItem> = Vec::with_capacity(batch.len());
                 for item in batch {
+                    if job.next_index < skip_to {
+                        // Applied by an earlier transaction of this task.
+                        job.next_index += 1;
+                        continue;
+                    }
                     if let Some(p) = prepare_item(&mut job, tx, item).await? {
                         ready.push(p);
                     }
                 }
                 write::write_batch(tx, ready, now, &mut insight).await?;
                 progress.set(task.id, job.next_index);
+                if commits.last.elapsed() >= commits.demand.chunk()
+                    && !commits.checkpoint(tx, &job, &insight).await?
+                {
+                    return Ok(None);
+                }
             }
             Parsed::Failed(e) => return Err(ProcessError::Payload(e.to_string())),
             Parsed::Header(_) => return Err(ProcessError::Payload("second header".to_owned())),
@@ -180,11 +294,11 @@ async fn process_into(
     }
     job.problems.extend(job.suite_runs.overflow_problems());
     insight.finish(tx).await?;
-    Ok(Pass {
+    Ok(Some(Pass {
         stopped: false,
         items_skipped: job.items_skipped,
         problems: job.problems,
-    })
+    }))
 }
 
 /// The result set a task writes into (docs/insight.md): its CI build, else

@@ -1,9 +1,7 @@
-//! How far a running task has got, kept in memory by the node processing it.
-//! A task is applied inside one transaction, so nothing of it is visible in
-//! the database until it commits (and on SQLite the transaction holds the
-//! only writer, so progress could not be written beside it); the node that
-//! holds the task answers how many items it has applied, other nodes answer
-//! without a figure.
+//! How far a running task has got, kept in memory by the node processing it
+//! (item by item; its checkpoints in the database only say where a chunk
+//! ended): the node that holds the task answers how many items it has
+//! applied, other nodes answer without a figure.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

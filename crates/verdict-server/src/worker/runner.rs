@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use verdict_store::Store;
 
+use super::demand::WriteDemand;
 use super::process::process_reporting;
 use super::progress::TaskProgress;
 use crate::metrics::Metrics;
@@ -16,16 +17,24 @@ use crate::metrics::Metrics;
 /// How often an idle worker looks for work it was not told about.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
+/// What a node's workers share with its HTTP side.
+#[derive(Clone)]
+pub struct NodeShared {
+    /// Notified on every accepted push.
+    pub wake: Arc<Notify>,
+    pub progress: Arc<TaskProgress>,
+    pub demand: Arc<WriteDemand>,
+    pub metrics: Arc<Metrics>,
+}
+
 /// Starts `count` workers (0: this node only accepts pushes); they stop
 /// when `shutdown` is notified.
 pub fn spawn_workers(
     store: Store,
     count: usize,
     lease: Duration,
-    wake: Arc<Notify>,
+    shared: &NodeShared,
     shutdown: tokio::sync::watch::Receiver<bool>,
-    progress: Arc<TaskProgress>,
-    metrics: Arc<Metrics>,
 ) -> Vec<JoinHandle<()>> {
     let node = crate::auth::secrets::generate_secret(6).unwrap_or_else(|_| "node".to_owned());
     (0..count)
@@ -35,10 +44,8 @@ pub fn spawn_workers(
                 store.clone(),
                 owner,
                 lease,
-                wake.clone(),
+                shared.clone(),
                 shutdown.clone(),
-                progress.clone(),
-                metrics.clone(),
             ))
         })
         .collect()
@@ -48,11 +55,15 @@ async fn work(
     store: Store,
     owner: String,
     lease: Duration,
-    wake: Arc<Notify>,
+    shared: NodeShared,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
-    progress: Arc<TaskProgress>,
-    metrics: Arc<Metrics>,
 ) {
+    let NodeShared {
+        wake,
+        progress,
+        demand,
+        metrics,
+    } = shared;
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(60_000);
     loop {
         if *shutdown.borrow() {
@@ -66,7 +77,8 @@ async fn work(
                     tokio::spawn(keep_lease(store.clone(), task.id, owner.clone(), lease))
                 });
                 let started = std::time::Instant::now();
-                let result = process_reporting(&store, &task, &owner, &progress).await;
+                let result =
+                    process_reporting(&store, &task, &owner, lease_ms, &progress, &demand).await;
                 if let Some(renew) = renew {
                     renew.abort();
                 }

@@ -35,6 +35,20 @@ async fn metrics_count_requests_tasks_and_runs(s: TestServer) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // The worker counts a task just after its commit, which the status read
+    // above may beat: wait (bounded) for that count before reading the rest.
+    for _ in 0..200 {
+        let text = reqwest::get(format!("{}/metrics", s.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if sample(&text, r#"verdict_tasks_finished_total{outcome="success"}"#).is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     // No credentials needed, as for most scrape targets.
     let r = reqwest::get(format!("{}/metrics", s.url)).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);

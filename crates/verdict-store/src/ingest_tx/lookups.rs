@@ -2,6 +2,7 @@
 //! application modules, suites, CI entities) and the find-or-create of list
 //! nodes and taxonomies that a payload may introduce.
 
+use super::open;
 use sqlx::Row;
 
 use super::IngestTx;
@@ -69,7 +70,7 @@ impl IngestTx {
             ReleaseKey::Name(name) => q.bind(name),
             ReleaseKey::Time(t) => q.bind(t),
         };
-        let Some(row) = q.fetch_optional(&mut *self.tx).await? else {
+        let Some(row) = q.fetch_optional(open(&mut self.tx)?).await? else {
             return Ok(None);
         };
         let id: i64 = row.try_get(0)?;
@@ -77,7 +78,7 @@ impl IngestTx {
             "SELECT dst_id FROM entity_links WHERE src_id = $1 AND field = 'programs'",
         )
         .bind(id)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(open(&mut self.tx)?)
         .await?;
         Ok(Some(ReleaseInfo {
             id,
@@ -128,7 +129,7 @@ impl IngestTx {
             sqlx::query("SELECT release_id FROM milestones WHERE workspace_id = $1 AND id = $2")
                 .bind(self.workspace_id)
                 .bind(id)
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(open(&mut self.tx)?)
                 .await?;
         row.map(|r| r.try_get(0).map_err(StoreError::from))
             .transpose()
@@ -141,7 +142,7 @@ impl IngestTx {
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(self.workspace_id)
             .bind(id)
-            .fetch_one(&mut *self.tx)
+            .fetch_one(open(&mut self.tx)?)
             .await?;
         Ok(n > 0)
     }
@@ -180,7 +181,7 @@ impl IngestTx {
         )
         .bind(self.workspace_id)
         .bind(id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(open(&mut self.tx)?)
         .await?;
         row.map(|r| {
             Ok(SuiteInfo {
@@ -205,7 +206,7 @@ impl IngestTx {
         )
         .bind(self.workspace_id)
         .bind(instance_id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(open(&mut self.tx)?)
         .await?;
         Ok(id)
     }
@@ -222,7 +223,7 @@ impl IngestTx {
     ) -> Result<i64, StoreError> {
         crate::ci::find_or_create_job(
             self.backend,
-            &mut self.tx,
+            open(&mut self.tx)?,
             self.workspace_id,
             server_id,
             ci_id,
@@ -240,7 +241,7 @@ impl IngestTx {
         &mut self,
         build_id: i64,
     ) -> Result<Option<BuildNames>, StoreError> {
-        build_names(&mut self.tx, build_id).await
+        build_names(open(&mut self.tx)?, build_id).await
     }
 
     /// Finds or creates the CI build `build_ci_id` of a job.
@@ -258,7 +259,7 @@ impl IngestTx {
         )
         .bind(job_id)
         .bind(build.build_ci_id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(open(&mut self.tx)?)
         .await?;
         if let Some(id) = found {
             return Ok(id);
@@ -281,7 +282,7 @@ impl IngestTx {
         .bind(build.sub_type)
         .bind(build.artifact_id)
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(open(&mut self.tx)?)
         .await?;
         Ok(id)
     }
@@ -298,7 +299,7 @@ impl IngestTx {
         .bind(self.workspace_id)
         .bind(list)
         .bind(&key)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(open(&mut self.tx)?)
         .await?;
         if let Some(id) = found {
             return Ok(id);
@@ -318,7 +319,7 @@ impl IngestTx {
         .bind(value)
         .bind(&key)
         .bind(format!("{}.{id}", seed::logical_name(list, value)))
-        .execute(&mut *self.tx)
+        .execute(open(&mut self.tx)?)
         .await?;
         Ok(id)
     }
@@ -353,7 +354,7 @@ impl IngestTx {
             .bind(self.workspace_id)
             .bind(seed::name_key(name))
             .bind(category_id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(open(&mut self.tx)?)
             .await?;
         Ok(id)
     }
@@ -369,7 +370,14 @@ impl IngestTx {
             .first()
             .copied()
             .unwrap_or_default();
-        seed::insert_taxonomy(&mut self.tx, self.workspace_id, id, name, category_id).await?;
+        seed::insert_taxonomy(
+            open(&mut self.tx)?,
+            self.workspace_id,
+            id,
+            name,
+            category_id,
+        )
+        .await?;
         Ok(id)
     }
 }

@@ -1,5 +1,6 @@
 //! Last runs, previous runs and steps of a task (protocol §5.4).
 
+use super::open;
 use std::collections::HashSet;
 
 use sqlx::Row;
@@ -143,7 +144,7 @@ impl IngestTx {
                 sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(self.workspace_id)
                     .bind(bulk::json_keys(chunk))
-                    .fetch_all(&mut *self.tx)
+                    .fetch_all(open(&mut self.tx)?)
                     .await?
             } else {
                 let sql = format!(
@@ -155,7 +156,7 @@ impl IngestTx {
                 for key in chunk {
                     q = q.bind(*key);
                 }
-                q.fetch_all(&mut *self.tx).await?
+                q.fetch_all(open(&mut self.tx)?).await?
             };
             for r in rows {
                 found.push(ExistingRun {
@@ -196,7 +197,7 @@ impl IngestTx {
             for (run, started, _) in chunk {
                 q = q.bind(*run).bind(*started);
             }
-            for r in q.fetch_all(&mut *self.tx).await? {
+            for r in q.fetch_all(open(&mut self.tx)?).await? {
                 found.insert((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
             }
         }
@@ -261,7 +262,15 @@ impl IngestTx {
             "last_modified",
         ];
         columns.extend(RUN_VALUE_COLUMNS.split(", "));
-        bulk::insert_rows(self.backend, &mut self.tx, "runs", &columns, &rows, false).await
+        bulk::insert_rows(
+            self.backend,
+            open(&mut self.tx)?,
+            "runs",
+            &columns,
+            &rows,
+            false,
+        )
+        .await
     }
 
     /// Overwrites last runs' result values, many per statement (one
@@ -290,7 +299,7 @@ impl IngestTx {
             }
             q.bind(self.task_id)
                 .bind(now)
-                .execute(&mut *self.tx)
+                .execute(open(&mut self.tx)?)
                 .await?;
         }
         Ok(())
@@ -324,7 +333,7 @@ impl IngestTx {
         columns.extend(RUN_VALUE_COLUMNS.split(", "));
         bulk::insert_rows(
             self.backend,
-            &mut self.tx,
+            open(&mut self.tx)?,
             "previous_runs",
             &columns,
             &rows,
@@ -340,7 +349,7 @@ impl IngestTx {
             )
             .bind(ws)
             .bind(i64::try_from(rows.len()).unwrap_or(i64::MAX))
-            .execute(&mut *self.tx)
+            .execute(open(&mut self.tx)?)
             .await?;
         }
         Ok(())
@@ -360,7 +369,7 @@ impl IngestTx {
             for id in chunk {
                 q = q.bind(*id);
             }
-            q.execute(&mut *self.tx).await?;
+            q.execute(open(&mut self.tx)?).await?;
         }
         Ok(())
     }
@@ -408,7 +417,7 @@ impl IngestTx {
         ];
         bulk::insert_rows(
             self.backend,
-            &mut self.tx,
+            open(&mut self.tx)?,
             "run_steps",
             &columns,
             &rows,

@@ -1,6 +1,7 @@
 //! Tests of a task: found by identity (or gherkin tag), created in bulk,
 //! single-valued fields overwritten (protocol §5.3).
 
+use super::open;
 use sqlx::Row;
 
 use super::IngestTx;
@@ -87,7 +88,7 @@ impl IngestTx {
                     .bind(self.workspace_id)
                     .bind(subtype)
                     .bind(bulk::json_keys(chunk))
-                    .fetch_all(&mut *self.tx)
+                    .fetch_all(open(&mut self.tx)?)
                     .await?;
                 for r in rows {
                     found.push(test_from_row(&r)?);
@@ -108,7 +109,7 @@ impl IngestTx {
             for key in chunk {
                 q = q.bind(*key);
             }
-            for r in q.fetch_all(&mut *self.tx).await? {
+            for r in q.fetch_all(open(&mut self.tx)?).await? {
                 found.push(test_from_row(&r)?);
             }
         }
@@ -129,7 +130,7 @@ impl IngestTx {
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(self.workspace_id)
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(open(&mut self.tx)?)
             .await?;
         row.map(|r| test_from_row(&r)).transpose()
     }
@@ -180,7 +181,15 @@ impl IngestTx {
             "creation_time",
             "last_modified",
         ];
-        bulk::insert_rows(self.backend, &mut self.tx, "tests", &columns, &rows, false).await
+        bulk::insert_rows(
+            self.backend,
+            open(&mut self.tx)?,
+            "tests",
+            &columns,
+            &rows,
+            false,
+        )
+        .await
     }
 
     /// Overwrites the given single-valued fields of a test.
@@ -199,7 +208,7 @@ impl IngestTx {
         .bind(update.framework_id)
         .bind(update.script.as_deref())
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(open(&mut self.tx)?)
         .await?;
         Ok(())
     }

@@ -56,6 +56,20 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        // Checked under the lock retention takes too: a run pruned since the
+        // request found it gets no orphan event (nor a blob reference).
+        let mut runs: Vec<i64> = events.iter().map(|e| e.run_id).collect();
+        runs.sort_unstable();
+        runs.dedup();
+        for run in runs {
+            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM runs WHERE id = $1")
+                .bind(run)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound(format!("run {run} not found")));
+            }
+        }
         add_events_in(self.backend, &mut tx, workspace_id, events, size_of).await?;
         tx.commit().await?;
         Ok(())
@@ -117,14 +131,21 @@ pub(crate) async fn add_events_in(
         ];
         bulk::insert_rows(backend, tx, "tc_events", &columns, &rows, false).await?;
         let mut placed: BTreeMap<&str, i64> = BTreeMap::new();
-        for key in events.iter().flat_map(|e| {
-            [
-                e.attachment.as_ref().map(|a| a.1.as_str()),
-                e.screenshot.as_ref().map(|s| s.1.as_str()),
-            ]
-            .into_iter()
-            .flatten()
-        }) {
+        // References in key order: two requests sharing files never wait on
+        // each other's blob rows in a cycle (PostgreSQL).
+        let mut keys: Vec<&str> = events
+            .iter()
+            .flat_map(|e| {
+                [
+                    e.attachment.as_ref().map(|a| a.1.as_str()),
+                    e.screenshot.as_ref().map(|s| s.1.as_str()),
+                ]
+                .into_iter()
+                .flatten()
+            })
+            .collect();
+        keys.sort_unstable();
+        for key in keys {
             crate::blob_refs::take(tx, key, 0).await?;
             if !placed.contains_key(key) {
                 let size = i64::try_from(size_of(key)?).unwrap_or(i64::MAX);

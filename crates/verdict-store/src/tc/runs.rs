@@ -103,6 +103,17 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        // Checked under the lock retention takes too: a report pruned since
+        // the request found it gets no orphan run.
+        let report: Option<i64> = sqlx::query_scalar("SELECT id FROM tc_reports WHERE id = $1")
+            .bind(report_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if report.is_none() {
+            return Err(StoreError::NotFound(format!(
+                "report {report_id} not found"
+            )));
+        }
         let run_id = create_run_in(
             self.backend,
             &mut tx,

@@ -1,0 +1,11 @@
+-- Verdict schema v15 (SQLite). Keep in step with postgres/0015_task_checkpoints.sql.
+-- A large task is applied in short transactions, each committed with the
+-- point to resume from (docs/adr/0004-task-checkpoints.md): the workspace of
+-- a CI fan-out, the next item, and what the task has collected so far.
+CREATE TABLE task_checkpoints (
+  task_id INTEGER PRIMARY KEY,
+  workspace_pos INTEGER NOT NULL,
+  next_index INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
