@@ -249,6 +249,9 @@ fn spawn_wal_checkpoints(store: Store, mut shutdown: watch::Receiver<bool>) -> J
         if store.backend() != verdict_store::Backend::Sqlite {
             return;
         }
+        if let Err(e) = store.take_over_wal_checkpoints().await {
+            tracing::warn!(error = %e, "SQLite keeps checkpointing the WAL at commit");
+        }
         loop {
             if let Err(e) = store.checkpoint_wal().await {
                 tracing::warn!(error = %e, "WAL checkpoint failed; retried");

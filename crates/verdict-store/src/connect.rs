@@ -27,6 +27,9 @@ pub struct Store {
     pub(crate) url: String,
     pub(crate) read: AnyPool,
     pub(crate) write: AnyPool,
+    /// SQLite: a reader copies the WAL back (the server's loop), not the
+    /// writer at commit; see [`Store::take_over_wal_checkpoints`].
+    pub(crate) wal_by_reader: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Store {
@@ -59,10 +62,15 @@ impl Store {
             format!("{url}?mode=rwc")
         };
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let wal_by_reader = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let by_reader = wal_by_reader.clone();
         let write = AnyPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
-            .after_connect(sqlite_writer_pragmas)
+            .after_connect(move |conn, meta| {
+                let by_reader = by_reader.load(std::sync::atomic::Ordering::Relaxed);
+                sqlite_writer_pragmas(conn, meta, by_reader)
+            })
             .connect_with(options.clone())
             .await?;
         let read = AnyPoolOptions::new()
@@ -75,6 +83,7 @@ impl Store {
             url,
             read,
             write,
+            wal_by_reader,
         })
     }
 
@@ -90,6 +99,7 @@ impl Store {
             url: url.to_owned(),
             read: pool.clone(),
             write: pool,
+            wal_by_reader: std::sync::Arc::default(),
         })
     }
 
@@ -137,21 +147,41 @@ fn sqlite_pragmas(
     })
 }
 
-/// The writer does not copy the WAL back into the database on commit (the
-/// connection that commits pays for that, so a short commit after a big one
-/// would): [`Store::checkpoint_wal`] does it from a reader instead.
+/// The writer's settings; with `by_reader` it does not copy the WAL back
+/// into the database on commit (the connection that commits pays for that,
+/// so a short commit after a big one would): the server's loop calls
+/// [`Store::checkpoint_wal`] from a reader instead.
 fn sqlite_writer_pragmas(
     conn: &mut sqlx::AnyConnection,
     meta: sqlx::pool::PoolConnectionMetadata,
+    by_reader: bool,
 ) -> futures_core_box::BoxFuture<'_, Result<(), sqlx::Error>> {
     Box::pin(async move {
         sqlite_pragmas(conn, meta).await?;
-        conn.execute("PRAGMA wal_autocheckpoint=0;").await?;
+        if by_reader {
+            conn.execute("PRAGMA wal_autocheckpoint=0;").await?;
+        }
         Ok(())
     })
 }
 
 impl Store {
+    /// From now on the writer leaves WAL checkpoints to
+    /// [`Store::checkpoint_wal`], which the caller runs every few hundred
+    /// milliseconds (the server; other processes keep SQLite's default).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn take_over_wal_checkpoints(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            self.wal_by_reader
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            let mut conn = self.write.acquire().await?;
+            conn.execute("PRAGMA wal_autocheckpoint=0;").await?;
+        }
+        Ok(())
+    }
+
     /// Copies committed WAL frames into the SQLite database without blocking
     /// the writer (`PRAGMA wal_checkpoint(PASSIVE)` on a reader); the server
     /// runs it every few hundred milliseconds. No-op on PostgreSQL.

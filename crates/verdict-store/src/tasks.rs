@@ -372,28 +372,57 @@ impl Store {
         Ok(n)
     }
 
-    /// Marks a task `error` outside the (rolled back) processing transaction.
+    /// Marks a task `error` outside the (rolled back) processing transaction,
+    /// if `owner` still holds it (a worker that lost its lease must not end
+    /// the task another worker took over), and drops its checkpoint.
     ///
     /// # Errors
     /// Database failure.
     pub async fn fail_task_with_error(
         &self,
         task_id: i64,
+        owner: &str,
         details: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE tasks SET state = 'error', error_details = $2, finished_at = $3, lease_owner = NULL WHERE id = $1",
+        let mut tx = self.write.begin().await?;
+        let failed = sqlx::query(
+            "UPDATE tasks SET state = 'error', error_details = $3, finished_at = $4, lease_owner = NULL \
+             WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
         )
         .bind(task_id)
+        .bind(owner)
         .bind(details)
         .bind(crate::now_ms())
-        .execute(&self.write)
-        .await?;
-        sqlx::query("DELETE FROM task_checkpoints WHERE task_id = $1")
-            .bind(task_id)
-            .execute(&self.write)
-            .await?;
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if failed == 1 {
+            sqlx::query("DELETE FROM task_checkpoints WHERE task_id = $1")
+                .bind(task_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Gives a task back to the queue after a system fault part-way, if
+    /// `owner` still holds it: its committed chunks stay and the next claim
+    /// resumes from its checkpoint. True when it was requeued.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn requeue_task(&self, task_id: i64, owner: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE tasks SET state = 'queued', lease_owner = NULL, lease_until = NULL \
+             WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
+        )
+        .bind(task_id)
+        .bind(owner)
+        .execute(&self.write)
+        .await?
+        .rows_affected()
+            == 1)
     }
 
     /// One stored chunk of a task's payload (`None` past the last one).

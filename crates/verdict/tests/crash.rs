@@ -186,6 +186,17 @@ async fn kill_mid_task_then_resume(database_url: Option<&str>, after_checkpoints
             runs_so_far, next,
             "the checkpoint and the runs committed with it agree"
         );
+        // Killed again once the resumed task committed past that point:
+        // two interruptions still apply every run once.
+        let (mut server, _url) = start(dir.path(), database_url);
+        for _ in 0..20_000 {
+            if checkpoint_of(&db, id).await.unwrap_or(0) > next {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        server.kill().unwrap();
+        server.wait().unwrap();
     }
 
     let (mut server, url) = start(dir.path(), database_url);

@@ -26,6 +26,19 @@ pub enum ProcessError {
     Store(#[from] StoreError),
     #[error("stored payload could not be read back: {0}")]
     Payload(String),
+    /// A resumed task found its global context changed (an entity it
+    /// linked was deleted): it cannot go on as it began.
+    #[error("the task cannot resume: {0}")]
+    Resume(String),
+}
+
+impl ProcessError {
+    /// Whether trying again from the last checkpoint may succeed (a
+    /// database failure may be transient; a payload or context fault is not).
+    #[must_use]
+    pub fn may_resume(&self) -> bool {
+        matches!(self, Self::Store(_))
+    }
 }
 
 /// The state of one task while its items stream in.
@@ -66,6 +79,8 @@ struct Commits<'a> {
     workspaces: Vec<i64>,
     done: Vec<(TaskState, Option<String>)>,
     resume: Option<(u64, Saved)>,
+    /// Items below this were applied by an earlier run of the task.
+    skip_to: u64,
     last: Instant,
 }
 
@@ -93,7 +108,9 @@ impl Commits<'_> {
         insight.save(&mut saved);
         let checkpoint = TaskCheckpoint {
             workspace_pos: self.workspace_pos,
-            next_index: job.next_index,
+            // While a resumed task still skips, the state is the restored
+            // one, which covers everything up to `skip_to`.
+            next_index: job.next_index.max(self.skip_to),
             state: saved.encode(),
         };
         let kept = tx
@@ -133,6 +150,7 @@ pub async fn process_reporting(
         workspaces: Vec::new(),
         done: Vec::new(),
         resume: None,
+        skip_to: 0,
         last: Instant::now(),
     };
     let Some(ci) = &task.ci else {
@@ -248,6 +266,10 @@ async fn process_into(
         status_ids: HashMap::new(),
     };
     if !global(&mut job, tx, &header).await? {
+        if resume.is_some() {
+            let why: Vec<String> = job.problems.iter().map(|p| p.message.clone()).collect();
+            return Err(ProcessError::Resume(why.join(", ")));
+        }
         return Ok(Some(Pass {
             stopped: true,
             items_skipped: 0,
@@ -265,6 +287,7 @@ async fn process_into(
         insight.restore(saved);
         skip_to = *next;
     }
+    commits.skip_to = skip_to;
     let now = verdict_store::now_ms();
     while let Some(parsed) = items.recv().await {
         match parsed {

@@ -14,6 +14,10 @@ use super::process::process_reporting;
 use super::progress::TaskProgress;
 use crate::metrics::Metrics;
 
+/// Claims of a task (its first included) after which a system fault ends it
+/// `error` instead of requeueing it from its checkpoint.
+const MAX_ATTEMPTS: i64 = 5;
+
 /// How often an idle worker looks for work it was not told about.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
@@ -106,16 +110,30 @@ async fn work(
                         tracing::warn!(task = task.id, "lease lost; another worker owns the task")
                     }
                     Err(e) => {
-                        tracing::error!(task = task.id, error = %e, "task failed with a system error");
-                        metrics.task_finished("error", None, seconds);
-                        if let Err(e) = store
-                            .fail_task_with_error(
-                                task.id,
-                                "system error while processing; see server log",
-                            )
-                            .await
-                        {
-                            tracing::error!(task = task.id, error = %e, "could not mark task as error");
+                        // Chunks already committed: resume from the checkpoint
+                        // (a few times) rather than end the task part-applied.
+                        let resumable = e.may_resume()
+                            && task.attempts < MAX_ATTEMPTS
+                            && matches!(store.task_checkpoint(task.id).await, Ok(Some(_)));
+                        if resumable {
+                            tracing::warn!(task = task.id, error = %e, attempts = task.attempts, "task interrupted by a system error; it resumes from its last checkpoint");
+                            if let Err(e) = store.requeue_task(task.id, &owner).await {
+                                tracing::error!(task = task.id, error = %e, "could not requeue the task; its lease expires");
+                            }
+                        } else {
+                            tracing::error!(task = task.id, error = %e, "task failed with a system error");
+                            metrics.task_finished("error", None, seconds);
+                            let details = match &e {
+                                super::process::ProcessError::Resume(why) => {
+                                    format!("global: the task could not resume: {why}")
+                                }
+                                _ => "system error while processing; see server log".to_owned(),
+                            };
+                            if let Err(e) =
+                                store.fail_task_with_error(task.id, &owner, &details).await
+                            {
+                                tracing::error!(task = task.id, error = %e, "could not mark task as error");
+                            }
                         }
                     }
                 }
