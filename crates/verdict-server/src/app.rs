@@ -136,10 +136,7 @@ impl Server {
         let progress = Arc::new(crate::worker::TaskProgress::default());
         let write_demand = Arc::new(crate::worker::WriteDemand::default());
         let metrics = Arc::new(crate::metrics::Metrics::new());
-        let backend = match &config.blob_url {
-            Some(url) => crate::blobs::Backend::from_url(url, &config.blob_options)?,
-            None => crate::blobs::Backend::Local(config.data_dir.join("blobs")),
-        };
+        let backend = crate::blobs::Backend::for_config(&config)?;
         backend.check().await.map_err(|source| StartError::Blobs {
             location: backend.describe(),
             source,

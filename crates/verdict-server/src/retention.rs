@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use verdict_store::{PruneCounts, Retention, Store, StoreError};
 
-use crate::blobs::BlobStore;
+use crate::blobs::{self, BlobStore};
+use crate::config::ServerConfig;
 
 /// How often a node applies the retention policies.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -68,7 +69,12 @@ fn cutoff(policy: Retention, server_days: Option<u32>, now: i64) -> Option<i64> 
         Retention::Days(d) => d,
         Retention::ServerDefault => server_days?,
     };
-    Some(now.saturating_sub(i64::from(days).saturating_mul(DAY_MS)))
+    Some(days_ago(days, now))
+}
+
+/// `now` (ms) less `days` days.
+fn days_ago(days: u32, now: i64) -> i64 {
+    now.saturating_sub(i64::from(days).saturating_mul(DAY_MS))
 }
 
 /// Applies every workspace's policy once.
@@ -120,6 +126,64 @@ pub fn spawn_pruner(
             }
         }
     })
+}
+
+/// Why `verdict admin prune` could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum PruneError {
+    #[error(transparent)]
+    BlobUrl(#[from] blobs::BlobUrlError),
+    #[error(transparent)]
+    Store(#[from] verdict_store::StoreError),
+    #[error("{0}")]
+    Blobs(String),
+}
+
+/// `verdict admin prune`: deletes the history older than `older_than_days`
+/// of one workspace or of all, then sweeps unused blobs; safe while servers
+/// run (the blob order of `docs/adr/0003-blob-storage.md` holds across
+/// processes). Blobs are found as the server's `config` says.
+///
+/// # Errors
+/// Database or blob storage failure.
+pub async fn prune_now(
+    config: &ServerConfig,
+    store: &Store,
+    workspace: Option<i64>,
+    older_than_days: u32,
+) -> Result<PruneReport, PruneError> {
+    let backend = blobs::Backend::for_config(config)?;
+    let mine = backend.describe();
+    if let Some(recorded) = store.setting(crate::app::BLOB_LOCATION).await?
+        && recorded != mine
+        && (recorded.starts_with("s3://") || mine.starts_with("s3://"))
+    {
+        return Err(PruneError::Blobs(format!(
+            "the server keeps blobs in {recorded}, not {mine}: give the same --blob-url (and AWS_* settings) as the server"
+        )));
+    }
+    let blobs = blobs::BlobStore::without_staging(backend);
+    let before = days_ago(older_than_days, verdict_store::now_ms());
+    let mut report = PruneReport::default();
+    let workspaces: Vec<i64> = match workspace {
+        Some(id) => vec![id],
+        None => store
+            .retention_policies()
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            // CI pushes' tasks belong to no workspace until processed.
+            .chain(std::iter::once(0))
+            .collect(),
+    };
+    for id in workspaces {
+        prune_workspace(store, &blobs, id, before, &mut report).await?;
+    }
+    report.blobs_removed += blobs
+        .sweep(store)
+        .await
+        .map_err(|e| PruneError::Blobs(e.to_string()))?;
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -201,3 +201,20 @@ impl Store {
 mod futures_core_box {
     pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 }
+
+/// Takes the lock that puts a workspace's writers in turn for the rest of the
+/// transaction (ingest, Test Center writes, retention): a PostgreSQL
+/// advisory lock on the workspace id; SQLite has one writer anyway.
+pub(crate) async fn lock_workspace(
+    backend: Backend,
+    conn: &mut sqlx::AnyConnection,
+    workspace_id: i64,
+) -> Result<(), StoreError> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(workspace_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -48,12 +48,7 @@ impl Store {
         task_id: i64,
     ) -> Result<IngestTx, StoreError> {
         let mut tx = self.write.begin().await?;
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(workspace_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        crate::connect::lock_workspace(self.backend, &mut tx, workspace_id).await?;
         Ok(IngestTx {
             backend: self.backend,
             tx: Some(tx),
@@ -92,12 +87,7 @@ impl IngestTx {
     /// # Errors
     /// Database failure.
     pub async fn switch_workspace(&mut self, workspace_id: i64) -> Result<(), StoreError> {
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(workspace_id)
-                .execute(open(&mut self.tx)?)
-                .await?;
-        }
+        crate::connect::lock_workspace(self.backend, open(&mut self.tx)?, workspace_id).await?;
         self.workspace_id = workspace_id;
         Ok(())
     }

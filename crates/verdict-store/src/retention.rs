@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use sqlx::AnyConnection;
 
-use crate::connect::{Backend, Store};
+use crate::connect::Store;
 use crate::error::StoreError;
 
 /// Previous runs or finished tasks deleted per transaction.
@@ -140,14 +140,9 @@ impl Store {
         workspace_id: i64,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         let mut tx = self.write.begin().await?;
-        if self.backend == Backend::Postgres {
-            // The lock ingest and Test Center writes of the workspace take:
-            // no run gets an event or an archive while it is being deleted.
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(workspace_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        // The lock ingest and Test Center writes of the workspace take:
+        // no run gets an event or an archive while it is being deleted.
+        crate::connect::lock_workspace(self.backend, &mut tx, workspace_id).await?;
         Ok(tx)
     }
 

@@ -13,6 +13,8 @@
 // Test code: a failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -71,7 +73,7 @@ fn start(database_url: &str, blob_url: &str, endpoint: &str) -> Node {
 
 /// (database URL, admin URL and name to drop) or `None` when not configured.
 async fn database() -> Option<(String, String, String)> {
-    let (Ok(admin), Ok(_)) = (
+    let (Ok(_), Ok(_)) = (
         std::env::var("VERDICT_TEST_POSTGRES_URL"),
         std::env::var("VERDICT_TEST_S3_ENDPOINT"),
     ) else {
@@ -84,21 +86,7 @@ async fn database() -> Option<(String, String, String)> {
         );
         return None;
     };
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
-    let name = format!("verdict_multinode_{}", std::process::id());
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
-    pool.close().await;
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-    Some((format!("{base}/{name}"), admin, name))
+    Some(support::fresh_postgres("multinode").await)
 }
 
 async fn bucket(endpoint: &str) -> String {
@@ -372,7 +360,5 @@ async fn two_nodes_share_one_database_and_one_bucket() {
     );
     drop(nodes);
     drop(killed);
-    let pool = sqlx::AnyPool::connect(&admin_url).await.unwrap();
-    let sql = format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)");
-    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+    support::drop_postgres(&admin_url, &db_name).await;
 }

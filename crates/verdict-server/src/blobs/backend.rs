@@ -135,6 +135,18 @@ impl Backend {
         })
     }
 
+    /// The location a server's configuration names: `--blob-url`, else
+    /// `DATA_DIR/blobs`.
+    ///
+    /// # Errors
+    /// As [`Self::from_url`].
+    pub fn for_config(config: &crate::ServerConfig) -> Result<Self, BlobUrlError> {
+        match &config.blob_url {
+            Some(url) => Self::from_url(url, &config.blob_options),
+            None => Ok(Self::Local(config.data_dir.join("blobs"))),
+        }
+    }
+
     /// What the start-up log and errors call this location.
     pub fn describe(&self) -> String {
         match self {
@@ -238,9 +250,7 @@ impl Backend {
                     }
                     other => other?,
                 };
-                Ok(Body::from_stream(crate::octane::attachments::file_stream(
-                    file,
-                )))
+                Ok(Body::from_stream(file_stream(file)))
             }
             Self::Object { store, prefix, .. } => {
                 let at = object_path(prefix, key)?;
@@ -359,4 +369,22 @@ fn object_path(prefix: &str, key: &str) -> Result<object_store::path::Path, Blob
         format!("{prefix}/{sub}")
     };
     object_store::path::Path::parse(full).map_err(|e| BlobError::Object(e.into()))
+}
+
+/// A file as a stream of 64 KiB chunks.
+fn file_stream(
+    file: tokio::fs::File,
+) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + 'static {
+    futures_util::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0_u8; 1 << 16];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(buf), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    })
 }

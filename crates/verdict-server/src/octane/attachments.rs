@@ -194,24 +194,6 @@ pub async fn list(
     super::entities::list(state, who, Path((sp, ws, "attachments".to_owned())), params).await
 }
 
-/// A file as a stream of 64 KiB chunks.
-pub(crate) fn file_stream(
-    file: tokio::fs::File,
-) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + 'static {
-    futures_util::stream::unfold(file, |mut file| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0_u8; 1 << 16];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(buf), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    })
-}
-
 fn bad(message: String) -> ApiError {
     ApiError::bad_request("platform.illegal_field_value", message)
 }

@@ -165,10 +165,7 @@ impl TestServer {
         let database_url = config.effective_database_url();
         let blob_url = config.blob_url.clone();
         let blob_options = config.blob_options.clone();
-        let blob_backend = match &blob_url {
-            Some(url) => BlobBackend::from_url(url, &blob_options).expect("blob URL"),
-            None => BlobBackend::Local(config.data_dir.join("blobs")),
-        };
+        let blob_backend = BlobBackend::for_config(&config).expect("blob URL");
         let running = Server::start(config).await.expect("server starts");
         let client = reqwest::Client::builder()
             .cookie_store(true)

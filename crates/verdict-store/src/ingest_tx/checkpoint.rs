@@ -4,7 +4,7 @@
 //! from its last commit, and nothing is applied twice.
 
 use super::{IngestTx, open, take};
-use crate::connect::{Backend, Store};
+use crate::connect::Store;
 use crate::error::StoreError;
 
 /// Where a task resumes, and what it had collected (opaque to the store).
@@ -89,12 +89,7 @@ impl IngestTx {
         // Another task may create tests between two transactions.
         self.new_in_tx = crate::insight::recent::NewInTx::default();
         let mut next = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(self.workspace_id)
-                .execute(&mut *next)
-                .await?;
-        }
+        crate::connect::lock_workspace(self.backend, &mut next, self.workspace_id).await?;
         self.tx = Some(next);
         Ok(true)
     }

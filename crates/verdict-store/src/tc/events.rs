@@ -48,14 +48,9 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.write.begin().await?;
-        if self.backend == crate::connect::Backend::Postgres {
-            // the same lock as ingest: the flaky ranking's rows are read,
-            // changed and written back, so writers of a workspace go in turn
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(workspace_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        // the same lock as ingest: the flaky ranking's rows are read,
+        // changed and written back, so writers of a workspace go in turn
+        crate::connect::lock_workspace(self.backend, &mut tx, workspace_id).await?;
         // Checked under the lock retention takes too: a run pruned since the
         // request found it gets no orphan event (nor a blob reference).
         let mut runs: Vec<i64> = events.iter().map(|e| e.run_id).collect();

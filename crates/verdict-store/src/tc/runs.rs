@@ -95,14 +95,9 @@ impl Store {
         test: &TcTest,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write.begin().await?;
-        if self.backend == crate::connect::Backend::Postgres {
-            // the same lock as ingest: the flaky ranking's rows are read,
-            // changed and written back, so writers of a workspace go in turn
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(workspace_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        // the same lock as ingest: the flaky ranking's rows are read,
+        // changed and written back, so writers of a workspace go in turn
+        crate::connect::lock_workspace(self.backend, &mut tx, workspace_id).await?;
         // Checked under the lock retention takes too: a report pruned since
         // the request found it gets no orphan run.
         let report: Option<i64> = sqlx::query_scalar("SELECT id FROM tc_reports WHERE id = $1")

@@ -148,7 +148,7 @@ fn summary(mut ms: Vec<f64>) -> String {
         return "no sample (the task ended first)".to_owned();
     }
     ms.sort_by(f64::total_cmp);
-    let at = |p: f64| ms[((p * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
+    let at = |p: f64| super::insight::nearest_rank(&ms, p);
     format!(
         "{} requests, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         ms.len(),

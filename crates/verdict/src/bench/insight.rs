@@ -234,8 +234,12 @@ async fn seed(store: &Store, tests: u64, sets: u64) -> Result<(u64, u64), BoxErr
 /// p50 and p95 of `samples` timings (ms).
 pub(super) fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
     ms.sort_by(f64::total_cmp);
-    let at = |p: f64| ms[((p * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
-    (at(0.50), at(0.95))
+    (nearest_rank(&ms, 0.50), nearest_rank(&ms, 0.95))
+}
+
+/// The `p` quantile of sorted, non-empty `ms` by nearest rank.
+pub(super) fn nearest_rank(ms: &[f64], p: f64) -> f64 {
+    ms[((p * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1]
 }
 
 /// Times GETs of `paths` (cycled) and prints one line.

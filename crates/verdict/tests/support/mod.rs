@@ -37,6 +37,36 @@ pub fn backends() -> Vec<Backend> {
     vec![Backend::Sqlite]
 }
 
+/// A fresh, empty database `verdict_{label}_{pid}` on the test cluster of
+/// `VERDICT_TEST_POSTGRES_URL` (one a killed run left is dropped first):
+/// (its URL, the cluster's admin URL, its name).
+pub async fn fresh_postgres(label: &str) -> (String, String, String) {
+    let admin = std::env::var("VERDICT_TEST_POSTGRES_URL").unwrap();
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+    let name = format!("verdict_{label}_{}", std::process::id());
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    (format!("{base}/{name}"), admin.clone(), name)
+}
+
+/// Drops a database made by [`fresh_postgres`].
+pub async fn drop_postgres(admin: &str, name: &str) {
+    let pool = sqlx::AnyPool::connect(admin).await.unwrap();
+    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+    pool.close().await;
+}
+
 /// A running `verdict serve` and what it was started with.
 pub struct Server {
     child: Child,
@@ -82,21 +112,8 @@ impl Server {
         let (database_url, drop_database) = match backend {
             Backend::Sqlite => (None, None),
             Backend::Postgres => {
-                let admin = std::env::var("VERDICT_TEST_POSTGRES_URL").unwrap();
-                sqlx::any::install_default_drivers();
-                let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
-                let name = format!("verdict_{label}_{}", std::process::id());
-                for sql in [
-                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                    format!("CREATE DATABASE {name}"),
-                ] {
-                    sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .execute(&pool)
-                        .await
-                        .unwrap();
-                }
-                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-                (Some(format!("{base}/{name}")), Some((admin.clone(), name)))
+                let (url, admin, name) = fresh_postgres(label).await;
+                (Some(url), Some((admin, name)))
             }
         };
         let mut command = Command::new(env!("CARGO_BIN_EXE_verdict"));
