@@ -9,7 +9,7 @@
 
 mod backend;
 
-pub use backend::{Backend, BlobError, BlobUrlError};
+pub use backend::{Backend, BlobError, BlobUrlError, file_stream};
 
 use std::io::{Read, Write};
 use std::path::PathBuf;

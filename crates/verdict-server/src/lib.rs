@@ -24,6 +24,7 @@ mod worker;
 pub use app::{RunningServer, Server};
 pub use auth::secrets::{generate_secret, hash_secret};
 pub use auth::tokens::create_token;
+pub use blobs::file_stream;
 pub use blobs::{Backend as BlobBackend, BlobError};
 pub use bootstrap::bootstrap;
 pub use config::{CiPipelines, ServerConfig};

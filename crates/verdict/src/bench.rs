@@ -228,8 +228,9 @@ async fn end_to_end(
     let mut first = 0.0;
     let mut rerun_seconds = 0.0;
     for (round, packed) in rounds.iter().enumerate() {
-        let body =
-            reqwest::Body::wrap_stream(tokio_util_stream(tokio::fs::File::open(packed).await?));
+        let body = reqwest::Body::wrap_stream(verdict_server::file_stream(
+            tokio::fs::File::open(packed).await?,
+        ));
         let started = Instant::now();
         let reply: serde_json::Value = client
             .post(format!("{ws}/test-results"))
@@ -296,24 +297,6 @@ async fn end_to_end(
     }
     server.shutdown().await;
     Ok(Rates { first, rerun })
-}
-
-/// A file as a stream of 64 KiB chunks, read as the request is sent.
-fn tokio_util_stream(
-    file: tokio::fs::File,
-) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
-    futures_util::stream::unfold(file, |mut file| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0_u8; 1 << 16];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(buf), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    })
 }
 
 async fn http(pushes: u64, clients: usize, runs_per_push: u64) -> Result<(), BoxError> {

@@ -371,8 +371,8 @@ fn object_path(prefix: &str, key: &str) -> Result<object_store::path::Path, Blob
     object_store::path::Path::parse(full).map_err(|e| BlobError::Object(e.into()))
 }
 
-/// A file as a stream of 64 KiB chunks.
-fn file_stream(
+/// A file as a stream of 64 KiB chunks (downloads here, uploads in the CLI).
+pub fn file_stream(
     file: tokio::fs::File,
 ) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + 'static {
     futures_util::stream::unfold(file, |mut file| async move {

@@ -117,7 +117,7 @@ impl OctaneClient {
             sent.set_position(0);
             let counted = sent.clone();
             let body = reqwest::Body::wrap_stream(futures_util::StreamExt::inspect(
-                chunks(file),
+                verdict_server::file_stream(file),
                 move |chunk| {
                     if let Ok(c) = chunk {
                         counted.inc(c.len() as u64);
@@ -310,22 +310,4 @@ async fn describe(r: reqwest::Response) -> String {
                 .map(str::to_owned)
         })
         .unwrap_or(text)
-}
-
-/// A file as a stream of 64 KiB chunks.
-fn chunks(
-    file: tokio::fs::File,
-) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + 'static {
-    futures_util::stream::unfold(file, |mut file| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0_u8; 1 << 16];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(buf), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    })
 }
