@@ -161,14 +161,6 @@ pub(crate) fn placeholders(backend: Backend, first: usize, count: usize) -> Stri
         .join(",")
 }
 
-/// The distinct `keys` as one JSON array: bound as a single parameter of a
-/// PostgreSQL look-up (`json_array_elements_text($n::json)`).
-pub(crate) fn json_keys(keys: &[&str]) -> String {
-    let mut seen = std::collections::HashSet::with_capacity(keys.len());
-    let unique: Vec<&str> = keys.iter().copied().filter(|k| seen.insert(*k)).collect();
-    serde_json::Value::from(unique).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,13 +177,5 @@ mod tests {
         );
         assert_eq!(placeholders(Backend::Postgres, 3, 3), "$3,$4,$5");
         assert_eq!(placeholders(Backend::Sqlite, 3, 2), "?,?");
-    }
-
-    #[test]
-    fn json_keys_are_distinct_and_escaped() {
-        assert_eq!(
-            super::json_keys(&["a", "b\"c", "a", "ü"]),
-            r#"["a","b\"c","ü"]"#
-        );
     }
 }

@@ -23,6 +23,7 @@ mod history;
 mod ids;
 mod ingest_tx;
 mod insight;
+mod json_rows;
 mod migrate;
 mod retention;
 mod seed;

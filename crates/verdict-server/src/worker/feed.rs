@@ -8,7 +8,8 @@ use verdict_domain::payload::{Item, PayloadHeader};
 use verdict_ingest::{PayloadError, PayloadReader};
 use verdict_store::Store;
 
-/// Items handed to the processor at a time.
+/// Items the parser hands over at a time (the processor gathers several
+/// batches when no other write waits: `demand::IDLE_BATCH`).
 pub const ITEMS_PER_BATCH: usize = 500;
 
 /// What the parser thread sends.

@@ -289,10 +289,10 @@ async fn process_into(
     }
     commits.skip_to = skip_to;
     let now = verdict_store::now_ms();
+    let mut ready: Vec<PreparedItem> = Vec::new();
     while let Some(parsed) = items.recv().await {
         match parsed {
             Parsed::Items(batch) => {
-                let mut ready: Vec<PreparedItem> = Vec::with_capacity(batch.len());
                 for item in batch {
                     if job.next_index < skip_to {
                         // Applied by an earlier transaction of this task.
@@ -303,7 +303,10 @@ async fn process_into(
                         ready.push(p);
                     }
                 }
-                write::write_batch(tx, ready, now, &mut insight).await?;
+                if ready.len() < commits.demand.batch_items() {
+                    continue;
+                }
+                write::write_batch(tx, std::mem::take(&mut ready), now, &mut insight).await?;
                 progress.set(task.id, job.next_index);
                 if commits.last.elapsed() >= commits.demand.chunk()
                     && !commits.checkpoint(tx, &job, &insight).await?
@@ -315,6 +318,8 @@ async fn process_into(
             Parsed::Header(_) => return Err(ProcessError::Payload("second header".to_owned())),
         }
     }
+    write::write_batch(tx, ready, now, &mut insight).await?;
+    progress.set(task.id, job.next_index);
     job.problems.extend(job.suite_runs.overflow_problems());
     insight.finish(tx).await?;
     Ok(Some(Pass {

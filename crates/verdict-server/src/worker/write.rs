@@ -275,7 +275,7 @@ async fn write_runs(
     let new_count = keys.iter().filter(|k| !existing.contains_key(*k)).count();
     let mut fresh = tx.allocate_ids(new_count).await?.into_iter();
     let mut runs = Vec::new();
-    let mut previous: Vec<NewPreviousRun> = Vec::new();
+    let mut archived_last: Vec<i64> = Vec::new();
     let mut steps_for: Vec<(i64, &[NewStep])> = Vec::new();
     let mut replaced_steps = Vec::new();
     let mut links: Vec<(i64, &str, i64)> = Vec::new();
@@ -304,18 +304,14 @@ async fn write_runs(
                     let result =
                         NewResult::of_run(*test_id, last.id, context.key, &run.values, muted);
                     if archive {
-                        previous.push(NewPreviousRun {
-                            id: 0,
-                            run_id: last.id,
-                            values: last.values.clone(),
-                        });
+                        archived_last.push(last.id);
                         results.new.push(result);
                     } else {
                         results.changed.push(ChangedResult {
                             old_outcome: verdict_domain::insight::Outcome::from_status_key(
-                                &last.values.status,
+                                &last.status,
                             ),
-                            old_flaky: last.values.flaky,
+                            old_flaky: last.flaky,
                             new: result,
                         });
                     }
@@ -364,9 +360,12 @@ async fn write_runs(
         });
     }
     tx.insert_runs(&runs, now).await?;
+    let archive_ids = tx.allocate_ids(archived_last.len()).await?;
+    let archives: Vec<(i64, i64)> = archive_ids.into_iter().zip(archived_last).collect();
+    tx.archive_runs(&archives, now).await?;
     tx.update_runs(&updates, now).await?;
-    let archived = older_results(tx, older).await?;
-    for p in &archived {
+    let mut previous = older_results(tx, older).await?;
+    for p in &previous {
         if let Some((test_id, context)) = older_of.get(&p.run_id) {
             let muted = insight.is_muted(*test_id);
             results.new.push(NewResult::of_run(
@@ -379,7 +378,6 @@ async fn write_runs(
             results.add_context(context.clone());
         }
     }
-    previous.extend(archived);
     let previous_ids = tx.allocate_ids(previous.len()).await?;
     for (p, id) in previous.iter_mut().zip(previous_ids) {
         p.id = id;
@@ -419,17 +417,17 @@ enum LastRunChange {
 /// test a reporter names without its parameters): the worse one wins and
 /// nothing is archived, so a pass never hides a failure.
 fn apply_to_last(task_id: i64, last: &ExistingRun, incoming: &RunUpdate) -> LastRunChange {
-    let same_started = incoming.started == last.values.started;
+    let same_started = incoming.started == last.started;
     if same_started && last.task_id == task_id {
-        return if severity(&incoming.status) > severity(&last.values.status) {
+        return if severity(&incoming.status) > severity(&last.status) {
             LastRunChange::Replace { archive: false }
         } else {
             LastRunChange::Keep
         };
     }
-    if incoming.started < last.values.started {
+    if incoming.started < last.started {
         LastRunChange::Previous
-    } else if same_started && incoming.status == last.values.status {
+    } else if same_started && incoming.status == last.status {
         LastRunChange::Keep
     } else {
         LastRunChange::Replace { archive: true }

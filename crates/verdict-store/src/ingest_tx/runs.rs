@@ -8,6 +8,7 @@ use sqlx::Row;
 use super::IngestTx;
 use crate::bulk::{self, Cell};
 use crate::error::StoreError;
+use crate::json_rows;
 
 /// A last run to create.
 #[derive(Debug, Clone, Default)]
@@ -50,15 +51,26 @@ pub struct RunUpdate {
     pub flaky: bool,
 }
 
-/// A last run found by its key.
+/// A last run found by its key: what deciding a new result's effect needs
+/// (its other values are archived inside the database, [`IngestTx::archive_runs`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExistingRun {
     pub id: i64,
     pub run_key: String,
-    pub values: RunUpdate,
     /// The task that last wrote the run (a repeat inside one task merges).
     pub task_id: i64,
+    pub started: i64,
+    pub status: String,
+    pub flaky: bool,
 }
+
+/// [`ExistingRun`]'s columns as [`json_rows::parse`] reads them.
+type RunRow = (i64, String, i64, i64, String, i64);
+
+const EXISTING_RUN_COLUMNS: &[&str] = &["id", "run_key", "task_id", "started", "status", "flaky"];
+
+/// Keys per look-up statement (bounds one statement's bound text).
+const KEYS_PER_LOOKUP: usize = 10_000;
 
 /// A previous run to archive.
 #[derive(Debug, Clone)]
@@ -90,24 +102,6 @@ pub struct NewStep {
 const RUN_VALUE_COLUMNS: &str = "status, status_id, native_status_id, started, duration, description, \
      error_type, error_message, error_stack, external_report_url, ci_build_id, retries, flaky";
 
-fn run_values_from_row(r: &sqlx::any::AnyRow, first: usize) -> Result<RunUpdate, StoreError> {
-    Ok(RunUpdate {
-        status: r.try_get(first)?,
-        status_id: r.try_get(first + 1)?,
-        native_status_id: r.try_get(first + 2)?,
-        started: r.try_get(first + 3)?,
-        duration: r.try_get(first + 4)?,
-        description: r.try_get(first + 5)?,
-        error_type: r.try_get(first + 6)?,
-        error_message: r.try_get(first + 7)?,
-        error_stack: r.try_get(first + 8)?,
-        external_report_url: r.try_get(first + 9)?,
-        ci_build_id: r.try_get(first + 10)?,
-        retries: r.try_get(first + 11)?,
-        flaky: r.try_get::<i64, _>(first + 12)? != 0,
-    })
-}
-
 fn run_value_cells(v: &RunUpdate) -> [Cell<'_>; 13] {
     [
         Cell::Text(Some(&v.status)),
@@ -132,38 +126,37 @@ impl IngestTx {
     /// # Errors
     /// Database failure.
     pub async fn find_runs(&mut self, keys: &[&str]) -> Result<Vec<ExistingRun>, StoreError> {
+        let picked = json_rows::aggregate(self.backend, EXISTING_RUN_COLUMNS);
+        let sql = if self.backend == crate::connect::Backend::Postgres {
+            // A probe of the unique index per key (see `find_tests`).
+            format!(
+                "SELECT {picked} FROM json_array_elements_text($2::json) AS q(k) CROSS JOIN LATERAL \
+                 (SELECT {} FROM runs WHERE workspace_id = $1 AND run_key = q.k LIMIT 1) r",
+                EXISTING_RUN_COLUMNS.join(", ")
+            )
+        } else {
+            format!(
+                "SELECT {picked} FROM runs WHERE workspace_id = ? AND run_key IN ({})",
+                json_rows::sqlite_keys()
+            )
+        };
         let mut found = Vec::new();
-        let postgres = self.backend == crate::connect::Backend::Postgres;
-        for chunk in keys.chunks(if postgres { 2_000 } else { 500 }) {
-            let rows = if postgres {
-                // A probe of the unique index per key (see `find_tests`).
-                let sql = format!(
-                    "SELECT r.* FROM json_array_elements_text($2::json) AS q(k) CROSS JOIN LATERAL \
-                     (SELECT id, run_key, task_id, {RUN_VALUE_COLUMNS} FROM runs WHERE workspace_id = $1 AND run_key = q.k LIMIT 1) r"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(self.workspace_id)
-                    .bind(bulk::json_keys(chunk))
-                    .fetch_all(open(&mut self.tx)?)
-                    .await?
-            } else {
-                let sql = format!(
-                    "SELECT id, run_key, task_id, {RUN_VALUE_COLUMNS} FROM runs WHERE workspace_id = {} AND run_key IN ({})",
-                    bulk::placeholder(self.backend, 1),
-                    bulk::placeholders(self.backend, 2, chunk.len())
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.workspace_id);
-                for key in chunk {
-                    q = q.bind(*key);
-                }
-                q.fetch_all(open(&mut self.tx)?).await?
-            };
-            for r in rows {
+        for chunk in keys.chunks(KEYS_PER_LOOKUP) {
+            let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(self.workspace_id)
+                .bind(json_rows::keys(chunk))
+                .fetch_one(open(&mut self.tx)?)
+                .await?;
+            for (id, run_key, task_id, started, status, flaky) in
+                json_rows::parse::<RunRow>(text.as_deref())?
+            {
                 found.push(ExistingRun {
-                    id: r.try_get(0)?,
-                    run_key: r.try_get(1)?,
-                    task_id: r.try_get(2)?,
-                    values: run_values_from_row(&r, 3)?,
+                    id,
+                    run_key,
+                    task_id,
+                    started,
+                    status,
+                    flaky: flaky != 0,
                 });
             }
         }
@@ -305,6 +298,64 @@ impl IngestTx {
         Ok(())
     }
 
+    /// Archives last runs' current values as previous runs inside the
+    /// database (`INSERT … SELECT`), before [`IngestTx::update_runs`]
+    /// overwrites them: nothing is read out and bound back in. `archives`
+    /// pairs a new previous run's id with its last run's id.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn archive_runs(
+        &mut self,
+        archives: &[(i64, i64)],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if archives.is_empty() {
+            return Ok(());
+        }
+        let (ws, task) = (self.workspace_id, self.task_id);
+        let values: Vec<String> = RUN_VALUE_COLUMNS
+            .split(", ")
+            .map(|c| format!("r.{c}"))
+            .collect();
+        // Integers of this transaction, not user input: written as literals,
+        // which keeps SQLite's positional `?` to the one JSON parameter.
+        // `CROSS JOIN` makes SQLite loop over the pairs and probe `runs` by
+        // id; planned the other way round it re-parsed the JSON per run
+        // (minutes for 10,000). PostgreSQL plans it as any inner join.
+        let sql = format!(
+            "INSERT INTO previous_runs (id, workspace_id, run_id, task_id, creation_time, {RUN_VALUE_COLUMNS}) \
+             SELECT m.c0, {ws}, r.id, {task}, {now}, {} FROM ({}) m CROSS JOIN runs r \
+             WHERE r.id = m.c1 AND r.workspace_id = {ws}",
+            values.join(", "),
+            json_rows::int_rows(self.backend, 1, 2)
+        );
+        for chunk in archives.chunks(KEYS_PER_LOOKUP) {
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(json_rows::json_array(chunk.iter().map(|(p, r)| [*p, *r])))
+                .execute(open(&mut self.tx)?)
+                .await?;
+        }
+        self.count_previous_runs(archives.len()).await
+    }
+
+    /// The kept `total_count` of previous runs (schema v11): they are only
+    /// ever added by ingest, never changed or deleted through the API.
+    async fn count_previous_runs(&mut self, added: usize) -> Result<(), StoreError> {
+        if added == 0 {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO entity_counts (workspace_id, collection, n) VALUES ($1, 'previous_runs', $2) \
+             ON CONFLICT (workspace_id, collection) DO UPDATE SET n = entity_counts.n + excluded.n",
+        )
+        .bind(self.workspace_id)
+        .bind(i64::try_from(added).unwrap_or(i64::MAX))
+        .execute(open(&mut self.tx)?)
+        .await?;
+        Ok(())
+    }
+
     /// Archives run results as previous runs, in bulk.
     ///
     /// # Errors
@@ -340,19 +391,7 @@ impl IngestTx {
             false,
         )
         .await?;
-        if !rows.is_empty() {
-            // The kept total_count (schema v11): previous runs are only ever
-            // added here, never changed or deleted through the API.
-            sqlx::query(
-                "INSERT INTO entity_counts (workspace_id, collection, n) VALUES ($1, 'previous_runs', $2) \
-                 ON CONFLICT (workspace_id, collection) DO UPDATE SET n = entity_counts.n + excluded.n",
-            )
-            .bind(ws)
-            .bind(i64::try_from(rows.len()).unwrap_or(i64::MAX))
-            .execute(open(&mut self.tx)?)
-            .await?;
-        }
-        Ok(())
+        self.count_previous_runs(rows.len()).await
     }
 
     /// Removes the steps of runs about to get new ones.

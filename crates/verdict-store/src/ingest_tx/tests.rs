@@ -7,6 +7,7 @@ use sqlx::Row;
 use super::IngestTx;
 use crate::bulk::{self, Cell};
 use crate::error::StoreError;
+use crate::json_rows;
 
 /// A test to create.
 #[derive(Debug, Clone, Default)]
@@ -49,15 +50,28 @@ pub struct TestUpdate {
 const TEST_COLUMNS: &str =
     "id, identity_key, test_level_id, testing_tool_type_id, framework_id, script";
 
-fn test_from_row(r: &sqlx::any::AnyRow) -> Result<ExistingTest, StoreError> {
-    Ok(ExistingTest {
-        id: r.try_get(0)?,
-        identity_key: r.try_get(1)?,
-        test_level_id: r.try_get(2)?,
-        testing_tool_type_id: r.try_get(3)?,
-        framework_id: r.try_get(4)?,
-        script: r.try_get(5)?,
-    })
+/// Keys per look-up statement (bounds one statement's bound text).
+const KEYS_PER_LOOKUP: usize = 10_000;
+
+/// [`TEST_COLUMNS`] as [`json_rows::parse`] reads them.
+type TestRow = (
+    i64,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
+
+fn test_from_row(r: TestRow) -> ExistingTest {
+    ExistingTest {
+        id: r.0,
+        identity_key: r.1,
+        test_level_id: r.2,
+        testing_tool_type_id: r.3,
+        framework_id: r.4,
+        script: r.5,
+    }
 }
 
 impl IngestTx {
@@ -70,8 +84,9 @@ impl IngestTx {
         subtype: &str,
         keys: &[&str],
     ) -> Result<Vec<ExistingTest>, StoreError> {
-        let mut found = Vec::new();
-        if self.backend == crate::connect::Backend::Postgres {
+        let columns: Vec<&str> = TEST_COLUMNS.split(", ").collect();
+        let picked = json_rows::aggregate(self.backend, &columns);
+        let sql = if self.backend == crate::connect::Backend::Postgres {
             // One probe of the unique index per key, whatever the planner
             // believes of a table this very transaction is filling (its
             // statistics say "empty"): an `IN (…)` list was planned as a
@@ -79,38 +94,26 @@ impl IngestTx {
             // plain join as a hash of every test of the workspace; both
             // quadratic in the push (7 of 9 s for 20,000 runs). `LIMIT 1`
             // (the key is unique) keeps the subquery a per-key index probe.
-            let sql = format!(
-                "SELECT t.* FROM json_array_elements_text($3::json) AS q(k) CROSS JOIN LATERAL \
+            format!(
+                "SELECT {picked} FROM json_array_elements_text($3::json) AS q(k) CROSS JOIN LATERAL \
                  (SELECT {TEST_COLUMNS} FROM tests WHERE workspace_id = $1 AND subtype = $2 AND identity_key = q.k LIMIT 1) t"
-            );
-            for chunk in keys.chunks(2_000) {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                    .bind(self.workspace_id)
-                    .bind(subtype)
-                    .bind(bulk::json_keys(chunk))
-                    .fetch_all(open(&mut self.tx)?)
-                    .await?;
-                for r in rows {
-                    found.push(test_from_row(&r)?);
-                }
-            }
-            return Ok(found);
-        }
-        for chunk in keys.chunks(500) {
-            let sql = format!(
-                "SELECT {TEST_COLUMNS} FROM tests WHERE workspace_id = {} AND subtype = {} AND identity_key IN ({})",
-                bulk::placeholder(self.backend, 1),
-                bulk::placeholder(self.backend, 2),
-                bulk::placeholders(self.backend, 3, chunk.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            )
+        } else {
+            format!(
+                "SELECT {picked} FROM tests WHERE workspace_id = ? AND subtype = ? AND identity_key IN ({})",
+                json_rows::sqlite_keys()
+            )
+        };
+        let mut found = Vec::new();
+        for chunk in keys.chunks(KEYS_PER_LOOKUP) {
+            let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(self.workspace_id)
-                .bind(subtype);
-            for key in chunk {
-                q = q.bind(*key);
-            }
-            for r in q.fetch_all(open(&mut self.tx)?).await? {
-                found.push(test_from_row(&r)?);
+                .bind(subtype)
+                .bind(json_rows::keys(chunk))
+                .fetch_one(open(&mut self.tx)?)
+                .await?;
+            for row in json_rows::parse::<TestRow>(text.as_deref())? {
+                found.push(test_from_row(row));
             }
         }
         Ok(found)
@@ -132,7 +135,17 @@ impl IngestTx {
             .bind(id)
             .fetch_optional(open(&mut self.tx)?)
             .await?;
-        row.map(|r| test_from_row(&r)).transpose()
+        row.map(|r| {
+            Ok(test_from_row((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+            )))
+        })
+        .transpose()
     }
 
     /// Creates tests in bulk.

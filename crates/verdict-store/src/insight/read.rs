@@ -538,7 +538,7 @@ impl Store {
             let context_key: i64 = r.try_get(1)?;
             let text: Option<String> = r.try_get(2)?;
             for [id, set, outcome, flaky, started, duration] in
-                super::recent::unpack::<6>(text.as_deref().unwrap_or_default())?
+                crate::json_rows::unpack::<6>(text.as_deref().unwrap_or_default())?
             {
                 out.push((
                     test_id,

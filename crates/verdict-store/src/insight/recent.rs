@@ -8,7 +8,6 @@
 //! whose remembered results hold a failure or a flaky mark keep a row.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt::Write as _;
 
 use sqlx::Row;
 use verdict_domain::insight::{Outcome, StoryEntry};
@@ -16,6 +15,7 @@ use verdict_domain::recent::{RECENT_CAPACITY, RecentOutcomes};
 
 use crate::connect::Backend;
 use crate::error::StoreError;
+use crate::json_rows::{int_rows, join_ints, json_array, packed, unpack};
 
 /// A test in one context.
 pub(crate) type Pair = (i64, i64);
@@ -158,7 +158,8 @@ pub(crate) async fn track(
         }
     }
     let rebuild: Vec<Pair> = rebuild.into_iter().collect();
-    for (pair, state) in rebuilt(conn, &rebuild).await? {
+    let rb = rebuilt(conn, &rebuild).await?;
+    for (pair, state) in rb {
         changed.insert(pair, state);
     }
     let mut keep = Vec::new();
@@ -194,7 +195,7 @@ async fn load(
                 "SELECT {} FROM recent_outcomes WHERE workspace_id = {workspace_id} AND context_key = {ctx} \
              AND test_id IN ({})",
                 packed(STATE_COLUMNS),
-                json_rows(backend, 1, 1)
+                int_rows(backend, 1, 1)
             );
             let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .bind(json_array(chunk.iter().map(|t| [*t])))
@@ -206,41 +207,6 @@ async fn load(
         }
     }
     Ok(out)
-}
-
-/// A subquery yielding columns `c0..c{columns}` from parameter `n`, a JSON
-/// array of integer arrays. One bound text instead of thousands of values:
-/// PostgreSQL spent 5.6 ms planning a 2,000-literal `IN` list, and every
-/// bind has a cost in the driver.
-fn json_rows(backend: Backend, n: usize, columns: usize) -> String {
-    let fields: Vec<String> = (0..columns)
-        .map(|i| match backend {
-            Backend::Sqlite => format!("json_extract(value, '$[{i}]') AS c{i}"),
-            Backend::Postgres => format!("CAST(value->>{i} AS BIGINT) AS c{i}"),
-        })
-        .collect();
-    match backend {
-        Backend::Sqlite => format!("SELECT {} FROM json_each(?)", fields.join(", ")),
-        Backend::Postgres => format!(
-            "SELECT {} FROM json_array_elements(CAST(${n} AS json))",
-            fields.join(", ")
-        ),
-    }
-}
-
-/// Integer rows as the JSON text [`json_rows`] reads.
-fn json_array<const N: usize>(rows: impl Iterator<Item = [i64; N]>) -> String {
-    let mut s = String::from("[");
-    for (i, row) in rows.enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push('[');
-        s.push_str(&join_ints(&row));
-        s.push(']');
-    }
-    s.push(']');
-    s
 }
 
 /// How many passed or failed results each pair has stored.
@@ -256,7 +222,7 @@ async fn counted_results(
              FROM (SELECT r.test_id, r.context_key, COUNT(*) AS n FROM results r JOIN ({}) j \
              ON r.test_id = j.c0 AND r.context_key = j.c1 WHERE r.outcome IN (1, 2) \
              GROUP BY r.test_id, r.context_key) counted",
-            json_rows(backend, 1, 2)
+            int_rows(backend, 1, 2)
         );
         let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(json_array(chunk.iter().map(|(t, c)| [*t, *c])))
@@ -280,41 +246,6 @@ const STATE_COLUMNS: &[&str] = &[
     "at_last",
 ];
 
-/// Many small integer rows read as one text value: `a,b,…;a,b,…`. The
-/// driver's cost is per value read (for SQLite a copy and a lock each), so
-/// 10,000 rows of 7 integers cost tens of milliseconds as rows and one as
-/// text.
-fn packed(columns: &[&str]) -> String {
-    let fields: Vec<String> = columns
-        .iter()
-        .map(|c| format!("CAST({c} AS TEXT)"))
-        .collect();
-    format!("string_agg({}, ';')", fields.join(" || ',' || "))
-}
-
-/// The rows of a [`packed`] value.
-pub(crate) fn unpack<const N: usize>(text: &str) -> Result<Vec<[i64; N]>, StoreError> {
-    let bad = || {
-        StoreError::Database(sqlx::Error::Decode(
-            format!("packed row of {N} integers expected: '{text:.80}'").into(),
-        ))
-    };
-    text.split(';')
-        .filter(|r| !r.is_empty())
-        .map(|r| {
-            let mut row = [0_i64; N];
-            let mut fields = r.split(',');
-            for v in &mut row {
-                *v = fields.next().and_then(|f| f.parse().ok()).ok_or_else(bad)?;
-            }
-            if fields.next().is_some() {
-                return Err(bad());
-            }
-            Ok(row)
-        })
-        .collect()
-}
-
 fn state_of(row: &[i64; 7]) -> RecentOutcomes {
     RecentOutcomes {
         failed: bits_from_db(row[2]),
@@ -323,17 +254,6 @@ fn state_of(row: &[i64; 7]) -> RecentOutcomes {
         last_started: row[5],
         at_last: u8::try_from(row[6]).unwrap_or(0),
     }
-}
-
-fn join_ints(values: &[i64]) -> String {
-    let mut s = String::with_capacity(values.len() * 8);
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        let _ = write!(s, "{v}");
-    }
-    s
 }
 
 /// The newest passed or failed results of each pair, rebuilt from `results`
@@ -447,7 +367,7 @@ async fn upsert(
          ON CONFLICT (workspace_id, context_key, test_id) DO UPDATE SET failed_bits = excluded.failed_bits, \
          flaky_bits = excluded.flaky_bits, len = excluded.len, last_started = excluded.last_started, \
          at_last = excluded.at_last",
-        json_rows(backend, 1, 7)
+        int_rows(backend, 1, 7)
     );
     for chunk in rows.chunks(JSON_ROWS) {
         let json = json_array(chunk.iter().map(|((test, ctx), s)| {
