@@ -51,7 +51,9 @@ pub(crate) fn keys(keys: &[&str]) -> String {
 /// A subquery yielding columns `c0..c{columns}` from parameter `n`, a JSON
 /// array of integer arrays. One bound text instead of thousands of values:
 /// PostgreSQL spent 5.6 ms planning a 2,000-literal `IN` list, and every
-/// bind has a cost in the driver.
+/// bind has a cost in the driver. PostgreSQL reads it as `jsonb`: `->>` on
+/// `json` re-parses the element's text at every access (an update reading
+/// 14 values of 10,000 elements took 150 ms with `json`, 64 with `jsonb`).
 pub(crate) fn int_rows(backend: Backend, n: usize, columns: usize) -> String {
     let fields: Vec<String> = (0..columns)
         .map(|i| match backend {
@@ -62,7 +64,7 @@ pub(crate) fn int_rows(backend: Backend, n: usize, columns: usize) -> String {
     match backend {
         Backend::Sqlite => format!("SELECT {} FROM json_each(?)", fields.join(", ")),
         Backend::Postgres => format!(
-            "SELECT {} FROM json_array_elements(CAST(${n} AS json))",
+            "SELECT {} FROM jsonb_array_elements(CAST(${n} AS jsonb))",
             fields.join(", ")
         ),
     }
