@@ -19,6 +19,7 @@ on_both_backends!(
     a_pass_never_hides_a_failure_with_the_same_start,
     an_older_report_pushed_again_adds_no_history,
     retries_and_flaky_marks_are_kept_and_read_back,
+    large_error_texts_on_many_runs_are_all_updated,
 );
 
 fn wrap(runs: &str) -> String {
@@ -387,4 +388,49 @@ async fn retries_and_flaky_marks_are_kept_and_read_back(s: TestServer) {
         .await;
     assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
     assert!(body.to_string().contains("retries"), "{body}");
+}
+
+/// Last runs are updated from a JSON parameter sent in parts of at most
+/// 16 MiB: 24 error stacks of ~900 KiB take two statements, and every run
+/// gets its own text back, quotes and non-ASCII intact.
+async fn large_error_texts_on_many_runs_are_all_updated(s: TestServer) {
+    s.sign_in().await;
+    let runs = |status: &str, started: u64, stack: &dyn Fn(usize) -> String| {
+        let mut xml = String::new();
+        for i in 0..24 {
+            let error = if status == "Failed" {
+                format!(r#"<error type="E" message="m{i}">{}</error>"#, stack(i))
+            } else {
+                String::new()
+            };
+            xml.push_str(&format!(
+                r#"<test_run name="t{i}" duration="1" status="{status}" started="{started}">{error}</test_run>"#
+            ));
+        }
+        wrap(&xml)
+    };
+    let none = |_: usize| String::new();
+    let first = runs("Passed", 1_430_919_295_889, &none);
+    assert_eq!(s.push_and_wait(&first, false).await["status"], "success");
+    let big = |i: usize| format!("{i}:{}", "é&quot;'x".repeat(150_000));
+    let second = runs("Failed", 1_430_919_400_000, &big);
+    assert_eq!(s.push_and_wait(&second, false).await["status"], "success");
+    let stored = s
+        .entities("runs?fields=name,status,error_stack,error_message&limit=100")
+        .await;
+    assert_eq!(stored["total_count"], 24);
+    for run in stored["data"].as_array().unwrap() {
+        let i: usize = run["name"].as_str().unwrap()[1..].parse().unwrap();
+        assert_eq!(run["status"]["name"], "Failed");
+        assert_eq!(run["error_message"], format!("m{i}"));
+        let want = format!("{i}:{}", "é\"'x".repeat(150_000));
+        assert!(
+            run["error_stack"] == want.as_str(),
+            "run t{i}: stack differs"
+        );
+    }
+    let previous = s.entities("previous_runs?fields=status,error_stack").await;
+    assert_eq!(previous["total_count"], 24);
+    assert_eq!(previous["data"][0]["status"]["name"], "Passed");
+    assert_eq!(previous["data"][0]["error_stack"], Value::Null);
 }

@@ -72,6 +72,11 @@ const EXISTING_RUN_COLUMNS: &[&str] = &["id", "run_key", "task_id", "started", "
 /// Keys per look-up statement (bounds one statement's bound text).
 const KEYS_PER_LOOKUP: usize = 10_000;
 
+/// A statement's JSON parameter of run values is sent once it is this long:
+/// a run's texts may hold up to 1 MiB each (docs/security.md), and
+/// PostgreSQL refuses a parameter over 1 GB.
+const MAX_JSON_BYTES: usize = 16 << 20;
+
 /// A previous run to archive.
 #[derive(Debug, Clone)]
 pub struct NewPreviousRun {
@@ -281,37 +286,43 @@ impl IngestTx {
         now: i64,
     ) -> Result<(), StoreError> {
         let sql = update_runs_sql(self.backend, self.task_id, now);
-        for chunk in updates.chunks(KEYS_PER_LOOKUP) {
-            let rows: Vec<UpdateRow<'_>> = chunk
-                .iter()
-                .map(|(id, v)| {
-                    (
-                        *id,
-                        v.status.as_str(),
-                        v.status_id,
-                        v.native_status_id,
-                        v.started,
-                        v.duration,
-                        v.description.as_deref(),
-                        v.error_type.as_deref(),
-                        v.error_message.as_deref(),
-                        v.error_stack.as_deref(),
-                        v.external_report_url.as_deref(),
-                        v.ci_build_id,
-                        v.retries,
-                        i64::from(v.flaky),
-                    )
-                })
-                .collect();
-            let json = serde_json::to_string(&rows).map_err(|e| {
+        let mut json = String::from("[");
+        let mut rows = 0;
+        for (n, (id, v)) in updates.iter().enumerate() {
+            let row: UpdateRow<'_> = (
+                *id,
+                v.status.as_str(),
+                v.status_id,
+                v.native_status_id,
+                v.started,
+                v.duration,
+                v.description.as_deref(),
+                v.error_type.as_deref(),
+                v.error_message.as_deref(),
+                v.error_stack.as_deref(),
+                v.external_report_url.as_deref(),
+                v.ci_build_id,
+                v.retries,
+                i64::from(v.flaky),
+            );
+            if rows > 0 {
+                json.push(',');
+            }
+            json.push_str(&serde_json::to_string(&row).map_err(|e| {
                 StoreError::Database(sqlx::Error::Encode(
                     format!("run values as JSON: {e}").into(),
                 ))
-            })?;
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(json)
-                .execute(open(&mut self.tx)?)
-                .await?;
+            })?);
+            rows += 1;
+            let last = n + 1 == updates.len();
+            if last || rows == KEYS_PER_LOOKUP || json.len() >= MAX_JSON_BYTES {
+                json.push(']');
+                sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(std::mem::replace(&mut json, String::from("[")))
+                    .execute(open(&mut self.tx)?)
+                    .await?;
+                rows = 0;
+            }
         }
         Ok(())
     }
