@@ -9,8 +9,13 @@ use std::fmt::Write as _;
 
 use serde::de::DeserializeOwned;
 
+use crate::bulk::Cell;
 use crate::connect::Backend;
 use crate::error::StoreError;
+
+/// Rows (keys, pairs or value rows) per statement's JSON parameter: bounds
+/// one statement's bound text.
+pub(crate) const ROWS_PER_STATEMENT: usize = 10_000;
 
 /// A select-list expression aggregating every row's `columns` into one JSON
 /// array of arrays, read back with [`parse`]. Columns may be text or integer.
@@ -129,6 +134,25 @@ pub(crate) fn join_ints(values: &[i64]) -> String {
     s
 }
 
+/// Appends one row of cells to `json` as a JSON array (texts escaped,
+/// NULL as `null`).
+pub(crate) fn push_cells(json: &mut String, cells: &[Cell<'_>]) {
+    json.push('[');
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        match cell {
+            Cell::Int(Some(v)) => {
+                let _ = write!(json, "{v}");
+            }
+            Cell::Text(Some(t)) => json.push_str(&serde_json::Value::from(*t).to_string()),
+            Cell::Int(None) | Cell::Text(None) => json.push_str("null"),
+        }
+    }
+    json.push(']');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +172,21 @@ mod tests {
         );
         assert!(parse::<(i64,)>(None).unwrap().is_empty());
         assert!(parse::<(i64,)>(Some("[[\"x\"]]")).is_err());
+    }
+
+    #[test]
+    fn cells_are_written_as_a_json_array() {
+        let mut json = String::new();
+        push_cells(
+            &mut json,
+            &[
+                Cell::Int(Some(-1)),
+                Cell::Int(None),
+                Cell::Text(Some("a\"é")),
+                Cell::Text(None),
+            ],
+        );
+        assert_eq!(json, r#"[-1,null,"a\"é",null]"#);
     }
 
     #[test]

@@ -69,9 +69,6 @@ type RunRow = (i64, String, i64, i64, String, i64);
 
 const EXISTING_RUN_COLUMNS: &[&str] = &["id", "run_key", "task_id", "started", "status", "flaky"];
 
-/// Keys per look-up statement (bounds one statement's bound text).
-const KEYS_PER_LOOKUP: usize = 10_000;
-
 /// A statement's JSON parameter of run values is sent once it is this long:
 /// a run's texts may hold up to 1 MiB each (docs/security.md), and
 /// PostgreSQL refuses a parameter over 1 GB.
@@ -146,7 +143,7 @@ impl IngestTx {
             )
         };
         let mut found = Vec::new();
-        for chunk in keys.chunks(KEYS_PER_LOOKUP) {
+        for chunk in keys.chunks(json_rows::ROWS_PER_STATEMENT) {
             let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(self.workspace_id)
                 .bind(json_rows::keys(chunk))
@@ -271,8 +268,8 @@ impl IngestTx {
         .await
     }
 
-    /// Overwrites last runs' result values: one statement per 10,000 runs,
-    /// their values bound as one JSON array (`UPDATE … FROM` the array's
+    /// Overwrites last runs' result values: one statement per 10,000 runs
+    /// (or 16 MiB of values), their values bound as one JSON array (`UPDATE … FROM` the array's
     /// rows). A statement per run cost a round trip each; a `VALUES` list
     /// of 500 rows made PostgreSQL plan 4.7 ms and scan every run of the
     /// table per statement (a hash join: 16 ms per 500 runs), where the
@@ -289,33 +286,15 @@ impl IngestTx {
         let mut json = String::from("[");
         let mut rows = 0;
         for (n, (id, v)) in updates.iter().enumerate() {
-            let row: UpdateRow<'_> = (
-                *id,
-                v.status.as_str(),
-                v.status_id,
-                v.native_status_id,
-                v.started,
-                v.duration,
-                v.description.as_deref(),
-                v.error_type.as_deref(),
-                v.error_message.as_deref(),
-                v.error_stack.as_deref(),
-                v.external_report_url.as_deref(),
-                v.ci_build_id,
-                v.retries,
-                i64::from(v.flaky),
-            );
             if rows > 0 {
                 json.push(',');
             }
-            json.push_str(&serde_json::to_string(&row).map_err(|e| {
-                StoreError::Database(sqlx::Error::Encode(
-                    format!("run values as JSON: {e}").into(),
-                ))
-            })?);
+            let mut cells = vec![Cell::Int(Some(*id))];
+            cells.extend(run_value_cells(v));
+            json_rows::push_cells(&mut json, &cells);
             rows += 1;
             let last = n + 1 == updates.len();
-            if last || rows == KEYS_PER_LOOKUP || json.len() >= MAX_JSON_BYTES {
+            if last || rows == json_rows::ROWS_PER_STATEMENT || json.len() >= MAX_JSON_BYTES {
                 json.push(']');
                 sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                     .bind(std::mem::replace(&mut json, String::from("[")))
@@ -359,7 +338,7 @@ impl IngestTx {
             values.join(", "),
             json_rows::int_rows(self.backend, 1, 2)
         );
-        for chunk in archives.chunks(KEYS_PER_LOOKUP) {
+        for chunk in archives.chunks(json_rows::ROWS_PER_STATEMENT) {
             sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(json_rows::json_array(chunk.iter().map(|(p, r)| [*p, *r])))
                 .execute(open(&mut self.tx)?)
@@ -495,29 +474,6 @@ impl IngestTx {
     }
 }
 
-/// One run's id and [`RUN_VALUE_COLUMNS`], serialised as a JSON array.
-type UpdateRow<'a> = (
-    i64,
-    &'a str,
-    Option<i64>,
-    Option<i64>,
-    i64,
-    i64,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<i64>,
-    i64,
-    i64,
-);
-
-/// Which of [`RUN_VALUE_COLUMNS`] are integers (the rest are text).
-const RUN_VALUE_IS_INT: [bool; 13] = [
-    false, true, true, true, true, false, false, false, false, false, true, true, true,
-];
-
 /// `UPDATE runs SET … FROM (rows of the JSON parameter) v WHERE runs.id = v.id`.
 /// The task and the time are integers of this transaction, written as
 /// literals so the statement has one parameter on either backend.
@@ -529,8 +485,14 @@ fn update_runs_sql(backend: crate::connect::Backend, task_id: i64, now: i64) -> 
         crate::connect::Backend::Postgres => format!("e->>{i}"),
     };
     let mut picks = vec![format!("{} AS id", field(0, true))];
-    for (i, (c, int)) in columns.iter().zip(RUN_VALUE_IS_INT).enumerate() {
-        picks.push(format!("{} AS {c}", field(i + 1, int)));
+    // The column types as the cells of a run's values say them.
+    let empty = RunUpdate::default();
+    let types = run_value_cells(&empty);
+    for (i, (c, cell)) in columns.iter().zip(types).enumerate() {
+        picks.push(format!(
+            "{} AS {c}",
+            field(i + 1, matches!(cell, Cell::Int(_)))
+        ));
     }
     let source = match backend {
         crate::connect::Backend::Sqlite => "json_each(?)",

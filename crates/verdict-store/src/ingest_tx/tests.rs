@@ -50,9 +50,6 @@ pub struct TestUpdate {
 const TEST_COLUMNS: &str =
     "id, identity_key, test_level_id, testing_tool_type_id, framework_id, script";
 
-/// Keys per look-up statement (bounds one statement's bound text).
-const KEYS_PER_LOOKUP: usize = 10_000;
-
 /// [`TEST_COLUMNS`] as [`json_rows::parse`] reads them.
 type TestRow = (
     i64,
@@ -105,7 +102,7 @@ impl IngestTx {
             )
         };
         let mut found = Vec::new();
-        for chunk in keys.chunks(KEYS_PER_LOOKUP) {
+        for chunk in keys.chunks(json_rows::ROWS_PER_STATEMENT) {
             let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(self.workspace_id)
                 .bind(subtype)
