@@ -4,6 +4,8 @@
 //! milliseconds as rows and a few as one aggregated text. Look-up keys go
 //! the other way: one bound JSON array instead of thousands of parameters
 //! (PostgreSQL also spent 5.6 ms planning a 2,000-literal `IN` list).
+//! Rows of values a statement writes or probes with go through
+//! `row_params`, in the form each backend reads fastest.
 
 use std::fmt::Write as _;
 
@@ -39,55 +41,45 @@ pub(crate) fn parse<T: DeserializeOwned>(text: Option<&str>) -> Result<Vec<T>, S
     })
 }
 
-/// A subquery of the text keys in parameter `n`, a JSON array of strings
-/// (made by [`keys`]), for `column IN (…)`. SQLite only: PostgreSQL probes
-/// per key with a lateral join (see `find_tests`).
-pub(crate) fn sqlite_keys() -> &'static str {
-    "SELECT value FROM json_each(?)"
-}
-
-/// The distinct `keys` as one JSON array, bound as a single parameter.
-pub(crate) fn keys(keys: &[&str]) -> String {
-    let mut seen = std::collections::HashSet::with_capacity(keys.len());
-    let unique: Vec<&str> = keys.iter().copied().filter(|k| seen.insert(*k)).collect();
-    serde_json::Value::from(unique).to_string()
-}
-
-/// A subquery yielding columns `c0..c{columns}` from parameter `n`, a JSON
-/// array of integer arrays. One bound text instead of thousands of values:
-/// PostgreSQL spent 5.6 ms planning a 2,000-literal `IN` list, and every
-/// bind has a cost in the driver. PostgreSQL reads it as `jsonb`: `->>` on
-/// `json` re-parses the element's text at every access (an update reading
-/// 14 values of 10,000 elements took 150 ms with `json`, 64 with `jsonb`).
-pub(crate) fn int_rows(backend: Backend, n: usize, columns: usize) -> String {
-    let fields: Vec<String> = (0..columns)
-        .map(|i| match backend {
-            Backend::Sqlite => format!("json_extract(value, '$[{i}]') AS c{i}"),
-            Backend::Postgres => format!("CAST(value->>{i} AS BIGINT) AS c{i}"),
-        })
-        .collect();
+/// The rows of the text keys in a JSON array parameter (made by [`keys`]),
+/// each with its 0-based position in the array: a look-up by key returns
+/// the position instead of the key's text, which is long (identities,
+/// run keys) and would be written, escaped and parsed back once more.
+/// SQLite's `json_each` comes first (its positional `?` is the first
+/// parameter); its rows are probed one by one with `CROSS JOIN`, where an
+/// `IN (SELECT …)` first copied the keys into a temporary index.
+pub(crate) fn keyed(backend: Backend) -> (&'static str, &'static str, &'static str) {
     match backend {
-        Backend::Sqlite => format!("SELECT {} FROM json_each(?)", fields.join(", ")),
-        Backend::Postgres => format!(
-            "SELECT {} FROM jsonb_array_elements(CAST(${n} AS jsonb))",
-            fields.join(", ")
+        Backend::Sqlite => ("json_each(?) AS q", "q.key", "q.value"),
+        Backend::Postgres => (
+            "json_array_elements_text(CAST($1 AS json)) WITH ORDINALITY AS q(k, n)",
+            "q.n - 1",
+            "q.k",
         ),
     }
 }
 
-/// Integer rows as the JSON text [`int_rows`] reads.
-pub(crate) fn json_array<const N: usize>(rows: impl Iterator<Item = [i64; N]>) -> String {
-    let mut s = String::from("[");
-    for (i, row) in rows.enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push('[');
-        s.push_str(&join_ints(&row));
-        s.push(']');
-    }
-    s.push(']');
-    s
+/// The key at `position` of the keys a look-up sent ([`keyed`]).
+pub(crate) fn key_at<'k>(keys: &[&'k str], position: i64) -> Result<&'k str, StoreError> {
+    usize::try_from(position)
+        .ok()
+        .and_then(|p| keys.get(p).copied())
+        .ok_or_else(|| {
+            StoreError::Database(sqlx::Error::Decode(
+                format!("look-up row names key position {position}, which was not sent").into(),
+            ))
+        })
+}
+
+/// The distinct `keys`, in their first order.
+pub(crate) fn distinct<'k>(keys: &[&'k str]) -> Vec<&'k str> {
+    let mut seen = std::collections::HashSet::with_capacity(keys.len());
+    keys.iter().copied().filter(|k| seen.insert(*k)).collect()
+}
+
+/// `keys` as one JSON array, bound as a single parameter.
+pub(crate) fn keys(keys: &[&str]) -> String {
+    serde_json::Value::from(keys.to_vec()).to_string()
 }
 
 /// Many small integer rows read as one text value: `a,b,…;a,b,…` (cheaper
@@ -159,7 +151,17 @@ mod tests {
 
     #[test]
     fn keys_are_distinct_and_escaped() {
-        assert_eq!(keys(&["a", "b\"c", "a", "ü"]), r#"["a","b\"c","ü"]"#);
+        assert_eq!(
+            keys(&distinct(&["a", "b\"c", "a", "ü"])),
+            r#"["a","b\"c","ü"]"#
+        );
+    }
+
+    #[test]
+    fn positions_name_the_keys_sent() {
+        assert_eq!(key_at(&["a", "b"], 1).unwrap(), "b");
+        assert!(key_at(&["a"], 1).is_err());
+        assert!(key_at(&["a"], -1).is_err());
     }
 
     #[test]
@@ -193,9 +195,5 @@ mod tests {
     fn packed_rows_round_trip() {
         assert_eq!(unpack::<2>("1,2;3,4").unwrap(), vec![[1, 2], [3, 4]]);
         assert!(unpack::<2>("1,2,3").is_err());
-        assert_eq!(
-            json_array([[1_i64, 2], [3, 4]].into_iter()),
-            "[[1,2],[3,4]]"
-        );
     }
 }

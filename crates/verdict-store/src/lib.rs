@@ -26,6 +26,7 @@ mod insight;
 mod json_rows;
 mod migrate;
 mod retention;
+mod row_params;
 mod seed;
 mod tasks;
 mod tc;

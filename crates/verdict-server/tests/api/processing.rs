@@ -20,6 +20,7 @@ on_both_backends!(
     an_older_report_pushed_again_adds_no_history,
     retries_and_flaky_marks_are_kept_and_read_back,
     large_error_texts_on_many_runs_are_all_updated,
+    rerunning_more_tests_than_one_statement_takes_updates_each_once,
 );
 
 fn wrap(runs: &str) -> String {
@@ -433,4 +434,93 @@ async fn large_error_texts_on_many_runs_are_all_updated(s: TestServer) {
     assert_eq!(previous["total_count"], 24);
     assert_eq!(previous["data"][0]["status"]["name"], "Passed");
     assert_eq!(previous["data"][0]["error_stack"], Value::Null);
+}
+
+/// Re-runs of 1,234 tests: more rows than one statement sends (500 on
+/// SQLite) for the last-run update, the archive and the flaky ranking's
+/// bookkeeping, across batches; every run, previous run and ranking entry
+/// is the one its test got.
+async fn rerunning_more_tests_than_one_statement_takes_updates_each_once(s: TestServer) {
+    s.sign_in().await;
+    const TESTS: usize = 1_234;
+    let now = verdict_store::now_ms();
+    let push = |failing: &dyn Fn(usize) -> bool, started: i64| {
+        let mut xml = String::new();
+        for i in 0..TESTS {
+            let (status, error) = if failing(i) {
+                ("Failed", format!(r#"<error type="E" message="m{i}"/>"#))
+            } else {
+                ("Passed", String::new())
+            };
+            xml.push_str(&format!(
+                r#"<test_run class="C{}" name="t{i:04}" duration="{i}" status="{status}" started="{started}">{error}</test_run>"#,
+                i % 7
+            ));
+        }
+        wrap(&xml)
+    };
+    let never = |_: usize| false;
+    let thirds = |i: usize| i.is_multiple_of(3);
+    for (round, failing) in [&never as &dyn Fn(usize) -> bool, &thirds, &never]
+        .into_iter()
+        .enumerate()
+    {
+        let xml = push(
+            failing,
+            now - 300_000 + i64::try_from(round).unwrap() * 60_000,
+        );
+        assert_eq!(s.push_and_wait(&xml, false).await["status"], "success");
+    }
+    // the second push's failures are the previous runs of the third's passes
+    let mut failed_before = 0;
+    for offset in (0..2 * TESTS).step_by(1000) {
+        let page = s
+            .entities(&format!(
+                "previous_runs?fields=status,error_message&limit=1000&offset={offset}"
+            ))
+            .await;
+        assert_eq!(page["total_count"], 2 * TESTS);
+        for p in page["data"].as_array().unwrap() {
+            if p["status"]["name"] == "Failed" {
+                failed_before += 1;
+                assert!(p["error_message"].as_str().unwrap().starts_with('m'), "{p}");
+            }
+        }
+    }
+    assert_eq!(failed_before, TESTS.div_ceil(3));
+    let mut names = std::collections::HashSet::new();
+    for offset in (0..TESTS).step_by(1000) {
+        let page = s
+            .entities(&format!(
+                "runs?fields=name,status,duration,error_message&limit=1000&offset={offset}"
+            ))
+            .await;
+        assert_eq!(page["total_count"], TESTS);
+        for run in page["data"].as_array().unwrap() {
+            let name = run["name"].as_str().unwrap().to_owned();
+            let i: usize = name[1..].parse().unwrap();
+            assert_eq!(run["status"]["name"], "Passed", "{run}");
+            assert_eq!(run["duration"], i, "{run}");
+            assert_eq!(run["error_message"], Value::Null, "{run}");
+            assert!(names.insert(name));
+        }
+    }
+    assert_eq!(names.len(), TESTS);
+    // every third test passed, failed, passed: two flips each
+    let flaky = s
+        .get_json(&format!(
+            "{}/verdict/api/shared_spaces/{}/workspaces/{}/flaky_tests?limit=500",
+            s.url,
+            crate::harness::SP,
+            crate::harness::WS
+        ))
+        .await;
+    let ranked = flaky["data"].as_array().unwrap();
+    assert_eq!(ranked.len(), TESTS.div_ceil(3), "{flaky:.300}");
+    for f in ranked {
+        let i: usize = f["test"]["name"].as_str().unwrap()[1..].parse().unwrap();
+        assert!(i.is_multiple_of(3), "{f}");
+        assert_eq!(f["flips"], 2, "{f}");
+        assert_eq!(f["runs"], 3, "{f}");
+    }
 }

@@ -9,6 +9,7 @@ use super::IngestTx;
 use crate::bulk::{self, Cell};
 use crate::error::StoreError;
 use crate::json_rows;
+use crate::row_params::{self, Kind};
 
 /// A last run to create.
 #[derive(Debug, Clone, Default)]
@@ -64,15 +65,11 @@ pub struct ExistingRun {
     pub flaky: bool,
 }
 
-/// [`ExistingRun`]'s columns as [`json_rows::parse`] reads them.
-type RunRow = (i64, String, i64, i64, String, i64);
+/// A run found by [`IngestTx::find_runs`]: its key's position, then
+/// [`EXISTING_RUN_COLUMNS`].
+type RunRow = (i64, i64, i64, i64, String, i64);
 
-const EXISTING_RUN_COLUMNS: &[&str] = &["id", "run_key", "task_id", "started", "status", "flaky"];
-
-/// A statement's JSON parameter of run values is sent once it is this long:
-/// a run's texts may hold up to 1 MiB each (docs/security.md), and
-/// PostgreSQL refuses a parameter over 1 GB.
-const MAX_JSON_BYTES: usize = 16 << 20;
+const EXISTING_RUN_COLUMNS: &[&str] = &["id", "task_id", "started", "status", "flaky"];
 
 /// A previous run to archive.
 #[derive(Debug, Clone)]
@@ -104,6 +101,23 @@ pub struct NewStep {
 const RUN_VALUE_COLUMNS: &str = "status, status_id, native_status_id, started, duration, description, \
      error_type, error_message, error_stack, external_report_url, ci_build_id, retries, flaky";
 
+/// The type of each of [`RUN_VALUE_COLUMNS`], as [`run_value_cells`] fills them.
+const RUN_VALUE_KINDS: [Kind; 13] = [
+    Kind::Text,
+    Kind::Int,
+    Kind::Int,
+    Kind::Int,
+    Kind::Int,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Int,
+    Kind::Int,
+    Kind::Int,
+];
+
 fn run_value_cells(v: &RunUpdate) -> [Cell<'_>; 13] {
     [
         Cell::Text(Some(&v.status)),
@@ -128,33 +142,45 @@ impl IngestTx {
     /// # Errors
     /// Database failure.
     pub async fn find_runs(&mut self, keys: &[&str]) -> Result<Vec<ExistingRun>, StoreError> {
-        let picked = json_rows::aggregate(self.backend, EXISTING_RUN_COLUMNS);
+        let (source, position, key) = json_rows::keyed(self.backend);
+        let picked = json_rows::aggregate(
+            self.backend,
+            &[
+                position,
+                "r.id",
+                "r.task_id",
+                "r.started",
+                "r.status",
+                "r.flaky",
+            ],
+        );
         let sql = if self.backend == crate::connect::Backend::Postgres {
             // A probe of the unique index per key (see `find_tests`).
             format!(
-                "SELECT {picked} FROM json_array_elements_text($2::json) AS q(k) CROSS JOIN LATERAL \
-                 (SELECT {} FROM runs WHERE workspace_id = $1 AND run_key = q.k LIMIT 1) r",
+                "SELECT {picked} FROM {source} CROSS JOIN LATERAL \
+                 (SELECT {} FROM runs WHERE workspace_id = $2 AND run_key = {key} LIMIT 1) r",
                 EXISTING_RUN_COLUMNS.join(", ")
             )
         } else {
             format!(
-                "SELECT {picked} FROM runs WHERE workspace_id = ? AND run_key IN ({})",
-                json_rows::sqlite_keys()
+                "SELECT {picked} FROM {source} CROSS JOIN runs r WHERE r.workspace_id = ? AND r.run_key = {key}"
             )
         };
         let mut found = Vec::new();
+        let keys = json_rows::distinct(keys);
         for chunk in keys.chunks(json_rows::ROWS_PER_STATEMENT) {
             let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(self.workspace_id)
                 .bind(json_rows::keys(chunk))
+                .bind(self.workspace_id)
                 .fetch_one(open(&mut self.tx)?)
                 .await?;
-            for (id, run_key, task_id, started, status, flaky) in
+            for (position, id, task_id, started, status, flaky) in
                 json_rows::parse::<RunRow>(text.as_deref())?
             {
+                let run_key = json_rows::key_at(chunk, position)?;
                 found.push(ExistingRun {
                     id,
-                    run_key,
+                    run_key: run_key.to_owned(),
                     task_id,
                     started,
                     status,
@@ -268,12 +294,9 @@ impl IngestTx {
         .await
     }
 
-    /// Overwrites last runs' result values: one statement per 10,000 runs
-    /// (or 16 MiB of values), their values bound as one JSON array (`UPDATE … FROM` the array's
-    /// rows). A statement per run cost a round trip each; a `VALUES` list
-    /// of 500 rows made PostgreSQL plan 4.7 ms and scan every run of the
-    /// table per statement (a hash join: 16 ms per 500 runs), where the
-    /// array's rows are probed by id. Each run id at most once.
+    /// Overwrites last runs' result values: the rows go as one table per
+    /// statement (`UPDATE … FROM`, [`row_params`]), probed by id. A statement
+    /// per run cost a round trip each. Each run id at most once.
     ///
     /// # Errors
     /// Database failure.
@@ -282,26 +305,19 @@ impl IngestTx {
         updates: &[(i64, &RunUpdate)],
         now: i64,
     ) -> Result<(), StoreError> {
-        let sql = update_runs_sql(self.backend, self.task_id, now);
-        let mut json = String::from("[");
-        let mut rows = 0;
-        for (n, (id, v)) in updates.iter().enumerate() {
-            if rows > 0 {
-                json.push(',');
-            }
-            let mut cells = vec![Cell::Int(Some(*id))];
-            cells.extend(run_value_cells(v));
-            json_rows::push_cells(&mut json, &cells);
-            rows += 1;
-            let last = n + 1 == updates.len();
-            if last || rows == json_rows::ROWS_PER_STATEMENT || json.len() >= MAX_JSON_BYTES {
-                json.push(']');
-                sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                    .bind(std::mem::replace(&mut json, String::from("[")))
-                    .execute(open(&mut self.tx)?)
-                    .await?;
-                rows = 0;
-            }
+        let rows: Vec<Vec<Cell<'_>>> = updates
+            .iter()
+            .map(|(id, v)| {
+                let mut cells = vec![Cell::Int(Some(*id))];
+                cells.extend(run_value_cells(v));
+                cells
+            })
+            .collect();
+        for chunk in row_params::chunks(self.backend, RUN_VALUE_KINDS.len() + 1, &rows) {
+            let sql = update_runs_sql(self.backend, self.task_id, now, chunk.len());
+            row_params::bind(self.backend, sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
+                .execute(open(&mut self.tx)?)
+                .await?;
         }
         Ok(())
     }
@@ -326,21 +342,23 @@ impl IngestTx {
             .split(", ")
             .map(|c| format!("r.{c}"))
             .collect();
-        // Integers of this transaction, not user input: written as literals,
-        // which keeps SQLite's positional `?` to the one JSON parameter.
-        // `CROSS JOIN` makes SQLite loop over the pairs and probe `runs` by
-        // id; planned the other way round it re-parsed the JSON per run
-        // (minutes for 10,000). PostgreSQL plans it as any inner join.
-        let sql = format!(
-            "INSERT INTO previous_runs (id, workspace_id, run_id, task_id, creation_time, {RUN_VALUE_COLUMNS}) \
-             SELECT m.c0, {ws}, r.id, {task}, {now}, {} FROM ({}) m CROSS JOIN runs r \
-             WHERE r.id = m.c1 AND r.workspace_id = {ws}",
-            values.join(", "),
-            json_rows::int_rows(self.backend, 1, 2)
-        );
-        for chunk in archives.chunks(json_rows::ROWS_PER_STATEMENT) {
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(json_rows::json_array(chunk.iter().map(|(p, r)| [*p, *r])))
+        let rows = row_params::int_cells(archives.iter().map(|(p, r)| [*p, *r]));
+        for chunk in row_params::chunks(self.backend, 2, &rows) {
+            // Integers of this transaction, not user input: written as
+            // literals, so the pairs are the only parameters.
+            let sql = format!(
+                "INSERT INTO previous_runs (id, workspace_id, run_id, task_id, creation_time, {RUN_VALUE_COLUMNS}) \
+                 SELECT m.c0, {ws}, r.id, {task}, {now}, {} FROM ({}) m {}",
+                values.join(", "),
+                row_params::source(self.backend, &[Kind::Int, Kind::Int], chunk.len()),
+                row_params::probe_unique(
+                    self.backend,
+                    "runs",
+                    "r",
+                    &format!("r.id = m.c1 AND r.workspace_id = {ws}")
+                )
+            );
+            row_params::bind(self.backend, sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
                 .execute(open(&mut self.tx)?)
                 .await?;
         }
@@ -474,36 +492,27 @@ impl IngestTx {
     }
 }
 
-/// `UPDATE runs SET … FROM (rows of the JSON parameter) v WHERE runs.id = v.id`.
-/// The task and the time are integers of this transaction, written as
-/// literals so the statement has one parameter on either backend.
-fn update_runs_sql(backend: crate::connect::Backend, task_id: i64, now: i64) -> String {
-    let columns: Vec<&str> = RUN_VALUE_COLUMNS.split(", ").collect();
-    let field = |i: usize, int: bool| match backend {
-        crate::connect::Backend::Sqlite => format!("json_extract(value, '$[{i}]')"),
-        crate::connect::Backend::Postgres if int => format!("CAST(e->>{i} AS BIGINT)"),
-        crate::connect::Backend::Postgres => format!("e->>{i}"),
-    };
-    let mut picks = vec![format!("{} AS id", field(0, true))];
-    // The column types as the cells of a run's values say them.
-    let empty = RunUpdate::default();
-    let types = run_value_cells(&empty);
-    for (i, (c, cell)) in columns.iter().zip(types).enumerate() {
-        picks.push(format!(
-            "{} AS {c}",
-            field(i + 1, matches!(cell, Cell::Int(_)))
-        ));
-    }
-    let source = match backend {
-        crate::connect::Backend::Sqlite => "json_each(?)",
-        crate::connect::Backend::Postgres => "jsonb_array_elements(CAST($1 AS jsonb)) AS e",
-    };
-    let sets: Vec<String> = columns.iter().map(|c| format!("{c} = v.{c}")).collect();
+/// `UPDATE runs SET … FROM (the rows) v WHERE runs.id = v.c0`. The task
+/// and the time are integers of this transaction, written as literals so
+/// the rows are the statement's only parameters.
+fn update_runs_sql(
+    backend: crate::connect::Backend,
+    task_id: i64,
+    now: i64,
+    rows: usize,
+) -> String {
+    let mut kinds = vec![Kind::Int];
+    kinds.extend(RUN_VALUE_KINDS);
+    let sets: Vec<String> = RUN_VALUE_COLUMNS
+        .split(", ")
+        .enumerate()
+        .map(|(i, c)| format!("{c} = v.c{}", i + 1))
+        .collect();
     format!(
         "UPDATE runs SET {}, task_id = {task_id}, last_modified = {now} \
-         FROM (SELECT {} FROM {source}) v WHERE runs.id = v.id",
+         FROM ({}) v WHERE runs.id = v.c0",
         sets.join(", "),
-        picks.join(", ")
+        row_params::source(backend, &kinds, rows)
     )
 }
 
@@ -513,31 +522,23 @@ mod tests {
     use crate::connect::Backend;
 
     #[test]
-    fn update_runs_reads_one_json_parameter() {
-        let pg = update_runs_sql(Backend::Postgres, 7, 99);
+    fn update_runs_sets_every_value_from_its_row() {
+        let pg = update_runs_sql(Backend::Postgres, 7, 99, 3);
         assert!(
-            pg.starts_with("UPDATE runs SET status = v.status, status_id = v.status_id"),
-            "{pg}"
-        );
-        assert!(pg.contains("task_id = 7, last_modified = 99"), "{pg}");
-        assert!(
-            pg.contains(
-                "CAST(e->>0 AS BIGINT) AS id, e->>1 AS status, CAST(e->>2 AS BIGINT) AS status_id"
-            ),
+            pg.starts_with("UPDATE runs SET status = v.c1, status_id = v.c2"),
             "{pg}"
         );
         assert!(
-            pg.contains(
-                "CAST(e->>13 AS BIGINT) AS flaky FROM jsonb_array_elements(CAST($1 AS jsonb))"
-            ),
+            pg.contains("flaky = v.c13, task_id = 7, last_modified = 99"),
             "{pg}"
         );
-        let lite = update_runs_sql(Backend::Sqlite, 7, 99);
-        assert_eq!(lite.matches('?').count(), 1, "{lite}");
         assert!(
-            lite.contains("json_extract(value, '$[13]') AS flaky FROM json_each(?)"),
-            "{lite}"
+            pg.contains("CAST(e->>0 AS BIGINT) AS c0, e->>1 AS c1, CAST(e->>2 AS BIGINT) AS c2"),
+            "{pg}"
         );
-        assert!(lite.ends_with("v WHERE runs.id = v.id"), "{lite}");
+        assert!(pg.ends_with("v WHERE runs.id = v.c0"), "{pg}");
+        let lite = update_runs_sql(Backend::Sqlite, 7, 99, 3);
+        assert_eq!(lite.matches('?').count(), 3 * 14, "{lite}");
+        assert!(lite.ends_with("v WHERE runs.id = v.c0"), "{lite}");
     }
 }

@@ -50,10 +50,21 @@ pub struct TestUpdate {
 const TEST_COLUMNS: &str =
     "id, identity_key, test_level_id, testing_tool_type_id, framework_id, script";
 
-/// [`TEST_COLUMNS`] as [`json_rows::parse`] reads them.
+/// [`TEST_COLUMNS`] as a row.
 type TestRow = (
     i64,
     String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
+
+/// A test found by [`IngestTx::find_tests`]: its key's position, then
+/// [`TEST_COLUMNS`] but the key.
+type FoundTestRow = (
+    i64,
+    i64,
     Option<i64>,
     Option<i64>,
     Option<i64>,
@@ -81,8 +92,18 @@ impl IngestTx {
         subtype: &str,
         keys: &[&str],
     ) -> Result<Vec<ExistingTest>, StoreError> {
-        let columns: Vec<&str> = TEST_COLUMNS.split(", ").collect();
-        let picked = json_rows::aggregate(self.backend, &columns);
+        let (source, position, key) = json_rows::keyed(self.backend);
+        let picked = json_rows::aggregate(
+            self.backend,
+            &[
+                position,
+                "t.id",
+                "t.test_level_id",
+                "t.testing_tool_type_id",
+                "t.framework_id",
+                "t.script",
+            ],
+        );
         let sql = if self.backend == crate::connect::Backend::Postgres {
             // One probe of the unique index per key, whatever the planner
             // believes of a table this very transaction is filling (its
@@ -92,25 +113,36 @@ impl IngestTx {
             // quadratic in the push (7 of 9 s for 20,000 runs). `LIMIT 1`
             // (the key is unique) keeps the subquery a per-key index probe.
             format!(
-                "SELECT {picked} FROM json_array_elements_text($3::json) AS q(k) CROSS JOIN LATERAL \
-                 (SELECT {TEST_COLUMNS} FROM tests WHERE workspace_id = $1 AND subtype = $2 AND identity_key = q.k LIMIT 1) t"
+                "SELECT {picked} FROM {source} CROSS JOIN LATERAL \
+                 (SELECT {TEST_COLUMNS} FROM tests WHERE workspace_id = $2 AND subtype = $3 AND identity_key = {key} LIMIT 1) t"
             )
         } else {
             format!(
-                "SELECT {picked} FROM tests WHERE workspace_id = ? AND subtype = ? AND identity_key IN ({})",
-                json_rows::sqlite_keys()
+                "SELECT {picked} FROM {source} CROSS JOIN tests t \
+                 WHERE t.workspace_id = ? AND t.subtype = ? AND t.identity_key = {key}"
             )
         };
         let mut found = Vec::new();
+        let keys = json_rows::distinct(keys);
         for chunk in keys.chunks(json_rows::ROWS_PER_STATEMENT) {
             let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(json_rows::keys(chunk))
                 .bind(self.workspace_id)
                 .bind(subtype)
-                .bind(json_rows::keys(chunk))
                 .fetch_one(open(&mut self.tx)?)
                 .await?;
-            for row in json_rows::parse::<TestRow>(text.as_deref())? {
-                found.push(test_from_row(row));
+            for (position, id, test_level_id, testing_tool_type_id, framework_id, script) in
+                json_rows::parse::<FoundTestRow>(text.as_deref())?
+            {
+                let identity_key = json_rows::key_at(chunk, position)?;
+                found.push(ExistingTest {
+                    id,
+                    identity_key: identity_key.to_owned(),
+                    test_level_id,
+                    testing_tool_type_id,
+                    framework_id,
+                    script,
+                });
             }
         }
         Ok(found)

@@ -15,16 +15,14 @@ use verdict_domain::recent::{RECENT_CAPACITY, RecentOutcomes};
 
 use crate::connect::Backend;
 use crate::error::StoreError;
-use crate::json_rows::{int_rows, join_ints, json_array, packed, unpack};
+use crate::json_rows::{join_ints, packed, unpack};
+use crate::row_params::{Kind, bind, chunks, int_cells, probe_unique, source};
 
 /// A test in one context.
 pub(crate) type Pair = (i64, i64);
 
 /// Pairs per statement where each is written as literals.
 const CHUNK: usize = 200;
-
-/// Rows per bound JSON array (bounds one statement's text).
-const JSON_ROWS: usize = 10_000;
 
 /// A result to shift in: `fresh` when its row was inserted just now (it is
 /// then the newest of equal starts, as ids grow).
@@ -190,17 +188,25 @@ async fn load(
     for (ctx, mut tests) in by_context {
         tests.sort_unstable();
         tests.dedup();
-        for chunk in tests.chunks(JSON_ROWS) {
+        let rows = int_cells(tests.iter().map(|t| [*t]));
+        for chunk in chunks(backend, 1, &rows) {
             let sql = format!(
-                "SELECT {} FROM recent_outcomes WHERE workspace_id = {workspace_id} AND context_key = {ctx} \
-             AND test_id IN ({})",
+                "SELECT {} FROM ({}) k {}",
                 packed(STATE_COLUMNS),
-                int_rows(backend, 1, 1)
+                source(backend, &[Kind::Int], chunk.len()),
+                probe_unique(
+                    backend,
+                    "recent_outcomes",
+                    "r",
+                    &format!(
+                        "r.workspace_id = {workspace_id} AND r.context_key = {ctx} AND r.test_id = k.c0"
+                    )
+                )
             );
-            let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .bind(json_array(chunk.iter().map(|t| [*t])))
+            let text: Option<String> = bind(backend, sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
                 .fetch_one(&mut *conn)
-                .await?;
+                .await?
+                .try_get(0)?;
             for row in unpack::<7>(text.as_deref().unwrap_or_default())? {
                 out.insert((row[0], row[1]), state_of(&row));
             }
@@ -216,18 +222,19 @@ async fn counted_results(
     pairs: &[Pair],
 ) -> Result<HashMap<Pair, usize>, StoreError> {
     let mut out = HashMap::new();
-    for chunk in pairs.chunks(JSON_ROWS) {
+    let rows = int_cells(pairs.iter().map(|(t, c)| [*t, *c]));
+    for chunk in chunks(backend, 2, &rows) {
         let sql = format!(
             "SELECT string_agg(CAST(test_id AS TEXT) || ',' || CAST(context_key AS TEXT) || ',' || CAST(n AS TEXT), ';') \
              FROM (SELECT r.test_id, r.context_key, COUNT(*) AS n FROM results r JOIN ({}) j \
              ON r.test_id = j.c0 AND r.context_key = j.c1 WHERE r.outcome IN (1, 2) \
              GROUP BY r.test_id, r.context_key) counted",
-            int_rows(backend, 1, 2)
+            source(backend, &[Kind::Int, Kind::Int], chunk.len())
         );
-        let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(json_array(chunk.iter().map(|(t, c)| [*t, *c])))
+        let text: Option<String> = bind(backend, sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
             .fetch_one(&mut *conn)
-            .await?;
+            .await?
+            .try_get(0)?;
         for [test, ctx, n] in unpack::<3>(text.as_deref().unwrap_or_default())? {
             out.insert((test, ctx), usize::try_from(n).unwrap_or(usize::MAX));
         }
@@ -360,29 +367,28 @@ async fn upsert(
     workspace_id: i64,
     rows: &[(Pair, RecentOutcomes)],
 ) -> Result<(), StoreError> {
-    // `WHERE 1 = 1`: SQLite reads `ON` after a bare `FROM` as a join's
-    let sql = format!(
-        "INSERT INTO recent_outcomes (workspace_id, context_key, test_id, failed_bits, flaky_bits, len, last_started, at_last) \
-         SELECT {workspace_id}, c0, c1, c2, c3, c4, c5, c6 FROM ({}) j WHERE 1 = 1 \
-         ON CONFLICT (workspace_id, context_key, test_id) DO UPDATE SET failed_bits = excluded.failed_bits, \
-         flaky_bits = excluded.flaky_bits, len = excluded.len, last_started = excluded.last_started, \
-         at_last = excluded.at_last",
-        int_rows(backend, 1, 7)
-    );
-    for chunk in rows.chunks(JSON_ROWS) {
-        let json = json_array(chunk.iter().map(|((test, ctx), s)| {
-            [
-                *ctx,
-                *test,
-                bits_to_db(s.failed),
-                bits_to_db(s.flaky),
-                i64::from(s.len),
-                s.last_started,
-                i64::from(s.at_last),
-            ]
-        }));
-        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(json)
+    let rows = int_cells(rows.iter().map(|((test, ctx), s)| {
+        [
+            *ctx,
+            *test,
+            bits_to_db(s.failed),
+            bits_to_db(s.flaky),
+            i64::from(s.len),
+            s.last_started,
+            i64::from(s.at_last),
+        ]
+    }));
+    for chunk in chunks(backend, 7, &rows) {
+        // `WHERE 1 = 1`: SQLite reads `ON` after a bare `FROM` as a join's
+        let sql = format!(
+            "INSERT INTO recent_outcomes (workspace_id, context_key, test_id, failed_bits, flaky_bits, len, last_started, at_last) \
+             SELECT {workspace_id}, c0, c1, c2, c3, c4, c5, c6 FROM ({}) j WHERE 1 = 1 \
+             ON CONFLICT (workspace_id, context_key, test_id) DO UPDATE SET failed_bits = excluded.failed_bits, \
+             flaky_bits = excluded.flaky_bits, len = excluded.len, last_started = excluded.last_started, \
+             at_last = excluded.at_last",
+            source(backend, &[Kind::Int; 7], chunk.len())
+        );
+        bind(backend, sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
             .execute(&mut *conn)
             .await?;
     }
