@@ -82,6 +82,8 @@ struct Commits<'a> {
     /// Items below this were applied by an earlier run of the task.
     skip_to: u64,
     last: Instant,
+    /// When the task started (writes before it never waited for it).
+    started: Instant,
 }
 
 impl Commits<'_> {
@@ -152,6 +154,7 @@ pub async fn process_reporting(
         resume: None,
         skip_to: 0,
         last: Instant::now(),
+        started: Instant::now(),
     };
     let Some(ci) = &task.ci else {
         commits.resume = resumed.map(|(_, next, saved)| (next, saved));
@@ -303,7 +306,7 @@ async fn process_into(
                         ready.push(p);
                     }
                 }
-                if ready.len() < commits.demand.batch_items() {
+                if ready.len() < commits.demand.batch_items(commits.started) {
                     continue;
                 }
                 write::write_batch(tx, std::mem::take(&mut ready), now, &mut insight).await?;
