@@ -30,7 +30,12 @@ pub struct Store {
     /// SQLite: a reader copies the WAL back (the server's loop), not the
     /// writer at commit; see [`Store::take_over_wal_checkpoints`].
     pub(crate) wal_by_reader: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// SQLite: the log's length at the last checkpoint (`wal.rs`).
+    pub(crate) wal_size: crate::wal::WalSize,
 }
+
+/// SQLite's busy timeout on every connection.
+pub(crate) const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout=10000;";
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and applies migrations.
@@ -84,6 +89,7 @@ impl Store {
             read,
             write,
             wal_by_reader,
+            wal_size: crate::wal::WalSize::default(),
         })
     }
 
@@ -100,6 +106,7 @@ impl Store {
             read: pool.clone(),
             write: pool,
             wal_by_reader: std::sync::Arc::default(),
+            wal_size: crate::wal::WalSize::default(),
         })
     }
 
@@ -138,10 +145,12 @@ fn sqlite_pragmas(
     _meta: sqlx::pool::PoolConnectionMetadata,
 ) -> futures_core_box::BoxFuture<'_, Result<(), sqlx::Error>> {
     Box::pin(async move {
-        conn.execute(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; \
-             PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
-        )
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; {SQLITE_BUSY_TIMEOUT} \
+             PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; \
+             PRAGMA journal_size_limit={};",
+            crate::wal::KEPT_BYTES
+        )))
         .await?;
         Ok(())
     })
@@ -191,7 +200,10 @@ impl Store {
     pub async fn checkpoint_wal(&self) -> Result<(), StoreError> {
         if self.backend == Backend::Sqlite {
             let mut conn = self.read.acquire().await?;
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE);").await?;
+            let (_, frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&mut *conn)
+                .await?;
+            self.wal_size.set(frames);
         }
         Ok(())
     }

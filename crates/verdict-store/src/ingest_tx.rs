@@ -33,6 +33,9 @@ pub struct IngestTx {
     /// Tests created in this transaction (the flaky ranking's bookkeeping
     /// skips look-ups for their first results).
     pub(crate) new_in_tx: crate::insight::recent::NewInTx,
+    /// SQLite: the log's length, restarted between two of the task's
+    /// transactions when long (`wal.rs`).
+    pub(crate) wal: Option<crate::wal::WalSize>,
 }
 
 impl Store {
@@ -56,6 +59,7 @@ impl Store {
             workspace_id,
             task_id,
             new_in_tx: crate::insight::recent::NewInTx::default(),
+            wal: (self.backend == Backend::Sqlite).then(|| self.wal_size.clone()),
         })
     }
 }
@@ -186,7 +190,16 @@ impl IngestTx {
             .execute(open(&mut self.tx)?)
             .await?;
         take(&mut self.tx)?.commit().await?;
+        self.restart_wal_if_large().await?;
         Ok(true)
+    }
+
+    /// Between two transactions: restarts SQLite's log when it grew long.
+    pub(crate) async fn restart_wal_if_large(&mut self) -> Result<(), StoreError> {
+        match &self.wal {
+            Some(size) => crate::wal::restart_if_large(&self.pool, size).await,
+            None => Ok(()),
+        }
     }
 
     /// Abandons every write of the task.

@@ -31,6 +31,7 @@ mod seed;
 mod tasks;
 mod tc;
 mod tenancy;
+mod wal;
 
 pub use accounts::{ApiKeyInfo, TOKEN_ID_LEN, TokenInfo};
 pub use attachments::{AttachmentBlob, AttachmentOwner};
