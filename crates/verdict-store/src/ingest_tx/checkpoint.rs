@@ -86,7 +86,7 @@ impl IngestTx {
         .execute(open(&mut self.tx)?)
         .await?;
         take(&mut self.tx)?.commit().await?;
-        self.restart_wal_if_large().await?;
+        self.restart_wal_if_large().await;
         // Another task may create tests between two transactions.
         self.new_in_tx = crate::insight::recent::NewInTx::default();
         let mut next = self.pool.begin().await?;
