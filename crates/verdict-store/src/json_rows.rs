@@ -59,8 +59,34 @@ pub(crate) fn keyed(backend: Backend) -> (&'static str, &'static str, &'static s
     }
 }
 
+/// A look-up statement with its keys bound, ready for the other parameters.
+pub(crate) type KeyedQuery<'q> =
+    sqlx::query::QueryScalar<'q, sqlx::Any, Option<String>, sqlx::any::AnyArguments>;
+
+/// Runs a [`keyed`] look-up of `keys` (distinct, [`ROWS_PER_STATEMENT`] per
+/// statement): `sql` aggregates its rows ([`aggregate`]) with the key's
+/// position first; `bind_rest` binds its parameters after the keys. Each
+/// row comes back with the key it names.
+pub(crate) async fn look_up<'q, 'k, R: DeserializeOwned>(
+    conn: &mut sqlx::AnyConnection,
+    sql: &'q str,
+    keys: &[&'k str],
+    position: impl Fn(&R) -> i64,
+    bind_rest: impl Fn(KeyedQuery<'q>) -> KeyedQuery<'q>,
+) -> Result<Vec<(&'k str, R)>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in distinct(keys).chunks(ROWS_PER_STATEMENT) {
+        let query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(self::keys(chunk));
+        let text = bind_rest(query).fetch_one(&mut *conn).await?;
+        for row in parse::<R>(text.as_deref())? {
+            found.push((key_at(chunk, position(&row))?, row));
+        }
+    }
+    Ok(found)
+}
+
 /// The key at `position` of the keys a look-up sent ([`keyed`]).
-pub(crate) fn key_at<'k>(keys: &[&'k str], position: i64) -> Result<&'k str, StoreError> {
+fn key_at<'k>(keys: &[&'k str], position: i64) -> Result<&'k str, StoreError> {
     usize::try_from(position)
         .ok()
         .and_then(|p| keys.get(p).copied())
@@ -72,7 +98,7 @@ pub(crate) fn key_at<'k>(keys: &[&'k str], position: i64) -> Result<&'k str, Sto
 }
 
 /// The distinct `keys`, in their first order.
-pub(crate) fn distinct<'k>(keys: &[&'k str]) -> Vec<&'k str> {
+fn distinct<'k>(keys: &[&'k str]) -> Vec<&'k str> {
     let mut seen = std::collections::HashSet::with_capacity(keys.len());
     keys.iter().copied().filter(|k| seen.insert(*k)).collect()
 }

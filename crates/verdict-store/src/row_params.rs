@@ -13,11 +13,13 @@
 //! A statement's parameters are only these rows, so SQLite's positional `?`
 //! never mixes with other parameters.
 
+use sqlx::Row;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
 use crate::bulk::Cell;
 use crate::connect::Backend;
+use crate::error::StoreError;
 use crate::json_rows;
 
 /// The type a column is read as.
@@ -88,7 +90,7 @@ pub(crate) fn probe_unique(backend: Backend, table: &str, alias: &str, condition
 /// `rows` split into the statements that send them: by count (SQLite's
 /// parameter limit, [`json_rows::ROWS_PER_STATEMENT`] on PostgreSQL) and by
 /// the size of their texts ([`MAX_BYTES`]).
-pub(crate) fn chunks<'r, 'c>(
+fn chunks<'r, 'c>(
     backend: Backend,
     columns: usize,
     rows: &'r [Vec<Cell<'c>>],
@@ -119,7 +121,7 @@ pub(crate) fn chunks<'r, 'c>(
 }
 
 /// Binds one chunk of rows as [`source`] reads them.
-pub(crate) fn bind<'q>(
+fn bind<'q>(
     backend: Backend,
     mut query: Query<'q, sqlx::Any, AnyArguments>,
     rows: &[Vec<Cell<'q>>],
@@ -148,6 +150,44 @@ pub(crate) fn bind<'q>(
             query.bind(json)
         }
     }
+}
+
+/// Runs `sql_for(source)` once per chunk of `rows` (columns of `kinds`),
+/// `source` being the subquery that reads the chunk ([`source`]).
+pub(crate) async fn execute(
+    backend: Backend,
+    conn: &mut sqlx::AnyConnection,
+    kinds: &[Kind],
+    rows: &[Vec<Cell<'_>>],
+    sql_for: impl Fn(&str) -> String,
+) -> Result<(), StoreError> {
+    for chunk in chunks(backend, kinds.len(), rows) {
+        let sql = sql_for(&source(backend, kinds, chunk.len()));
+        bind(backend, sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// As [`execute`], for a statement answering one text value (an aggregate
+/// of its rows): the value of each chunk.
+pub(crate) async fn fetch_texts(
+    backend: Backend,
+    conn: &mut sqlx::AnyConnection,
+    kinds: &[Kind],
+    rows: &[Vec<Cell<'_>>],
+    sql_for: impl Fn(&str) -> String,
+) -> Result<Vec<Option<String>>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in chunks(backend, kinds.len(), rows) {
+        let sql = sql_for(&source(backend, kinds, chunk.len()));
+        let row = bind(backend, sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
+            .fetch_one(&mut *conn)
+            .await?;
+        out.push(row.try_get(0)?);
+    }
+    Ok(out)
 }
 
 /// Integer rows as cells.

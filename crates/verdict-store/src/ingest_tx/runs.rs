@@ -118,6 +118,17 @@ const RUN_VALUE_KINDS: [Kind; 13] = [
     Kind::Int,
 ];
 
+/// A last-run update's row: the run's id, then its values.
+const UPDATE_KINDS: [Kind; 14] = {
+    let mut kinds = [Kind::Int; 14];
+    let mut i = 0;
+    while i < RUN_VALUE_KINDS.len() {
+        kinds[i + 1] = RUN_VALUE_KINDS[i];
+        i += 1;
+    }
+    kinds
+};
+
 fn run_value_cells(v: &RunUpdate) -> [Cell<'_>; 13] {
     [
         Cell::Text(Some(&v.status)),
@@ -166,29 +177,28 @@ impl IngestTx {
                 "SELECT {picked} FROM {source} CROSS JOIN runs r WHERE r.workspace_id = ? AND r.run_key = {key}"
             )
         };
-        let mut found = Vec::new();
-        let keys = json_rows::distinct(keys);
-        for chunk in keys.chunks(json_rows::ROWS_PER_STATEMENT) {
-            let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(json_rows::keys(chunk))
-                .bind(self.workspace_id)
-                .fetch_one(open(&mut self.tx)?)
-                .await?;
-            for (position, id, task_id, started, status, flaky) in
-                json_rows::parse::<RunRow>(text.as_deref())?
-            {
-                let run_key = json_rows::key_at(chunk, position)?;
-                found.push(ExistingRun {
+        let ws = self.workspace_id;
+        let found = json_rows::look_up(
+            open(&mut self.tx)?,
+            &sql,
+            keys,
+            |r: &RunRow| r.0,
+            |q| q.bind(ws),
+        )
+        .await?;
+        Ok(found
+            .into_iter()
+            .map(
+                |(run_key, (_, id, task_id, started, status, flaky))| ExistingRun {
                     id,
                     run_key: run_key.to_owned(),
                     task_id,
                     started,
                     status,
                     flaky: flaky != 0,
-                });
-            }
-        }
-        Ok(found)
+                },
+            )
+            .collect())
     }
 
     /// Which of `candidates` — (last run id, `started`, status) — are already
@@ -313,13 +323,15 @@ impl IngestTx {
                 cells
             })
             .collect();
-        for chunk in row_params::chunks(self.backend, RUN_VALUE_KINDS.len() + 1, &rows) {
-            let sql = update_runs_sql(self.backend, self.task_id, now, chunk.len());
-            row_params::bind(self.backend, sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
-                .execute(open(&mut self.tx)?)
-                .await?;
-        }
-        Ok(())
+        let (backend, task) = (self.backend, self.task_id);
+        row_params::execute(
+            backend,
+            open(&mut self.tx)?,
+            &UPDATE_KINDS,
+            &rows,
+            |source| update_runs_sql(task, now, source),
+        )
+        .await
     }
 
     /// Archives last runs' current values as previous runs inside the
@@ -343,25 +355,28 @@ impl IngestTx {
             .map(|c| format!("r.{c}"))
             .collect();
         let rows = row_params::int_cells(archives.iter().map(|(p, r)| [*p, *r]));
-        for chunk in row_params::chunks(self.backend, 2, &rows) {
-            // Integers of this transaction, not user input: written as
-            // literals, so the pairs are the only parameters.
-            let sql = format!(
-                "INSERT INTO previous_runs (id, workspace_id, run_id, task_id, creation_time, {RUN_VALUE_COLUMNS}) \
-                 SELECT m.c0, {ws}, r.id, {task}, {now}, {} FROM ({}) m {}",
-                values.join(", "),
-                row_params::source(self.backend, &[Kind::Int, Kind::Int], chunk.len()),
-                row_params::probe_unique(
-                    self.backend,
-                    "runs",
-                    "r",
-                    &format!("r.id = m.c1 AND r.workspace_id = {ws}")
+        let probe = row_params::probe_unique(
+            self.backend,
+            "runs",
+            "r",
+            &format!("r.id = m.c1 AND r.workspace_id = {ws}"),
+        );
+        // Integers of this transaction, not user input: written as
+        // literals, so the pairs are the only parameters.
+        row_params::execute(
+            self.backend,
+            open(&mut self.tx)?,
+            &[Kind::Int, Kind::Int],
+            &rows,
+            |source| {
+                format!(
+                    "INSERT INTO previous_runs (id, workspace_id, run_id, task_id, creation_time, {RUN_VALUE_COLUMNS}) \
+                     SELECT m.c0, {ws}, r.id, {task}, {now}, {} FROM ({source}) m {probe}",
+                    values.join(", ")
                 )
-            );
-            row_params::bind(self.backend, sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
-                .execute(open(&mut self.tx)?)
-                .await?;
-        }
+            },
+        )
+        .await?;
         self.count_previous_runs(archives.len()).await
     }
 
@@ -492,17 +507,11 @@ impl IngestTx {
     }
 }
 
-/// `UPDATE runs SET … FROM (the rows) v WHERE runs.id = v.c0`. The task
-/// and the time are integers of this transaction, written as literals so
-/// the rows are the statement's only parameters.
-fn update_runs_sql(
-    backend: crate::connect::Backend,
-    task_id: i64,
-    now: i64,
-    rows: usize,
-) -> String {
-    let mut kinds = vec![Kind::Int];
-    kinds.extend(RUN_VALUE_KINDS);
+/// `UPDATE runs SET … FROM (source) v WHERE runs.id = v.c0`, `source` the
+/// rows (id, then [`RUN_VALUE_COLUMNS`]). The task and the time are
+/// integers of this transaction, written as literals so the rows are the
+/// statement's only parameters.
+fn update_runs_sql(task_id: i64, now: i64, source: &str) -> String {
     let sets: Vec<String> = RUN_VALUE_COLUMNS
         .split(", ")
         .enumerate()
@@ -510,20 +519,20 @@ fn update_runs_sql(
         .collect();
     format!(
         "UPDATE runs SET {}, task_id = {task_id}, last_modified = {now} \
-         FROM ({}) v WHERE runs.id = v.c0",
-        sets.join(", "),
-        row_params::source(backend, &kinds, rows)
+         FROM ({source}) v WHERE runs.id = v.c0",
+        sets.join(", ")
     )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::update_runs_sql;
+    use super::{UPDATE_KINDS, update_runs_sql};
     use crate::connect::Backend;
+    use crate::row_params::source;
 
     #[test]
     fn update_runs_sets_every_value_from_its_row() {
-        let pg = update_runs_sql(Backend::Postgres, 7, 99, 3);
+        let pg = update_runs_sql(7, 99, &source(Backend::Postgres, &UPDATE_KINDS, 3));
         assert!(
             pg.starts_with("UPDATE runs SET status = v.c1, status_id = v.c2"),
             "{pg}"
@@ -537,7 +546,7 @@ mod tests {
             "{pg}"
         );
         assert!(pg.ends_with("v WHERE runs.id = v.c0"), "{pg}");
-        let lite = update_runs_sql(Backend::Sqlite, 7, 99, 3);
+        let lite = update_runs_sql(7, 99, &source(Backend::Sqlite, &UPDATE_KINDS, 3));
         assert_eq!(lite.matches('?').count(), 3 * 14, "{lite}");
         assert!(lite.ends_with("v WHERE runs.id = v.c0"), "{lite}");
     }

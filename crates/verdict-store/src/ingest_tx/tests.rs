@@ -122,30 +122,33 @@ impl IngestTx {
                  WHERE t.workspace_id = ? AND t.subtype = ? AND t.identity_key = {key}"
             )
         };
-        let mut found = Vec::new();
-        let keys = json_rows::distinct(keys);
-        for chunk in keys.chunks(json_rows::ROWS_PER_STATEMENT) {
-            let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(json_rows::keys(chunk))
-                .bind(self.workspace_id)
-                .bind(subtype)
-                .fetch_one(open(&mut self.tx)?)
-                .await?;
-            for (position, id, test_level_id, testing_tool_type_id, framework_id, script) in
-                json_rows::parse::<FoundTestRow>(text.as_deref())?
-            {
-                let identity_key = json_rows::key_at(chunk, position)?;
-                found.push(ExistingTest {
-                    id,
-                    identity_key: identity_key.to_owned(),
-                    test_level_id,
-                    testing_tool_type_id,
-                    framework_id,
-                    script,
-                });
-            }
-        }
-        Ok(found)
+        let ws = self.workspace_id;
+        let found = json_rows::look_up(
+            open(&mut self.tx)?,
+            &sql,
+            keys,
+            |r: &FoundTestRow| r.0,
+            |q| q.bind(ws).bind(subtype),
+        )
+        .await?;
+        Ok(found
+            .into_iter()
+            .map(
+                |(
+                    identity_key,
+                    (_, id, test_level_id, testing_tool_type_id, framework_id, script),
+                )| {
+                    ExistingTest {
+                        id,
+                        identity_key: identity_key.to_owned(),
+                        test_level_id,
+                        testing_tool_type_id,
+                        framework_id,
+                        script,
+                    }
+                },
+            )
+            .collect())
     }
 
     /// A gherkin test by id (for `@TID<id>` feature tags).

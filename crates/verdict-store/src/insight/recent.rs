@@ -16,7 +16,7 @@ use verdict_domain::recent::{RECENT_CAPACITY, RecentOutcomes};
 use crate::connect::Backend;
 use crate::error::StoreError;
 use crate::json_rows::{join_ints, packed, unpack};
-use crate::row_params::{Kind, bind, chunks, int_cells, probe_unique, source};
+use crate::row_params::{Kind, execute, fetch_texts, int_cells, probe_unique};
 
 /// A test in one context.
 pub(crate) type Pair = (i64, i64);
@@ -189,24 +189,19 @@ async fn load(
         tests.sort_unstable();
         tests.dedup();
         let rows = int_cells(tests.iter().map(|t| [*t]));
-        for chunk in chunks(backend, 1, &rows) {
-            let sql = format!(
-                "SELECT {} FROM ({}) k {}",
-                packed(STATE_COLUMNS),
-                source(backend, &[Kind::Int], chunk.len()),
-                probe_unique(
-                    backend,
-                    "recent_outcomes",
-                    "r",
-                    &format!(
-                        "r.workspace_id = {workspace_id} AND r.context_key = {ctx} AND r.test_id = k.c0"
-                    )
-                )
-            );
-            let text: Option<String> = bind(backend, sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get(0)?;
+        let probe = probe_unique(
+            backend,
+            "recent_outcomes",
+            "r",
+            &format!(
+                "r.workspace_id = {workspace_id} AND r.context_key = {ctx} AND r.test_id = k.c0"
+            ),
+        );
+        let texts = fetch_texts(backend, &mut *conn, &[Kind::Int], &rows, |source| {
+            format!("SELECT {} FROM ({source}) k {probe}", packed(STATE_COLUMNS))
+        })
+        .await?;
+        for text in texts {
             for row in unpack::<7>(text.as_deref().unwrap_or_default())? {
                 out.insert((row[0], row[1]), state_of(&row));
             }
@@ -223,18 +218,16 @@ async fn counted_results(
 ) -> Result<HashMap<Pair, usize>, StoreError> {
     let mut out = HashMap::new();
     let rows = int_cells(pairs.iter().map(|(t, c)| [*t, *c]));
-    for chunk in chunks(backend, 2, &rows) {
-        let sql = format!(
+    let texts = fetch_texts(backend, conn, &[Kind::Int, Kind::Int], &rows, |source| {
+        format!(
             "SELECT string_agg(CAST(test_id AS TEXT) || ',' || CAST(context_key AS TEXT) || ',' || CAST(n AS TEXT), ';') \
-             FROM (SELECT r.test_id, r.context_key, COUNT(*) AS n FROM results r JOIN ({}) j \
+             FROM (SELECT r.test_id, r.context_key, COUNT(*) AS n FROM results r JOIN ({source}) j \
              ON r.test_id = j.c0 AND r.context_key = j.c1 WHERE r.outcome IN (1, 2) \
-             GROUP BY r.test_id, r.context_key) counted",
-            source(backend, &[Kind::Int, Kind::Int], chunk.len())
-        );
-        let text: Option<String> = bind(backend, sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?;
+             GROUP BY r.test_id, r.context_key) counted"
+        )
+    })
+    .await?;
+    for text in texts {
         for [test, ctx, n] in unpack::<3>(text.as_deref().unwrap_or_default())? {
             out.insert((test, ctx), usize::try_from(n).unwrap_or(usize::MAX));
         }
@@ -378,21 +371,17 @@ async fn upsert(
             i64::from(s.at_last),
         ]
     }));
-    for chunk in chunks(backend, 7, &rows) {
-        // `WHERE 1 = 1`: SQLite reads `ON` after a bare `FROM` as a join's
-        let sql = format!(
+    // `WHERE 1 = 1`: SQLite reads `ON` after a bare `FROM` as a join's
+    execute(backend, conn, &[Kind::Int; 7], &rows, |source| {
+        format!(
             "INSERT INTO recent_outcomes (workspace_id, context_key, test_id, failed_bits, flaky_bits, len, last_started, at_last) \
-             SELECT {workspace_id}, c0, c1, c2, c3, c4, c5, c6 FROM ({}) j WHERE 1 = 1 \
+             SELECT {workspace_id}, c0, c1, c2, c3, c4, c5, c6 FROM ({source}) j WHERE 1 = 1 \
              ON CONFLICT (workspace_id, context_key, test_id) DO UPDATE SET failed_bits = excluded.failed_bits, \
              flaky_bits = excluded.flaky_bits, len = excluded.len, last_started = excluded.last_started, \
-             at_last = excluded.at_last",
-            source(backend, &[Kind::Int; 7], chunk.len())
-        );
-        bind(backend, sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
+             at_last = excluded.at_last"
+        )
+    })
+    .await
 }
 
 async fn delete(

@@ -429,20 +429,22 @@ async fn insert_results(
     // four 500-row `VALUES` lists, each parsed and planned.
     let columns = "id, test_id, context_key, run_id, started, duration, outcome, flaky, retries, muted, signature";
     let picks: Vec<String> = (0..11).map(|i| format!("c{i}")).collect();
-    for chunk in row_params::chunks(backend, 11, &rows) {
-        let sql = format!(
-            "INSERT INTO results ({columns}, workspace_id, result_set_id, series_id, task_id) \
-             SELECT {}, {workspace_id}, {}, {}, {task_id} FROM ({}) v",
-            picks.join(", "),
-            set.id,
-            set.series_id,
-            row_params::source(backend, &[row_params::Kind::Int; 11], chunk.len())
-        );
-        row_params::bind(backend, sqlx::query(sqlx::AssertSqlSafe(sql)), chunk)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
+    row_params::execute(
+        backend,
+        conn,
+        &[row_params::Kind::Int; 11],
+        &rows,
+        |source| {
+            format!(
+                "INSERT INTO results ({columns}, workspace_id, result_set_id, series_id, task_id) \
+             SELECT {}, {workspace_id}, {}, {}, {task_id} FROM ({source}) v",
+                picks.join(", "),
+                set.id,
+                set.series_id
+            )
+        },
+    )
+    .await
 }
 
 /// Rewrites the result a run got earlier in the same task (and only that
