@@ -53,7 +53,7 @@ impl Store {
         name: &str,
         disabled: bool,
     ) -> Result<Option<u64>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: Option<i64> =
             sqlx::query_scalar("UPDATE users SET disabled = $2 WHERE name = $1 RETURNING id")
                 .bind(name)

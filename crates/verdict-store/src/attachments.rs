@@ -71,7 +71,7 @@ impl Store {
         size: i64,
         blob_key: &str,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = insert_attachment(
             self.backend,
             &mut tx,
@@ -103,7 +103,7 @@ impl Store {
         blob_key: &str,
     ) -> Result<(i64, Vec<String>), StoreError> {
         let (column, table, owner_id) = owner.column_and_table();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         if self.backend == crate::connect::Backend::Postgres {
             // Two replacements of one owner's file (two nodes, a retry) take
             // turns, so neither reads an old row the other is deleting.
@@ -178,7 +178,7 @@ impl Store {
         workspace_id: i64,
         id: i64,
     ) -> Result<Option<Vec<String>>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let key: Option<String> = sqlx::query_scalar(
             "SELECT blob_key FROM attachments WHERE workspace_id = $1 AND id = $2",
         )

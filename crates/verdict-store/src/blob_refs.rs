@@ -144,7 +144,7 @@ impl crate::Store {
              VALUES ($1, $2, 0, $3, 1, $3) \
              ON CONFLICT (blob_key) DO UPDATE SET pins = blobs.pins + 1, pinned_at = {latest}"
         );
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (key, size) in sorted {
             sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(key)
@@ -167,7 +167,7 @@ impl crate::Store {
         let mut sorted = keys.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut unused = Vec::new();
         for key in sorted {
             let left: Option<(i64, i64)> = sqlx::query_as(
@@ -195,7 +195,7 @@ impl crate::Store {
         key: &str,
         pins_before: i64,
     ) -> Result<Option<BlobRemoval>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let gone: Option<String> = sqlx::query_scalar(
             "DELETE FROM blobs WHERE blob_key = $1 AND refs <= 0 \
              AND (pins <= 0 OR pinned_at < $2) RETURNING blob_key",

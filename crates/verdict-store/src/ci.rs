@@ -133,7 +133,7 @@ impl Store {
         ci_id: &str,
         name: Option<&str>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = find_or_create_job(
             self.backend,
             &mut tx,
@@ -158,7 +158,7 @@ impl Store {
         job_id: i64,
         b: &BuildReport,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM ci_builds WHERE ci_job_id = $1 AND build_ci_id = $2",
         )

@@ -125,7 +125,7 @@ impl Store {
         workspace_id: i64,
         p: &NewPipeline,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         if name_taken(&mut tx, shared_space_id, &p.name).await? {
             return Err(StoreError::Conflict(format!(
                 "a pipeline named '{}' already exists in the shared space",
@@ -153,7 +153,7 @@ impl Store {
         job_id: i64,
         job_name: &str,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let lock = match self.backend {
             Backend::Postgres => {
                 "SELECT j.pipeline_id, j.ci_id, j.ci_server_id, s.name FROM ci_jobs j \

@@ -53,7 +53,7 @@ impl Store {
         workspaces: &[i64],
     ) -> Result<(), StoreError> {
         let now = crate::now_ms();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO ci_server_sightings (shared_space_id, instance_id, server_type, url, plugin_version, last_seen) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (shared_space_id, instance_id) DO UPDATE SET \

@@ -19,8 +19,8 @@ pub enum Backend {
 /// Handle to the database. Cheap to clone (pools are reference-counted).
 ///
 /// SQLite allows one writer at a time, so it gets a dedicated single-connection
-/// write pool (no `SQLITE_BUSY` upgrades) beside a read pool; PostgreSQL uses
-/// one pool for both.
+/// write pool beside a read pool (and its write transactions take the lock
+/// at `BEGIN`: [`begin_write`]); PostgreSQL uses one pool for both.
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) backend: Backend,
@@ -37,7 +37,31 @@ pub struct Store {
 /// SQLite's busy timeout on every connection.
 pub(crate) const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout=10000;";
 
+/// Begins a write transaction on `pool`. On SQLite it takes the write lock
+/// at once (`BEGIN IMMEDIATE`), waiting up to the busy timeout while another
+/// process writes (`verdict admin` beside a running server): a deferred
+/// transaction that read first fails at its first write, without waiting,
+/// when that process committed in between (`SQLITE_BUSY_SNAPSHOT`) —
+/// measured, 15 of 300 pushes' tasks ended `error` beside a loop of
+/// `verdict admin workspace retain`. PostgreSQL's `BEGIN` waits on locks.
+pub(crate) async fn begin_write(
+    backend: Backend,
+    pool: &AnyPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => pool.begin().await,
+    }
+}
+
 impl Store {
+    /// A write transaction on the writer pool ([`begin_write`]).
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        begin_write(self.backend, &self.write).await
+    }
+
     /// Opens (creating if needed) the database at `url` and applies migrations.
     ///
     /// # Errors

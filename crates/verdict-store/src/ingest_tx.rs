@@ -50,7 +50,7 @@ impl Store {
         workspace_id: i64,
         task_id: i64,
     ) -> Result<IngestTx, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         crate::connect::lock_workspace(self.backend, &mut tx, workspace_id).await?;
         Ok(IngestTx {
             backend: self.backend,

@@ -139,7 +139,7 @@ impl Store {
         &self,
         workspace_id: i64,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         // The lock ingest and Test Center writes of the workspace take:
         // no run gets an event or an archive while it is being deleted.
         crate::connect::lock_workspace(self.backend, &mut tx, workspace_id).await?;
@@ -307,7 +307,7 @@ impl Store {
     }
 
     async fn prune_tasks(&self, workspace_id: i64, before: i64) -> Result<u64, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM tasks WHERE workspace_id = $1 AND finished_at < $2 \
              AND state NOT IN ('queued', 'running') ORDER BY finished_at LIMIT $3",

@@ -143,7 +143,7 @@ impl Store {
         task: &NewTask,
         payload: &mut (dyn AsyncRead + Unpin + Send),
     ) -> Result<PushOutcome, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let claimed = sqlx::query(
             "INSERT INTO payload_hashes (dedupe_key, task_id, until_ms) VALUES ($1, 0, 0) ON CONFLICT (dedupe_key) DO NOTHING",
         )
@@ -384,7 +384,7 @@ impl Store {
         owner: &str,
         details: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let failed = sqlx::query(
             "UPDATE tasks SET state = 'error', error_details = $3, finished_at = $4, lease_owner = NULL \
              WHERE id = $1 AND lease_owner = $2 AND state = 'running'",

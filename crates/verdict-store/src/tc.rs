@@ -143,7 +143,7 @@ impl Store {
                 _ => Err(StoreError::NotFound(format!("report {id} not found"))),
             };
         }
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let report = select_report_in(self.backend, &mut tx, workspace_id, sel).await?;
         tx.commit().await?;
         Ok(report)

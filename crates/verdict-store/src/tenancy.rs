@@ -49,7 +49,7 @@ impl Store {
         id: i64,
         name: &str,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO workspaces (id, shared_space_id, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
         )

@@ -23,13 +23,9 @@ fn now_ms() -> i64 {
     .unwrap()
 }
 
-async fn push_started(server: &Server, days_ago: i64) {
-    let started = now_ms() - days_ago * DAY_MS;
-    let xml = format!(
-        r#"<test_result><test_runs><test_run package="p" class="C" name="aging" duration="1" status="Passed" started="{started}"/></test_runs></test_result>"#
-    );
-    let client = reqwest::Client::new();
-    let reply: serde_json::Value = client
+/// Pushes `xml` as admin; the task's id.
+async fn push(server: &Server, xml: String) -> i64 {
+    let reply = reqwest::Client::new()
         .post(format!(
             "{}/api/shared_spaces/1001/workspaces/1002/test-results",
             server.url
@@ -39,11 +35,18 @@ async fn push_started(server: &Server, days_ago: i64) {
         .body(xml)
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
-    let id = reply["id"].as_i64().unwrap();
+    assert_eq!(reply.status(), 202);
+    let reply: serde_json::Value = reply.json().await.unwrap();
+    reply["id"].as_i64().unwrap()
+}
+
+async fn push_started(server: &Server, days_ago: i64) {
+    let started = now_ms() - days_ago * DAY_MS;
+    let xml = format!(
+        r#"<test_result><test_runs><test_run package="p" class="C" name="aging" duration="1" status="Passed" started="{started}"/></test_runs></test_result>"#
+    );
+    let id = push(server, xml).await;
     for _ in 0..600 {
         let task = server
             .get(&format!(
@@ -132,5 +135,80 @@ async fn prune_deletes_old_previous_runs_next_to_a_running_server() {
         let out =
             stdout_of(&server.admin(&["workspace", "retain", "--workspace", "1002", "--forever"]));
         assert_eq!(out.trim(), "workspace 1002 keeps its history for ever");
+    }
+}
+
+/// `verdict admin` writing in a loop while pushes stream in: every push's
+/// task ends `success` and every admin command succeeds. On SQLite a
+/// deferred write transaction of the server failed at once when the admin
+/// process had committed since its first read (15 of 300 tasks ended
+/// `error` before write transactions began `IMMEDIATE`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_writes_beside_a_running_server_never_fail_its_tasks() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    for backend in support::backends() {
+        let server = Arc::new(Server::spawn(backend, "admin_beside").await);
+        let stop = Arc::new(AtomicBool::new(false));
+        let admin_writes = Arc::new(AtomicUsize::new(0));
+        let writer = {
+            let (server, stop, admin_writes) = (
+                Arc::clone(&server),
+                Arc::clone(&stop),
+                Arc::clone(&admin_writes),
+            );
+            std::thread::spawn(move || {
+                let mut days = 400;
+                while !stop.load(Ordering::Relaxed) {
+                    days += 1;
+                    let out = server.admin(&[
+                        "workspace",
+                        "retain",
+                        "--workspace",
+                        "1002",
+                        "--days",
+                        &days.to_string(),
+                    ]);
+                    stdout_of(&out);
+                    admin_writes.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        let mut tasks = Vec::new();
+        let started = now_ms();
+        let mut i = 0;
+        // At least 150 pushes, and on until the admin loop wrote 20 times
+        // among them.
+        while i < 150 || admin_writes.load(Ordering::Relaxed) < 20 {
+            assert!(i < 5_000, "{backend:?}: the admin loop hardly ran");
+            let xml = format!(
+                r#"<test_result><test_runs><test_run package="p" class="C" name="beside{i}" duration="1" status="Passed" started="{}"/></test_runs></test_result>"#,
+                started + i
+            );
+            tasks.push(push(&server, xml).await);
+            i += 1;
+        }
+        stop.store(true, Ordering::Relaxed);
+        writer.join().expect("every admin command succeeded");
+        for id in &tasks {
+            let path = format!("/api/shared_spaces/1001/workspaces/1002/test-results/{id}");
+            let mut task = server.get(&path).await;
+            for _ in 0..600 {
+                if task["status"] != "queued" && task["status"] != "running" {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                task = server.get(&path).await;
+            }
+            assert_eq!(task["status"], "success", "{backend:?}: task {id}: {task}");
+        }
+        assert_eq!(
+            server
+                .get("/api/shared_spaces/1001/workspaces/1002/runs?limit=1")
+                .await["total_count"],
+            i64::try_from(tasks.len()).unwrap(),
+            "{backend:?}"
+        );
     }
 }

@@ -34,7 +34,7 @@ impl Store {
         workspace_id: i64,
         r: &NewRelease,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = self.next_id(&mut tx).await?;
         let inserted = sqlx::query(
             "INSERT INTO releases (id, workspace_id, name, start_date, end_date, is_default, creation_time) \
@@ -78,7 +78,7 @@ impl Store {
         name: &str,
         release_id: Option<i64>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = self.next_id(&mut tx).await?;
         sqlx::query("INSERT INTO milestones (id, workspace_id, name, release_id, creation_time) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
@@ -117,7 +117,7 @@ impl Store {
                 Some(subtype),
             ),
         };
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = self.next_id(&mut tx).await?;
         let mut q = sqlx::query(sql)
             .bind(id)
@@ -142,7 +142,7 @@ impl Store {
         name: &str,
         component: &str,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = self.next_id(&mut tx).await?;
         let now = crate::now_ms();
         sqlx::query(
@@ -173,7 +173,7 @@ impl Store {
         server_type: &str,
         url: Option<&str>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = self.next_id(&mut tx).await?;
         let inserted = sqlx::query(
             "INSERT INTO ci_servers (id, workspace_id, name, instance_id, server_type, url, creation_time) \

@@ -87,7 +87,7 @@ impl Store {
         workspace_id: i64,
         inputs: &[EntityInput],
     ) -> Result<Result<Vec<i64>, Vec<WriteFailure>>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut failures = Vec::new();
         let mut names_in_request = HashSet::new();
         let mut created = Vec::with_capacity(inputs.len());
@@ -260,7 +260,7 @@ impl Store {
         workspace_id: i64,
         updates: &[(i64, EntityInput)],
     ) -> Result<Result<(), Vec<WriteFailure>>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut failures = Vec::new();
         for (index, (id, input)) in updates.iter().enumerate() {
             if !self.entity_exists(&mut tx, c, workspace_id, *id).await? {
@@ -399,7 +399,7 @@ impl Store {
         workspace_id: i64,
         ids: &[i64],
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut deleted = Vec::new();
         for id in ids {
             if !self.entity_exists(&mut tx, c, workspace_id, *id).await? {

@@ -89,7 +89,7 @@ impl IngestTx {
         self.restart_wal_if_large().await;
         // Another task may create tests between two transactions.
         self.new_in_tx = crate::insight::recent::NewInTx::default();
-        let mut next = self.pool.begin().await?;
+        let mut next = crate::connect::begin_write(self.backend, &self.pool).await?;
         crate::connect::lock_workspace(self.backend, &mut next, self.workspace_id).await?;
         self.tx = Some(next);
         Ok(true)

@@ -40,7 +40,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub(crate) async fn backfill_insight(&self) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         if self.backend == Backend::Postgres {
             // nodes starting together: one files, the others then see it done
             sqlx::query("SELECT pg_advisory_xact_lock(7302)")

@@ -145,7 +145,7 @@ impl Store {
         reason: Option<&str>,
         by_user: &str,
     ) -> Result<MuteRecord, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let sql = format!(
             "SELECT {MUTE_COLUMNS} FROM mutes WHERE workspace_id = $1 AND test_id = $2 AND unmuted_at IS NULL"
         );

@@ -47,7 +47,7 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         // the same lock as ingest: the flaky ranking's rows are read,
         // changed and written back, so writers of a workspace go in turn
         crate::connect::lock_workspace(self.backend, &mut tx, workspace_id).await?;

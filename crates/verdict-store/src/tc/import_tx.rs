@@ -26,7 +26,7 @@ impl Store {
     pub async fn tc_begin_import(&self) -> Result<TcImportTx, StoreError> {
         Ok(TcImportTx {
             backend: self.backend,
-            tx: self.write.begin().await?,
+            tx: self.begin_write().await?,
         })
     }
 }
