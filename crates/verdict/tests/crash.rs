@@ -123,10 +123,8 @@ async fn checkpoint_of(database_url: &str, id: i64) -> Option<i64> {
     next
 }
 
-async fn kill_mid_task_then_resume(database_url: Option<&str>, after_checkpoints: bool) {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut server, url) = start(dir.path(), database_url);
-    let c = client(&url).await;
+/// Pushes [`payload`]; the task's id.
+async fn push(c: &reqwest::Client, url: &str) -> i64 {
     let reply: Value = c
         .post(format!(
             "{url}/api/shared_spaces/1001/workspaces/1002/test-results"
@@ -138,7 +136,27 @@ async fn kill_mid_task_then_resume(database_url: Option<&str>, after_checkpoints
         .json()
         .await
         .unwrap();
-    let id = reply["id"].as_i64().expect("202 with an id");
+    reply["id"].as_i64().expect("202 with an id")
+}
+
+/// Whether the PostgreSQL variants run (they must under `CI=true`).
+fn postgres_configured() -> bool {
+    if std::env::var("VERDICT_TEST_POSTGRES_URL").is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true needs VERDICT_TEST_POSTGRES_URL"
+    );
+    eprintln!("skipping: set VERDICT_TEST_POSTGRES_URL to run the PostgreSQL variant");
+    false
+}
+
+async fn kill_mid_task_then_resume(database_url: Option<&str>, after_checkpoints: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, url) = start(dir.path(), database_url);
+    let c = client(&url).await;
+    let id = push(&c, &url).await;
     let db = database_url.map_or_else(
         || format!("sqlite://{}", dir.path().join("verdict.db").display()),
         str::to_owned,
@@ -216,17 +234,82 @@ async fn sigkill_mid_task_resumes_exactly_once_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_task_resumes_exactly_once_on_postgres() {
-    let Ok(_) = std::env::var("VERDICT_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true needs VERDICT_TEST_POSTGRES_URL"
-        );
-        eprintln!("skipping: set VERDICT_TEST_POSTGRES_URL to run the PostgreSQL variant");
+    if !postgres_configured() {
         return;
-    };
+    }
     let (url, admin, name) = support::fresh_postgres("crash").await;
     kill_mid_task_then_resume(Some(&url), false).await;
     let (url, _, _) = support::fresh_postgres("crash").await;
     kill_mid_task_then_resume(Some(&url), true).await;
+    support::drop_postgres(&admin, &name).await;
+}
+
+/// The task's status, or `None` while the server's own connections are
+/// being replaced (a cut connection fails the request that finds it).
+async fn status_if_answered(client: &reqwest::Client, url: &str, id: i64) -> Option<String> {
+    let reply = client
+        .get(format!(
+            "{url}/api/shared_spaces/1001/workspaces/1002/test-results/{id}"
+        ))
+        .send()
+        .await
+        .ok()?;
+    let task: Value = reply.json().await.ok()?;
+    task["status"].as_str().map(str::to_owned)
+}
+
+/// PostgreSQL cuts every connection of the server (a restart, a failover,
+/// an operator's `pg_terminate_backend`) while a task runs and before it
+/// committed a checkpoint: the task starts over once the database answers
+/// again, ends `success`, and every run exists once. It ended `error`
+/// before, its 202-accepted runs never applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_cut_mid_task_then_it_completes_exactly_once() {
+    if !postgres_configured() {
+        return;
+    }
+    let (db, admin, name) = support::fresh_postgres("cut").await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, url) = start(dir.path(), Some(&db));
+    let c = client(&url).await;
+    let id = push(&c, &url).await;
+    for _ in 0..20_000 {
+        if status(&c, &url, id).await != "queued" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+    let cut: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+    )
+    .bind(&name)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    assert!(!cut.is_empty(), "the server's connections were cut");
+    assert_eq!(
+        checkpoint_of(&db, id).await,
+        None,
+        "cut before the task's first checkpoint (chunks last a second)"
+    );
+    let mut last = None;
+    for _ in 0..4000 {
+        last = status_if_answered(&c, &url, id).await;
+        if last
+            .as_deref()
+            .is_some_and(|s| s != "queued" && s != "running")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(last.as_deref(), Some("success"));
+    assert_eq!(count(&c, &url, "tests").await, RUNS as i64);
+    assert_eq!(count(&c, &url, "runs").await, RUNS as i64);
+    assert_eq!(count(&c, &url, "previous_runs").await, 0);
+    server.kill().unwrap();
+    server.wait().unwrap();
     support::drop_postgres(&admin, &name).await;
 }

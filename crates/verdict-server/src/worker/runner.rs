@@ -15,8 +15,12 @@ use super::progress::TaskProgress;
 use crate::metrics::Metrics;
 
 /// Claims of a task (its first included) after which a system fault ends it
-/// `error` instead of requeueing it from its checkpoint.
+/// `error` instead of requeueing it.
 const MAX_ATTEMPTS: i64 = 5;
+
+/// The pause before a task interrupted by a system fault is requeued,
+/// times the claims it had.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 /// How often an idle worker looks for work it was not told about.
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -110,13 +114,21 @@ async fn work(
                         tracing::warn!(task = task.id, "lease lost; another worker owns the task")
                     }
                     Err(e) => {
-                        // Chunks already committed: resume from the checkpoint
-                        // (a few times) rather than end the task part-applied.
-                        let resumable = e.may_resume()
-                            && task.attempts < MAX_ATTEMPTS
-                            && matches!(store.task_checkpoint(task.id).await, Ok(Some(_)));
+                        // A database fault may be transient (a restart, a cut
+                        // connection, a lock held past the busy timeout): try
+                        // again a few times, from the last checkpoint or, with
+                        // none committed, from the start, rather than end a
+                        // task whose payload was accepted `error`.
+                        let resumable = e.may_resume() && task.attempts < MAX_ATTEMPTS;
                         if resumable {
-                            tracing::warn!(task = task.id, error = %e, attempts = task.attempts, "task interrupted by a system error; it resumes from its last checkpoint");
+                            tracing::warn!(task = task.id, error = %e, attempts = task.attempts, "task interrupted by a system error; it resumes from its last checkpoint, or starts over");
+                            // Give a restarting database time before the next claim.
+                            let pause = RETRY_PAUSE
+                                .saturating_mul(u32::try_from(task.attempts).unwrap_or(1));
+                            tokio::select! {
+                                () = tokio::time::sleep(pause) => {}
+                                _ = shutdown.changed() => {}
+                            }
                             if let Err(e) = store.requeue_task(task.id, &owner).await {
                                 tracing::error!(task = task.id, error = %e, "could not requeue the task; its lease expires");
                             }
