@@ -111,6 +111,10 @@ impl From<verdict_store::StoreError> for ApiError {
             },
             verdict_store::StoreError::NotFound(m) => Self::NotFound(m),
             verdict_store::StoreError::Retry(m) => Self::Unavailable(m),
+            other if other.is_transient() => {
+                tracing::warn!(error = %other, "database busy or unreachable; answered 503");
+                Self::Unavailable(BUSY.to_owned())
+            }
             other => Self::internal(other),
         }
     }
@@ -160,15 +164,27 @@ impl IntoResponse for ApiError {
             body["business_error"] = json!(true);
         }
         let mut response = (status, axum::Json(body)).into_response();
-        if let Self::TooManyRequests { retry_after, .. } = &self {
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(*retry_after),
+                axum::http::HeaderValue::from(seconds),
             );
         }
         response
     }
 }
+
+/// What a client is told when the database was busy past its wait (SQLite's
+/// write lock held by another process, `verdict admin`) or unreachable.
+pub(crate) const BUSY: &str = "the database is busy or unreachable; try again";
+
+/// `Retry-After` of a 503, in seconds.
+pub(crate) const UNAVAILABLE_RETRY_AFTER: u64 = 1;
 
 tokio::task_local! {
     /// The request's `X-Correlation-ID`, echoed in its error bodies (protocol §2.5).

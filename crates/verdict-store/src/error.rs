@@ -31,7 +31,29 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+/// Database error codes after which the same request may succeed later:
+/// SQLite busy or locked past the busy timeout (`SQLITE_BUSY`, `_LOCKED` and
+/// their extended codes), PostgreSQL serialization failure, deadlock, too
+/// many connections, and a server shutting down or starting up.
+const TRANSIENT_CODES: &[&str] = &[
+    "5", "6", "261", "262", "517", "773", "40001", "40P01", "53300", "57P01", "57P02", "57P03",
+];
+
 impl StoreError {
+    /// True when trying again later may succeed (the database was busy, or
+    /// could not be reached for a moment); adapters answer 503 for it, which
+    /// clients retry, rather than 500.
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Database(sqlx::Error::Database(db)) => db.code().is_some_and(|code| {
+                TRANSIENT_CODES.contains(&code.as_ref()) || code.starts_with("08")
+            }),
+            Self::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => true,
+            _ => false,
+        }
+    }
+
     /// True when the database reported a unique-constraint violation.
     #[must_use]
     pub fn is_unique_violation(&self) -> bool {

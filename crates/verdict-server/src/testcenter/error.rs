@@ -28,6 +28,9 @@ pub enum TcError {
     /// 500: logged, never detailed to the client.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// 503: the database was busy or unreachable (with `Retry-After`).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl TcError {
@@ -54,6 +57,7 @@ impl TcError {
                 retry_after: *retry_after,
             },
             Self::Internal(_) => Self::internal(std::io::Error::other("an earlier event failed")),
+            Self::Unavailable(m) => Self::Unavailable(m.clone()),
         }
     }
 
@@ -68,6 +72,7 @@ impl TcError {
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -88,6 +93,10 @@ impl From<verdict_store::StoreError> for TcError {
     fn from(e: verdict_store::StoreError) -> Self {
         match e {
             verdict_store::StoreError::NotFound(m) => Self::NotFound(m),
+            other if other.is_transient() => {
+                tracing::warn!(error = %other, "database busy or unreachable; answered 503");
+                Self::Unavailable(crate::error::BUSY.to_owned())
+            }
             other => Self::internal(other),
         }
     }
@@ -99,6 +108,7 @@ impl From<crate::error::ApiError> for TcError {
             crate::error::ApiError::PayloadTooLarge(m) => Self::TooLarge(m),
             crate::error::ApiError::BadRequest { message, .. } => Self::BadRequest(message),
             crate::error::ApiError::NotFound(m) => Self::NotFound(m),
+            crate::error::ApiError::Unavailable(m) => Self::Unavailable(m),
             crate::error::ApiError::TooManyRequests {
                 message,
                 retry_after,
@@ -119,10 +129,15 @@ impl IntoResponse for TcError {
             axum::Json(json!({"code": status.as_u16(), "message": self.message()})),
         )
             .into_response();
-        if let Self::TooManyRequests { retry_after, .. } = &self {
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            Self::Unavailable(_) => Some(crate::error::UNAVAILABLE_RETRY_AFTER),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(*retry_after),
+                axum::http::HeaderValue::from(seconds),
             );
         }
         response
