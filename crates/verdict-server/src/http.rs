@@ -6,7 +6,9 @@
 //! - a body-progress timeout: a request body that sends nothing for that
 //!   long fails, while a long upload that keeps sending is never cut off;
 //! - a cap on open connections: past it, new connections wait in the
-//!   kernel's backlog until one closes.
+//!   kernel's backlog until one closes;
+//! - a body refused before it was read is read on for a while
+//!   ([`linger`]), so the client gets the answer, not a reset.
 //!
 //! Limits and defaults: `docs/security.md`.
 
@@ -21,6 +23,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower::{Service, ServiceExt};
+
+mod linger;
 
 /// Timeouts and the connection cap of the HTTP listener.
 #[derive(Debug, Clone, Copy)]
@@ -83,8 +87,11 @@ pub async fn serve<S>(
         let body_idle = limits.body_idle_timeout;
         let service =
             hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let mut req =
-                    req.map(|b| Body::new(tower_http::timeout::TimeoutBody::new(body_idle, b)));
+                let mut req = req.map(|b| {
+                    Body::new(linger::Lingering::new(
+                        tower_http::timeout::TimeoutBody::new(body_idle, b),
+                    ))
+                });
                 req.extensions_mut().insert(ConnectInfo(peer));
                 app.clone().oneshot(req)
             });

@@ -664,6 +664,69 @@ mod slow_clients {
         assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     }
 
+    /// A client that sends its whole body before it reads the answer (Java's
+    /// `HttpURLConnection`, Python's `http.client`) gets the answer to a push
+    /// refused before its body was read — wrong credentials, an unknown
+    /// workspace — not a reset connection, and may send its next request on
+    /// the same connection.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_upload_is_answered_after_its_body_not_reset() {
+        let s = server(512).await;
+        let body = vec![b'a'; 32 << 20];
+        let mut c = connect(&s);
+        for (auth, workspace, status, says) in [
+            ("admin:wrong", 1002, "401", "invalid credentials"),
+            (
+                &*format!("admin:{}", crate::harness::ADMIN_PASSWORD),
+                9999,
+                "404",
+                "workspace 9999 not found",
+            ),
+        ] {
+            let head = format!(
+                "POST /api/shared_spaces/1001/workspaces/{workspace}/test-results HTTP/1.1\r\nHost: x\r\n\
+                 Authorization: Basic {}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n",
+                base64_of(auth),
+                body.len()
+            );
+            c.write_all(head.as_bytes()).unwrap();
+            c.write_all(&body)
+                .expect("the server reads a refused body on instead of resetting");
+            let reply = read_reply(&mut c);
+            assert!(reply.starts_with(&format!("HTTP/1.1 {status}")), "{reply}");
+            assert!(reply.contains(says), "{reply}");
+        }
+    }
+
+    /// One HTTP/1.1 reply with a `Content-Length` body, read off a connection
+    /// that stays open.
+    fn read_reply(stream: &mut TcpStream) -> String {
+        let mut got = Vec::new();
+        let mut byte = [0_u8; 1];
+        while !got.ends_with(b"\r\n\r\n") {
+            assert_eq!(stream.read(&mut byte).unwrap(), 1, "reply head cut off");
+            got.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&got).into_owned();
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().to_owned())
+            })
+            .and_then(|v| v.parse().ok())
+            .expect("a Content-Length");
+        let mut body = vec![0_u8; length];
+        stream.read_exact(&mut body).unwrap();
+        head + &String::from_utf8_lossy(&body)
+    }
+
+    fn base64_of(text: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn connections_past_the_cap_wait_until_idle_ones_are_closed() {
         let s = server(4).await;
