@@ -73,19 +73,20 @@ pub async fn write_batch(
         return Ok(());
     }
     let test_ids = resolve_tests(tx, &items, now).await?;
+    let keys: Vec<String> = items
+        .iter()
+        .zip(&test_ids)
+        .map(|(item, id)| key_of(item, *id))
+        .collect();
+    let (items, test_ids, keys) = one_per_execution(items, test_ids, keys);
     let mut start = 0;
     while start < items.len() {
-        let mut keys = HashSet::new();
+        let mut distinct = HashSet::new();
         let mut end = start;
-        let mut batch_keys = Vec::new();
-        while end < items.len() {
-            let key = key_of(&items[end], test_ids[end]);
-            if !keys.insert(key.clone()) {
-                break;
-            }
-            batch_keys.push(key);
+        while end < items.len() && distinct.insert(keys[end].as_str()) {
             end += 1;
         }
+        let batch_keys = keys[start..end].to_vec();
         let results = write_runs(
             tx,
             &items[start..end],
@@ -99,6 +100,42 @@ pub async fn write_batch(
         start = end;
     }
     Ok(())
+}
+
+/// The items of a batch with one item per execution: of the results with
+/// the same run key and `started` — one execution reported twice, a
+/// parameterised test its reporter names without its parameters — the
+/// worst stays, at the place of the first (the first of equally bad ones).
+/// Deciding this before the stored last run is looked at makes a second
+/// push of the same report find the same single result: compared one by
+/// one, its failure matched the stored one and was kept, and its pass then
+/// replaced it as a newer task's result.
+fn one_per_execution(
+    items: Vec<PreparedItem>,
+    test_ids: Vec<i64>,
+    keys: Vec<String>,
+) -> (Vec<PreparedItem>, Vec<i64>, Vec<String>) {
+    let mut at: HashMap<(String, i64), usize> = HashMap::new();
+    let mut out_items: Vec<PreparedItem> = Vec::with_capacity(items.len());
+    let mut out_ids = Vec::with_capacity(items.len());
+    let mut out_keys = Vec::with_capacity(items.len());
+    for ((item, test_id), key) in items.into_iter().zip(test_ids).zip(keys) {
+        let execution = (key, item.run.values.started);
+        match at.get(&execution) {
+            Some(&i) => {
+                if severity(&item.run.values.status) > severity(&out_items[i].run.values.status) {
+                    out_items[i] = item;
+                }
+            }
+            None => {
+                at.insert(execution.clone(), out_items.len());
+                out_items.push(item);
+                out_ids.push(test_id);
+                out_keys.push(execution.0);
+            }
+        }
+    }
+    (out_items, out_ids, out_keys)
 }
 
 fn key_of(item: &PreparedItem, test_id: i64) -> String {
