@@ -4,7 +4,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 use crate::error::StoreError;
 use crate::migrate;
@@ -96,6 +96,8 @@ impl Store {
         let write = AnyPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
+            .test_before_acquire(true)
+            .before_acquire(outside_transaction)
             .after_connect(move |conn, meta| {
                 let by_reader = by_reader.load(std::sync::atomic::Ordering::Relaxed);
                 sqlite_writer_pragmas(conn, meta, by_reader)
@@ -122,6 +124,8 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(true)
+            .before_acquire(outside_transaction)
             .connect_with(options)
             .await?;
         Ok(Self {
@@ -160,6 +164,29 @@ impl Store {
         self.write.close().await;
         self.read.close().await;
     }
+}
+
+/// Whether a pooled connection may be handed out: not when the driver still
+/// counts it as inside a transaction. That happens when the database ended a
+/// transaction by itself (SQLite does on a full disk at commit) and the
+/// driver's ROLLBACK on drop then failed: every later `BEGIN` on it would
+/// fail, and with SQLite's single writer every write until a restart. The
+/// pool pings a connection before this check, which runs a rollback queued
+/// when a transaction was dropped; a refused connection is closed and a new
+/// one opened.
+fn outside_transaction(
+    conn: &mut sqlx::AnyConnection,
+    _meta: sqlx::pool::PoolConnectionMetadata,
+) -> futures_core_box::BoxFuture<'_, Result<bool, sqlx::Error>> {
+    Box::pin(async move {
+        let usable = !conn.is_in_transaction();
+        if !usable {
+            tracing::warn!(
+                "a pooled connection was left inside a transaction the database had ended; it is replaced"
+            );
+        }
+        Ok(usable)
+    })
 }
 
 /// Per-connection SQLite settings: WAL so readers never block the writer,
@@ -253,4 +280,49 @@ pub(crate) async fn lock_workspace(
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed unwrap is a failed test, with its message.
+    #![allow(clippy::unwrap_used)]
+
+    /// A transaction SQLite ended by itself — as it does when the disk fills
+    /// at commit (seen: a push onto a full disk) — leaves the driver's
+    /// ROLLBACK failing and the connection counted as inside a transaction,
+    /// so every later write transaction on the single writer failed
+    /// ("begin_with at non-zero transaction depth") until a restart. Here
+    /// the transaction is ended under the driver's feet by a bare ROLLBACK.
+    #[tokio::test]
+    async fn a_transaction_sqlite_ended_itself_does_not_wedge_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/v.db", dir.path().display());
+        let store = crate::Store::open(&url).await.unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER)")
+            .execute(&store.write)
+            .await
+            .unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        drop(tx);
+        for n in 2..4 {
+            let mut tx = store.begin_write().await.unwrap();
+            sqlx::query("INSERT INTO t VALUES ($1)")
+                .bind(n)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let rows: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n")
+            .fetch_all(&store.read)
+            .await
+            .unwrap();
+        assert_eq!(rows, [2, 3]);
+        store.close().await;
+    }
 }
