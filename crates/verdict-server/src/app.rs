@@ -249,9 +249,22 @@ fn spawn_wal_checkpoints(store: Store, mut shutdown: watch::Receiver<bool>) -> J
         if let Err(e) = store.take_over_wal_checkpoints().await {
             tracing::warn!(error = %e, "SQLite keeps checkpointing the WAL at commit");
         }
+        // One warning per run of failures (a full disk fails every try, and
+        // its log lines would land on the same full disk), one line when it
+        // works again.
+        let mut failing = false;
         loop {
-            if let Err(e) = store.checkpoint_wal().await {
-                tracing::warn!(error = %e, "WAL checkpoint failed; retried");
+            match store.checkpoint_wal().await {
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %e, "WAL checkpoint failed; retried every few hundred ms, logged again when it works");
+                }
+                Err(e) => tracing::debug!(error = %e, "WAL checkpoint failed again"),
+                Ok(()) if failing => {
+                    failing = false;
+                    tracing::info!("WAL checkpoint works again");
+                }
+                Ok(()) => {}
             }
             tokio::select! {
                 () = tokio::time::sleep(WAL_CHECKPOINT_EVERY) => {}

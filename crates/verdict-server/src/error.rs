@@ -47,6 +47,32 @@ pub enum ApiError {
     /// 503: the database is unavailable.
     #[error("{0}")]
     Unavailable(String),
+    /// 507: the server's disk (or database) is full; nothing was stored.
+    #[error("{STORAGE_FULL}")]
+    StorageFull,
+}
+
+/// What a client is told when the server could not store its request.
+pub(crate) const STORAGE_FULL: &str =
+    "the server's storage is full: nothing of this request was stored; tell its operator";
+
+/// Whether `e` or an error it was caused by is a file system that ran out
+/// of space (`ENOSPC`).
+pub(crate) fn storage_full(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(err) = cause {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+            || err
+                .downcast_ref::<verdict_store::StoreError>()
+                .is_some_and(verdict_store::StoreError::is_storage_full)
+        {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
 }
 
 /// One refused entity of a bulk request.
@@ -70,6 +96,10 @@ impl ApiError {
 
     /// Wraps any fault as a 500.
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        if storage_full(&e) {
+            tracing::error!(error = %e, "storage full: a request was refused with 507");
+            return Self::StorageFull;
+        }
         Self::Internal(Box::new(e))
     }
 
@@ -96,6 +126,10 @@ impl ApiError {
             Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "platform.service_unavailable",
+            ),
+            Self::StorageFull => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "platform.insufficient_storage",
             ),
         }
     }
@@ -200,4 +234,31 @@ pub(crate) fn next_correlation_id() -> String {
         return "unknown".to_owned();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error that wraps another, as the spool's and the blob store's do.
+    #[derive(Debug, thiserror::Error)]
+    #[error("storing the upload")]
+    struct Wrapping(#[source] std::io::Error);
+
+    #[test]
+    fn a_full_disk_anywhere_in_the_cause_chain_is_507() {
+        let full = || std::io::Error::from(std::io::ErrorKind::StorageFull);
+        for e in [
+            ApiError::internal(full()),
+            ApiError::internal(Wrapping(full())),
+            ApiError::from(verdict_store::StoreError::Io(full())),
+        ] {
+            assert!(matches!(e, ApiError::StorageFull), "{e:?}");
+            assert_eq!(e.parts().0, StatusCode::INSUFFICIENT_STORAGE);
+        }
+        let other = ApiError::internal(Wrapping(std::io::Error::from(
+            std::io::ErrorKind::PermissionDenied,
+        )));
+        assert!(matches!(other, ApiError::Internal(_)), "{other:?}");
+    }
 }

@@ -54,6 +54,21 @@ impl StoreError {
         }
     }
 
+    /// True when the database could not grow: SQLite's `SQLITE_FULL`,
+    /// PostgreSQL's `disk_full`, or the file system refusing a write.
+    #[must_use]
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Self::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("13" | "53100"))
+            }
+            Self::Database(sqlx::Error::Io(e)) | Self::Io(e) => {
+                e.kind() == std::io::ErrorKind::StorageFull
+            }
+            _ => false,
+        }
+    }
+
     /// True when the database reported a unique-constraint violation.
     #[must_use]
     pub fn is_unique_violation(&self) -> bool {

@@ -31,11 +31,18 @@ pub enum TcError {
     /// 503: the database was busy or unreachable (with `Retry-After`).
     #[error("{0}")]
     Unavailable(String),
+    /// 507: the server's storage is full; nothing was stored.
+    #[error("{}", crate::error::STORAGE_FULL)]
+    StorageFull,
 }
 
 impl TcError {
     /// Wraps a fault as a 500.
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        if crate::error::storage_full(&e) {
+            tracing::error!(error = %e, "storage full: a request was refused with 507");
+            return Self::StorageFull;
+        }
         Self::Internal(Box::new(e))
     }
 
@@ -58,6 +65,7 @@ impl TcError {
             },
             Self::Internal(_) => Self::internal(std::io::Error::other("an earlier event failed")),
             Self::Unavailable(m) => Self::Unavailable(m.clone()),
+            Self::StorageFull => Self::StorageFull,
         }
     }
 
@@ -73,6 +81,7 @@ impl TcError {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
         }
     }
 
@@ -109,6 +118,7 @@ impl From<crate::error::ApiError> for TcError {
             crate::error::ApiError::BadRequest { message, .. } => Self::BadRequest(message),
             crate::error::ApiError::NotFound(m) => Self::NotFound(m),
             crate::error::ApiError::Unavailable(m) => Self::Unavailable(m),
+            crate::error::ApiError::StorageFull => Self::StorageFull,
             crate::error::ApiError::TooManyRequests {
                 message,
                 retry_after,
