@@ -87,9 +87,12 @@ pub async fn serve<S>(
         let body_idle = limits.body_idle_timeout;
         let service =
             hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                // Lingering inside the timeout: it sees hyper's own body, which
+                // knows when it has ended (the timeout wrapper does not say).
                 let mut req = req.map(|b| {
-                    Body::new(linger::Lingering::new(
-                        tower_http::timeout::TimeoutBody::new(body_idle, b),
+                    Body::new(tower_http::timeout::TimeoutBody::new(
+                        body_idle,
+                        linger::Lingering::new(b),
                     ))
                 });
                 req.extensions_mut().insert(ConnectInfo(peer));

@@ -6,8 +6,8 @@
 //! Python's `http.client`) got "broken pipe" instead of the 401 or 404 that
 //! says what was wrong. A body dropped before its end now goes on being
 //! read, and thrown away, by a task of its own — at most [`LINGER_BYTES`]
-//! within [`LINGER_TIME`] (the idle timeout of the body still applies) —
-//! so the client finishes sending and reads the answer.
+//! within [`LINGER_TIME`] — so the client finishes sending and reads the
+//! answer. A body read to its end, or without one (a GET), costs nothing.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -24,12 +24,15 @@ pub const LINGER_TIME: Duration = Duration::from_secs(30);
 /// A request body that is drained when dropped before its end.
 pub struct Lingering<B: HttpBody<Data = Bytes> + Send + 'static> {
     inner: Option<Pin<Box<B>>>,
+    /// The body said it has no more frames.
+    ended: bool,
 }
 
 impl<B: HttpBody<Data = Bytes> + Send + 'static> Lingering<B> {
     pub fn new(inner: B) -> Self {
         Self {
             inner: Some(Box::pin(inner)),
+            ended: false,
         }
     }
 }
@@ -42,10 +45,14 @@ impl<B: HttpBody<Data = Bytes> + Send + 'static> HttpBody for Lingering<B> {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        match self.inner.as_mut() {
+        let polled = match self.inner.as_mut() {
             Some(inner) => inner.as_mut().poll_frame(cx),
             None => Poll::Ready(None),
+        };
+        if matches!(polled, Poll::Ready(None)) {
+            self.ended = true;
         }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
@@ -64,7 +71,7 @@ impl<B: HttpBody<Data = Bytes> + Send + 'static> Drop for Lingering<B> {
         let Some(body) = self.inner.take() else {
             return;
         };
-        if body.is_end_stream() {
+        if self.ended || body.is_end_stream() {
             return;
         }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {

@@ -39,6 +39,22 @@ impl ProcessError {
     pub fn may_resume(&self) -> bool {
         matches!(self, Self::Store(_))
     }
+
+    /// Whether the fault may pass by itself (a busy, restarting or full
+    /// database, a cut connection), so that starting a task over without a
+    /// checkpoint is worth it; a fault every try would meet (a value the
+    /// database refuses) is not.
+    #[must_use]
+    pub fn may_pass(&self) -> bool {
+        match self {
+            Self::Store(e) => {
+                e.is_transient()
+                    || e.is_storage_full()
+                    || matches!(e, StoreError::TransactionClosed)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// The state of one task while its items stream in.

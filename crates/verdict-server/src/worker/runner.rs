@@ -114,12 +114,16 @@ async fn work(
                         tracing::warn!(task = task.id, "lease lost; another worker owns the task")
                     }
                     Err(e) => {
-                        // A database fault may be transient (a restart, a cut
-                        // connection, a lock held past the busy timeout): try
-                        // again a few times, from the last checkpoint or, with
-                        // none committed, from the start, rather than end a
-                        // task whose payload was accepted `error`.
-                        let resumable = e.may_resume() && task.attempts < MAX_ATTEMPTS;
+                        // A database fault: resume from the last checkpoint a
+                        // few times rather than end the task part-applied; with
+                        // none committed, start over when the fault may pass
+                        // (a restart, a cut connection, a lock held past the
+                        // busy timeout, a full disk) rather than end a task
+                        // whose payload was accepted `error`.
+                        let resumable = e.may_resume()
+                            && task.attempts < MAX_ATTEMPTS
+                            && (e.may_pass()
+                                || matches!(store.task_checkpoint(task.id).await, Ok(Some(_))));
                         if resumable {
                             tracing::warn!(task = task.id, error = %e, attempts = task.attempts, "task interrupted by a system error; it resumes from its last checkpoint, or starts over");
                             // Give a restarting database time before the next claim.
