@@ -145,7 +145,7 @@ impl From<verdict_store::StoreError> for ApiError {
             },
             verdict_store::StoreError::NotFound(m) => Self::NotFound(m),
             verdict_store::StoreError::Retry(m) => Self::Unavailable(m),
-            other if other.is_transient() && !other.is_storage_full() => {
+            other if other.is_transient() => {
                 tracing::warn!(error = %other, "database busy or unreachable; answered 503");
                 Self::Unavailable(BUSY.to_owned())
             }

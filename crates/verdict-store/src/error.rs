@@ -42,9 +42,13 @@ const TRANSIENT_CODES: &[&str] = &[
 impl StoreError {
     /// True when trying again later may succeed (the database was busy, or
     /// could not be reached for a moment); adapters answer 503 for it, which
-    /// clients retry, rather than 500.
+    /// clients retry, rather than 500. A full disk is not transient
+    /// ([`Self::is_storage_full`]).
     #[must_use]
     pub fn is_transient(&self) -> bool {
+        if self.is_storage_full() {
+            return false;
+        }
         match self {
             Self::Database(sqlx::Error::Database(db)) => db.code().is_some_and(|code| {
                 TRANSIENT_CODES.contains(&code.as_ref()) || code.starts_with("08")

@@ -102,7 +102,7 @@ impl From<verdict_store::StoreError> for TcError {
     fn from(e: verdict_store::StoreError) -> Self {
         match e {
             verdict_store::StoreError::NotFound(m) => Self::NotFound(m),
-            other if other.is_transient() && !other.is_storage_full() => {
+            other if other.is_transient() => {
                 tracing::warn!(error = %other, "database busy or unreachable; answered 503");
                 Self::Unavailable(crate::error::BUSY.to_owned())
             }
